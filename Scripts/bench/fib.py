@@ -1,0 +1,8 @@
+# fib: naive recursive Fibonacci — function-call and integer-arithmetic overhead.
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+print("fib", fib(30))

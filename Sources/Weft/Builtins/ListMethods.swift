@@ -1,0 +1,260 @@
+// Methods of `list` (§8), and the two read-only methods of `range`.
+//
+// Lists may be shared between threads, so each method is one atomic operation: it
+// reads and writes the items under the list's lock. Methods that run script code
+// (equality on instances, `sort` comparisons and keys, `map`/`filter`/`reduce`
+// callbacks) work on a snapshot taken under the lock, call the script with no lock
+// held, and write any result back under the lock. A frozen list refuses every
+// mutation with FrozenError.
+
+enum ListMethods {
+    static let methods: [(String, NativeBody)] = [
+        ("append", { _, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "append")
+            let v = args[0]
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                l.items.append(v)
+            }
+            return .nil
+        }),
+        ("extend", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "extend")
+            if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
+            let new: [Value]
+            if case .list(let other) = args[0] { new = other.snapshot } else { new = try vm.collect(args[0]) }
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                l.items.append(contentsOf: new)
+            }
+            return .nil
+        }),
+        ("insert", { _, r, args in
+            try args.check(min: 2, max: 2)
+            let l = try MethodSupport.list(r, "insert")
+            let i = try MethodSupport.int(args[0], "insert", "index")
+            let v = args[1]
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                let n = l.items.count
+                var j = i < 0 ? i &+ n : i
+                if j < 0 { j = 0 } else if j > n { j = n }
+                l.items.insert(v, at: j)
+            }
+            return .nil
+        }),
+        ("pop", { _, r, args in
+            try args.check(min: 0, max: 1, keywords: ["index"])
+            let l = try MethodSupport.list(r, "pop")
+            var i = -1
+            if let iv = try args.arg(0, "index") { i = try MethodSupport.int(iv, "pop", "index") }
+            return try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                let n = l.items.count
+                if n == 0 { throw ScriptThrow.indexError("pop from empty list") }
+                guard let j = MethodSupport.index(i, count: n) else {
+                    throw ScriptThrow.indexError("pop index out of range")
+                }
+                return j == n - 1 ? l.items.removeLast() : l.items.remove(at: j)
+            }
+        }),
+        ("remove", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "remove")
+            let x = args[0]
+            if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
+            // Find an equal item on a snapshot (equality may run script code), then
+            // remove that very item under the lock; if another thread moved or removed
+            // it meanwhile, search again.
+            while true {
+                let snap = l.snapshot
+                guard let i = try firstIndex(vm, snap, x) else {
+                    throw ScriptThrow.valueError("list.remove(x): x not in list")
+                }
+                let target = snap[i]
+                let done: Bool = try l.locked {
+                    if l.frozen { throw ScriptThrow.frozen("list") }
+                    if i < l.items.count && l.items[i].isIdentical(to: target) {
+                        l.items.remove(at: i); return true
+                    }
+                    if let j = l.items.firstIndex(where: { $0.isIdentical(to: target) }), j <= i {
+                        l.items.remove(at: j); return true
+                    }
+                    return false
+                }
+                if done { return .nil }
+            }
+        }),
+        ("index", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "index")
+            guard let i = try firstIndex(vm, l.snapshot, args[0]) else {
+                throw ScriptThrow.valueError("\(try vm.repr(args[0])) is not in list")
+            }
+            return .int(i)
+        }),
+        ("count", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "count")
+            var n = 0
+            for v in l.snapshot where try vm.equals(v, args[0]) { n += 1 }
+            return .int(n)
+        }),
+        ("clear", { _, r, args in
+            try args.check(min: 0, max: 0)
+            let l = try MethodSupport.list(r, "clear")
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                l.items.removeAll()
+            }
+            return .nil
+        }),
+        ("sort", { vm, r, args in
+            try args.check(min: 0, max: 0, keywords: ["key", "reverse"])
+            let l = try MethodSupport.list(r, "sort")
+            if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
+            let items = l.snapshot
+            let sorted = try sortedValues(vm, items, key: args.kw("key"), reverse: args.kw("reverse"), fn: "sort")
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                l.items = sorted
+            }
+            return .nil
+        }),
+        ("reverse", { _, r, args in
+            try args.check(min: 0, max: 0)
+            let l = try MethodSupport.list(r, "reverse")
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                l.items.reverse()
+            }
+            return .nil
+        }),
+        ("copy", { _, r, args in
+            try args.check(min: 0, max: 0)
+            let l = try MethodSupport.list(r, "copy")
+            return .list(ListObj(l.snapshot))
+        }),
+        ("map", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "map")
+            let f = args[0]
+            let items = l.snapshot
+            var out: [Value] = []
+            out.reserveCapacity(items.count)
+            for v in items { out.append(try vm.call(f, [v])) }
+            return .list(ListObj(out))
+        }),
+        ("filter", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let l = try MethodSupport.list(r, "filter")
+            let f = args[0]
+            var out: [Value] = []
+            for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.append(v) }
+            return .list(ListObj(out))
+        }),
+        ("reduce", { vm, r, args in
+            try args.check(min: 1, max: 2, keywords: ["initial"])
+            let l = try MethodSupport.list(r, "reduce")
+            let f = args[0]
+            let items = l.snapshot
+            var acc: Value
+            var rest = items[...]
+            if let initial = try args.arg(1, "initial") {
+                acc = initial
+            } else {
+                guard let first = items.first else {
+                    throw ScriptThrow.typeError("reduce() of empty list with no initial value")
+                }
+                acc = first
+                rest = items.dropFirst()
+            }
+            for v in rest { acc = try vm.call(f, [acc, v]) }
+            return acc
+        }),
+    ]
+
+    /// `range` is an immutable sequence: it only counts and searches.
+    static let rangeMethods: [(String, NativeBody)] = [
+        ("count", { _, r, args in
+            try args.check(min: 1, max: 1)
+            let rg = try rangeReceiver(r, "count")
+            if let n = rangeElement(args[0]), rangeIndex(rg, n) != nil { return .int(1) }
+            return .int(0)
+        }),
+        ("index", { vm, r, args in
+            try args.check(min: 1, max: 1)
+            let rg = try rangeReceiver(r, "index")
+            if let n = rangeElement(args[0]), let i = rangeIndex(rg, n) {
+                guard let idx = Int(exactly: i) else { throw ScriptThrow.overflow("range index too large") }
+                return .int(idx)
+            }
+            throw ScriptThrow.valueError("\(try vm.repr(args[0])) is not in range")
+        }),
+    ]
+
+    // MARK: - Helpers
+
+    /// The index of the first item equal to `x`.
+    static func firstIndex(_ vm: VM, _ items: [Value], _ x: Value) throws -> Int? {
+        for (i, v) in items.enumerated() where try vm.equals(v, x) { return i }
+        return nil
+    }
+
+    /// Sorts a snapshot: stable, by `key` (a callable or nil) and `<`, optionally
+    /// reversed (equal items keep their order either way, as in Python). Shared with
+    /// the `sorted` builtin if it wants it.
+    static func sortedValues(_ vm: VM, _ items: [Value], key: Value?, reverse: Value?, fn: String) throws -> [Value] {
+        var rev = false
+        if let rv = reverse {
+            switch rv {
+            case .bool(let b): rev = b
+            case .nil: rev = false
+            default: throw ScriptThrow.typeError("\(fn)() argument 'reverse' must be bool, not \(rv.typeName)")
+            }
+        }
+        var keys = items
+        if let k = key, !StrMethods.isNil(k) {
+            keys = []
+            keys.reserveCapacity(items.count)
+            for v in items { keys.append(try vm.call(k, [v])) }
+        }
+        let order = try MethodSupport.stableOrder(items.count) { a, b in
+            rev ? try vm.less(keys[b], keys[a]) : try vm.less(keys[a], keys[b])
+        }
+        return order.map { items[$0] }
+    }
+
+    static func rangeReceiver(_ r: Value, _ fn: String) throws -> RangeObj {
+        if case .object(let o) = r, let rg = o as? RangeObj { return rg }
+        throw ScriptThrow.typeError("\(fn)() needs a range receiver, not \(r.typeName)")
+    }
+
+    /// The position of `n` in `rg`, or nil; overflow-free for any bounds.
+    static func rangeIndex(_ rg: RangeObj, _ n: Int) -> UInt? {
+        let dist: UInt
+        if rg.step > 0 {
+            guard n >= rg.start && n < rg.end else { return nil }
+            dist = UInt(bitPattern: n &- rg.start)
+        } else {
+            guard n <= rg.start && n > rg.end else { return nil }
+            dist = UInt(bitPattern: rg.start &- n)
+        }
+        let step = rg.step.magnitude
+        guard step != 0, dist % step == 0 else { return nil }
+        return dist / step
+    }
+
+    /// A value a range could contain: an int, or a float with an integral value.
+    static func rangeElement(_ v: Value) -> Int? {
+        switch v {
+        case .int(let i): return i
+        case .float(let d):
+            if d.rounded() == d, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 { return Int(d) }
+            return nil
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,162 @@
+// The methods of builtin types (§8): `"a,b".split(",")`, `xs.append(1)`,
+// `m.get(k)`. Each type's methods live in its own file (StrMethods, BytesMethods,
+// ListMethods, MapMethods) as a list of (name, body); this file builds the
+// symbol-keyed tables the VM consults when it calls `receiver.name(...)`, and holds
+// the small argument helpers those files share.
+//
+// A method is an ordinary `NativeFn` whose body receives the receiver as its
+// second parameter. Every method is one atomic operation with respect to other
+// threads: list state is read and written under the list's lock, and script code
+// (`vm.call`, `vm.less`, `vm.equals`) only ever runs on a snapshot, never while a
+// lock is held.
+
+enum MethodTables {
+    /// One type's methods: by symbol for dispatch, by name for completion.
+    struct MethodSet {
+        let table: [Int32: NativeFn]
+        let names: [String]
+
+        init(_ methods: [(String, NativeBody)]) {
+            var t: [Int32: NativeFn] = [:]
+            for (name, body) in methods { t[Symbols.intern(name)] = NativeFn(name, body) }
+            table = t
+            names = methods.map { $0.0 }.sorted()
+        }
+    }
+
+    static let str = MethodSet(StrMethods.methods)
+    static let bytes = MethodSet(BytesMethods.methods)
+    static let list = MethodSet(ListMethods.methods)
+    static let map = MethodSet(MapMethods.methods)
+    static let range = MethodSet(ListMethods.rangeMethods)
+
+    /// The builtin method `sym` of a str/bytes/list/map/range receiver, or nil.
+    static func lookup(_ receiver: Value, _ sym: Int32) -> NativeFn? {
+        switch receiver {
+        case .str: return str.table[sym]
+        case .list: return list.table[sym]
+        case .map: return map.table[sym]
+        case .object(let o):
+            if o is BytesObj { return bytes.table[sym] }
+            if o is RangeObj { return range.table[sym] }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// Method names per type (for REPL completion): "str", "bytes", "list", "map", "range".
+    static func names(ofType type: String) -> [String] {
+        switch type {
+        case "str": return str.names
+        case "bytes": return bytes.names
+        case "list": return list.names
+        case "map": return map.names
+        case "range": return range.names
+        default: return []
+        }
+    }
+}
+
+/// Argument helpers shared by the builtin methods and standard modules.
+enum MethodSupport {
+    /// An int argument; bool is not a number (§2).
+    static func int(_ v: Value, _ fn: String, _ param: String) throws -> Int {
+        if case .int(let i) = v { return i }
+        throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be int, not \(v.typeName)")
+    }
+
+    /// A str argument.
+    static func str(_ v: Value, _ fn: String, _ param: String) throws -> StrObj {
+        if case .str(let s) = v { return s }
+        throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be str, not \(v.typeName)")
+    }
+
+    /// An int or float argument as a Double.
+    static func number(_ v: Value, _ fn: String, _ param: String) throws -> Double {
+        switch v {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        default:
+            throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be int or float, not \(v.typeName)")
+        }
+    }
+
+    /// A required parameter, by position or keyword.
+    static func required(_ args: Args, _ i: Int, _ name: String) throws -> Value {
+        if let v = try args.arg(i, name) { return v }
+        throw ScriptThrow.typeError("\(args.fnName)() missing required argument '\(name)'")
+    }
+
+    /// The receiver as a list (a method table only dispatches on its own type, but a
+    /// NativeFn is a value and could be called some other way).
+    static func list(_ r: Value, _ fn: String) throws -> ListObj {
+        if case .list(let l) = r { return l }
+        throw ScriptThrow.typeError("\(fn)() needs a list receiver, not \(r.typeName)")
+    }
+
+    static func map(_ r: Value, _ fn: String) throws -> MapObj {
+        if case .map(let m) = r { return m }
+        throw ScriptThrow.typeError("\(fn)() needs a map receiver, not \(r.typeName)")
+    }
+
+    static func strReceiver(_ r: Value, _ fn: String) throws -> StrObj {
+        if case .str(let s) = r { return s }
+        throw ScriptThrow.typeError("\(fn)() needs a str receiver, not \(r.typeName)")
+    }
+
+    static func bytesReceiver(_ r: Value, _ fn: String) throws -> BytesObj {
+        if case .object(let o) = r, let b = o as? BytesObj { return b }
+        throw ScriptThrow.typeError("\(fn)() needs a bytes receiver, not \(r.typeName)")
+    }
+
+    /// Python-style index normalisation: negative counts from the end; nil when out of range.
+    @inline(__always) static func index(_ i: Int, count n: Int) -> Int? {
+        let j = i < 0 ? i &+ n : i
+        return (j >= 0 && j < n) ? j : nil
+    }
+
+    /// A stable merge sort of `0..<n` under a throwing comparator; returns the permutation.
+    static func stableOrder(_ n: Int, _ less: (Int, Int) throws -> Bool) throws -> [Int] {
+        var a = Array(0..<n)
+        if n < 2 { return a }
+        var buf = a
+        // Insertion-sort runs of 8, then merge bottom-up.
+        let run = 8
+        var lo = 0
+        while lo < n {
+            let hi = Swift.min(lo + run, n)
+            var i = lo + 1
+            while i < hi {
+                let x = a[i]
+                var j = i
+                while j > lo, try less(x, a[j - 1]) { a[j] = a[j - 1]; j -= 1 }
+                a[j] = x
+                i += 1
+            }
+            lo = hi
+        }
+        var width = run
+        while width < n {
+            var start = 0
+            while start < n {
+                let mid = Swift.min(start + width, n), end = Swift.min(start + 2 * width, n)
+                var i = start, j = mid, k = start
+                if mid < end, try !less(a[mid], a[mid - 1]) {
+                    // Already in order: copy through.
+                    while k < end { buf[k] = a[k]; k += 1 }
+                } else {
+                    while i < mid && j < end {
+                        if try less(a[j], a[i]) { buf[k] = a[j]; j += 1 } else { buf[k] = a[i]; i += 1 }
+                        k += 1
+                    }
+                    while i < mid { buf[k] = a[i]; i += 1; k += 1 }
+                    while j < end { buf[k] = a[j]; j += 1; k += 1 }
+                }
+                start = end
+            }
+            swap(&a, &buf)
+            width *= 2
+        }
+        return a
+    }
+}

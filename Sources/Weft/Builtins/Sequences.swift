@@ -1,0 +1,211 @@
+// Builtins over iterables (§8): enumerate, zip, sorted, reversed, min, max, sum,
+// any, all. `enumerate zip reversed sorted` return lists. Script callbacks
+// (`key:`) and comparisons run on snapshots, never while a lock is held.
+
+enum Sequences {
+    /// Raised inside `vm.iterate` to stop early (any/all/zip); never escapes here.
+    private struct StopIteration: Error {}
+
+    /// Iterates `v`, stopping as soon as `body` returns false.
+    static func iterate(_ vm: VM, _ v: Value, _ body: (Value) throws -> Bool) throws {
+        if case .list(let l) = v {
+            for x in l.snapshot where try !body(x) { return }
+            return
+        }
+        do {
+            try vm.iterate(v) { x in if try !body(x) { throw StopIteration() } }
+        } catch is StopIteration {}
+    }
+
+    /// The elements of an iterable (a list's snapshot without going through the VM).
+    static func items(_ vm: VM, _ v: Value) throws -> [Value] {
+        if case .list(let l) = v { return l.snapshot }
+        return try vm.collect(v)
+    }
+
+    // MARK: - enumerate, zip, reversed
+
+    /// `enumerate(xs, start: 0)` → `[[start, x0], [start + 1, x1], ...]`.
+    static func enumerate(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 2, keywords: ["start"])
+        var i = 0
+        if let s = try args.arg(1, "start") {
+            guard case .int(let n) = s else {
+                throw ScriptThrow.typeError("enumerate() argument 'start' must be int, not \(s.typeName)")
+            }
+            i = n
+        }
+        var out: [Value] = []
+        var overflowed = false
+        try iterate(vm, args[0]) { x in
+            if overflowed { throw ScriptThrow.overflow("enumerate() index overflow") }
+            out.append(.list(ListObj([.int(i), x])))
+            let (n, o) = i.addingReportingOverflow(1)
+            i = n; overflowed = o
+            return true
+        }
+        return .list(ListObj(out))
+    }
+
+    /// `zip(...iterables)` → a list of lists, as long as the shortest input.
+    static func zip(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 0, max: Int.max)
+        if args.count == 0 { return .list(ListObj()) }
+        var columns: [[Value]] = [try items(vm, args[0])]
+        var n = columns[0].count
+        for i in 1..<args.count {
+            var col: [Value] = []
+            if n > 0 {
+                try iterate(vm, args[i]) { x in
+                    col.append(x)
+                    return col.count < n
+                }
+            } else {
+                try checkIterable(vm, args[i], "zip")
+            }
+            n = Swift.min(n, col.count)
+            columns.append(col)
+        }
+        var out: [Value] = []
+        out.reserveCapacity(n)
+        for r in 0..<n { out.append(.list(ListObj(columns.map { $0[r] }))) }
+        return .list(ListObj(out))
+    }
+
+    /// Raises the usual TypeError for a non-iterable without consuming anything
+    /// from an iterable (zip with an empty first argument still checks the others).
+    private static func checkIterable(_ vm: VM, _ v: Value, _ fn: String) throws {
+        switch v {
+        case .nil, .bool, .int, .float, .function:
+            throw ScriptThrow.typeError("\(fn)() argument must be iterable, not \(v.typeName)")
+        default: return
+        }
+    }
+
+    static func reversed(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 1)
+        return .list(ListObj(try items(vm, args[0]).reversed()))
+    }
+
+    // MARK: - sorted
+
+    /// `sorted(xs, key: nil, reverse: false)`: a new list, stable (also in reverse:
+    /// equal elements keep their order, as in Python). Shares `list.sort`'s code.
+    static func sorted(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 3, keywords: ["key", "reverse"])
+        let xs = try items(vm, args[0])
+        return .list(ListObj(try ListMethods.sortedValues(
+            vm, xs, key: try args.arg(1, "key"), reverse: try args.arg(2, "reverse"), fn: "sorted")))
+    }
+
+    /// Weft's `<`, with the common same-type cases inline.
+    @inline(__always) static func less(_ vm: VM, _ a: Value, _ b: Value) throws -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x < y
+        case (.float(let x), .float(let y)): return x < y
+        case (.str(let x), .str(let y)): return strLess(x.value, y.value)
+        default: return try vm.less(a, b)
+        }
+    }
+
+    // MARK: - min, max
+
+    static func min(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try extreme(vm, args, "min", wantMax: false)
+    }
+
+    static func max(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try extreme(vm, args, "max", wantMax: true)
+    }
+
+    /// `min`/`max` of one iterable or several values, with `key:` and `default:`
+    /// (returned for an empty iterable). The first of equal extremes wins.
+    private static func extreme(_ vm: VM, _ args: Args, _ name: String, wantMax: Bool) throws -> Value {
+        try args.check(min: 1, max: Int.max, keywords: ["key", "default"])
+        let xs = args.count == 1 ? try items(vm, args[0]) : args.positional
+        if args.count > 1, args.kw("default") != nil {
+            throw ScriptThrow.typeError("\(name)() cannot take 'default' with several positional arguments")
+        }
+        guard let first = xs.first else {
+            if let d = args.kw("default") { return d }
+            throw ScriptThrow.valueError("\(name)() arg is an empty sequence")
+        }
+        var keyFn = args.kw("key")
+        if let k = keyFn, Conversions.isNil(k) { keyFn = nil }
+        var best = first
+        var bestKey = try keyFn.map { try vm.call($0, [first]) } ?? first
+        for x in xs.dropFirst() {
+            let k = try keyFn.map { try vm.call($0, [x]) } ?? x
+            if wantMax ? try less(vm, bestKey, k) : try less(vm, k, bestKey) {
+                best = x; bestKey = k
+            }
+        }
+        return best
+    }
+
+    // MARK: - sum
+
+    /// `sum(xs, start: 0)`: ints stay ints (OverflowError on overflow), a float makes
+    /// the total a float; lists concatenate when `start` is a list.
+    static func sum(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 2, keywords: ["start"])
+        var total = try args.arg(1, "start") ?? .int(0)
+        var joined: [Value]? = nil
+        if case .list(let l) = total { joined = l.snapshot }
+        switch total {
+        case .int, .float, .list: break
+        default:
+            throw ScriptThrow.typeError("sum() start must be a number or a list, not \(total.typeName)")
+        }
+        try iterate(vm, args[0]) { x in
+            if joined != nil {
+                guard case .list(let l) = x else {
+                    throw ScriptThrow.typeError("unsupported operand types for +: 'list' and '\(x.typeName)'")
+                }
+                joined!.append(contentsOf: l.snapshot)
+                return true
+            }
+            total = try add(total, x)
+            return true
+        }
+        if let j = joined { return .list(ListObj(j)) }
+        return total
+    }
+
+    /// Numeric `+` for sum: int + int checks overflow; bool is not a number.
+    static func add(_ a: Value, _ b: Value) throws -> Value {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            let (r, o) = x.addingReportingOverflow(y)
+            if o { throw ScriptThrow.overflow("integer overflow in sum()") }
+            return .int(r)
+        case (.int(let x), .float(let y)): return .float(Double(x) + y)
+        case (.float(let x), .int(let y)): return .float(x + Double(y))
+        case (.float(let x), .float(let y)): return .float(x + y)
+        default:
+            throw ScriptThrow.typeError("unsupported operand types for +: '\(a.typeName)' and '\(b.typeName)'")
+        }
+    }
+
+    // MARK: - any, all
+
+    static func any(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 1)
+        var found = false
+        try iterate(vm, args[0]) { x in
+            if x.isTruthy { found = true; return false }
+            return true
+        }
+        return .bool(found)
+    }
+
+    static func all(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+        try args.check(min: 1, max: 1)
+        var ok = true
+        try iterate(vm, args[0]) { x in
+            if !x.isTruthy { ok = false; return false }
+            return true
+        }
+        return .bool(ok)
+    }
+}

@@ -1,0 +1,949 @@
+// Compiles the syntax tree to bytecode in one pass per function. Names resolve at
+// compile time: locals to frame slots, variables of enclosing functions to
+// captures, top-level declarations to module global slots, and the rest to
+// builtins (or to an unset global that raises NameError when read).
+
+/// A compile error (reported like a syntax error, with `error:`).
+struct CompileError: Error {
+    var issues: [SyntaxIssue]
+}
+
+final class Compiler {
+    let file: String
+    let globals: GlobalTable
+    let builtins: [String: Value]
+    /// REPL mode: top-level redeclaration replaces the old binding.
+    let allowRedeclare: Bool
+    private(set) var issues: [SyntaxIssue] = []
+    private var fs: FunctionState
+    /// Top-level names declared anywhere in this chunk (globals are late-bound).
+    private var topLevelNames: [String: Bool] = [:]    // name -> isConst
+    private var declaredGlobals: Set<String> = []
+
+    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false) {
+        self.file = file; self.globals = globals; self.builtins = builtins
+        self.allowRedeclare = allowRedeclare
+        self.fs = FunctionState(parent: nil, name: "<main>", isMethod: false, isTopLevel: true)
+    }
+
+    /// Compiles a whole program into the prototype of its top-level code.
+    /// The value of a final expression statement is returned (for the REPL and `eval`).
+    func compileProgram(_ program: [Stmt]) throws -> FuncProto {
+        collectTopLevel(program)
+        for (i, s) in program.enumerated() {
+            if i == program.count - 1, case .expr(let e, let p) = s {
+                fs.pos = p
+                compileExpr(e)
+                fs.emit(.ret, effect: -1)
+                return try finish()
+            }
+            compileStmt(s)
+        }
+        fs.emit(.pushNil, effect: 1)
+        fs.emit(.ret, effect: -1)
+        return try finish()
+    }
+
+    private func finish() throws -> FuncProto {
+        if !issues.isEmpty { throw CompileError(issues: issues) }
+        return makeProto(fs, paramNames: [], hasDefault: [], restIndex: nil)
+    }
+
+    private func makeProto(_ f: FunctionState, paramNames: [String], hasDefault: [Bool], restIndex: Int?) -> FuncProto {
+        FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
+                  restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
+                  maxStack: f.maxStack + 2, captures: f.captures, code: f.code,
+                  constants: f.constants, positions: f.positions, keywordSets: f.keywordSets,
+                  globals: globals)
+    }
+
+    private func error(_ message: String, _ pos: SourcePos) {
+        issues.append(SyntaxIssue(message: message, pos: pos))
+    }
+
+    // MARK: - Names
+
+    private func collectTopLevel(_ program: [Stmt]) {
+        func add(_ t: Target, _ isConst: Bool) {
+            switch t {
+            case .name(let n, _): topLevelNames[n] = isConst
+            case .list(let ts, _): ts.forEach { add($0, isConst) }
+            }
+        }
+        for s in program {
+            switch s {
+            case .declare(let c, let t, _, _): add(t, c)
+            case .function(let f): if let n = f.name { topLevelNames[n] = false }
+            case .classDecl(let c): topLevelNames[c.name] = false
+            case .importStmt(let d): topLevelNames[d.alias] = false
+            default: break
+            }
+        }
+    }
+
+    private enum Resolved {
+        case local(Local)
+        case capture(Int, isCell: Bool, isConst: Bool)
+        case global(Int, isConst: Bool)
+        case builtin(Value)
+    }
+
+    private func resolve(_ name: String) -> Resolved {
+        if let l = fs.findLocal(name) { return .local(l) }
+        if let c = resolveCapture(fs, name) {
+            return .capture(c, isCell: fs.captures[c].isCell, isConst: fs.captureConst[c])
+        }
+        let slot = globals.slot(for: name)
+        let known = topLevelNames[name] != nil || declaredGlobals.contains(name) ||
+            globals.lookup(name) != nil
+        if !known, let b = builtins[name] { return .builtin(b) }
+        let isConst = topLevelNames[name] ?? globals.locked { globals.constant[slot] }
+        return .global(slot, isConst: isConst)
+    }
+
+    /// Finds `name` in an enclosing function and threads a capture down to `f`.
+    private func resolveCapture(_ f: FunctionState, _ name: String) -> Int? {
+        if let i = f.captureNames.firstIndex(of: name) { return i }
+        guard let parent = f.parent else { return nil }
+        if parent.isTopLevel && parent.scopes.count == 1 { return nil }   // globals are not captured
+        if let l = parent.findLocal(name) {
+            if parent.isTopLevel && parent.scopes.first!.contains(where: { $0 === l }) { return nil }
+            parent.capture(l)
+            return addCapture(f, name, CaptureSpec(fromParentSlot: true, index: l.slot, isCell: l.isCell), l.isConst)
+        }
+        guard let pi = resolveCapture(parent, name) else { return nil }
+        return addCapture(f, name, CaptureSpec(fromParentSlot: false, index: pi, isCell: parent.captures[pi].isCell),
+                          parent.captureConst[pi])
+    }
+
+    private func addCapture(_ f: FunctionState, _ name: String, _ spec: CaptureSpec, _ isConst: Bool) -> Int {
+        f.captures.append(spec); f.captureNames.append(name); f.captureConst.append(isConst)
+        return f.captures.count - 1
+    }
+
+    private func emitLoad(_ name: String, _ pos: SourcePos) {
+        switch resolve(name) {
+        case .local(let l):
+            let pc = fs.emit(l.isCell ? .loadCell : .loadLocal, l.slot, effect: 1)
+            l.accessPCs.append(pc)
+        case .capture(let i, let isCell, _):
+            fs.emit(isCell ? .loadCaptureCell : .loadCapture, i, effect: 1)
+        case .global(let g, _):
+            fs.emit(.loadGlobal, g, effect: 1)
+        case .builtin(let v):
+            fs.emit(.constant, fs.constant(v), effect: 1)
+        }
+    }
+
+    /// Emits a store to an existing variable (an assignment, not a declaration).
+    private func emitStore(_ name: String, _ pos: SourcePos) {
+        switch resolve(name) {
+        case .local(let l):
+            if l.isConst { error("cannot assign to constant '\(name)' (declared with let)", pos) }
+            let pc = fs.emit(l.isCell ? .storeCell : .storeLocal, l.slot, effect: -1)
+            l.accessPCs.append(pc)
+        case .capture(let i, let isCell, let isConst):
+            if isConst || !isCell { error("cannot assign to constant '\(name)' (declared with let)", pos) }
+            fs.emit(.storeCaptureCell, i, effect: -1)
+        case .global(let g, let isConst):
+            let declared = topLevelNames[name] != nil || declaredGlobals.contains(name) || globals.lookup(name) != nil
+            if !declared {
+                error("cannot assign to undeclared variable '\(name)'\(suggestion(for: name))", pos)
+            } else if isConst {
+                error("cannot assign to constant '\(name)' (declared with let)", pos)
+            }
+            fs.emit(.storeGlobal, g, effect: -1)
+        case .builtin:
+            error("cannot assign to undeclared variable '\(name)'\(suggestion(for: name))", pos)
+            fs.emit(.pop, effect: -1)
+        }
+    }
+
+    private func suggestion(for name: String) -> String {
+        var candidates: [String] = []
+        var f: FunctionState? = fs
+        while let s = f {
+            for scope in s.scopes { candidates += scope.map(\.name) }
+            candidates += s.captureNames
+            f = s.parent
+        }
+        candidates += topLevelNames.keys
+        candidates += globals.locked { globals.names }
+        var best: (String, Int)?
+        for c in Set(candidates) where c != name {
+            let d = editDistance(c, name)
+            if d <= max(1, name.count / 3), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
+                best = (c, d)
+            }
+        }
+        return best.map { "; did you mean '\($0.0)'?" } ?? ""
+    }
+
+    /// Declares a new variable in the current scope and stores the value on top of the stack.
+    private func declare(_ name: String, isConst: Bool, _ pos: SourcePos) {
+        if fs.isTopLevel && fs.scopes.count == 1 {
+            if declaredGlobals.contains(name) && !allowRedeclare {
+                error("'\(name)' is already declared in this scope", pos)
+            }
+            declaredGlobals.insert(name)
+            let g = globals.slot(for: name)
+            globals.locked { globals.constant[g] = isConst }
+            fs.emit(.storeGlobal, g, effect: -1)
+            return
+        }
+        if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
+            error("'\(name)' is already declared in this scope", pos)
+        }
+        let local = newLocal(name, isConst: isConst, pos)
+        let pc = fs.emit(.storeLocal, local.slot, effect: -1)
+        local.accessPCs.append(pc)
+    }
+
+    /// Allocates a local slot with a placeholder for boxing (the value is stored separately).
+    private func newLocal(_ name: String, isConst: Bool, _ pos: SourcePos) -> Local {
+        let slot = fs.allocSlot()
+        let declPC = isConst ? nil : fs.emit(.nop, effect: 0)
+        let local = Local(name: name, slot: slot, isConst: isConst, declPC: declPC, pos: pos)
+        fs.scopes[fs.scopes.count - 1].append(local)
+        return local
+    }
+
+    /// Declares each name of a target pattern, consuming the value on the stack.
+    private func declareTarget(_ t: Target, isConst: Bool) {
+        switch t {
+        case .name(let n, let p):
+            fs.pos = p
+            declare(n, isConst: isConst, p)
+        case .list(let ts, let p):
+            fs.pos = p
+            fs.emit(.unpack, ts.count, effect: ts.count - 1)
+            for sub in ts { declareTarget(sub, isConst: isConst) }
+        }
+    }
+
+    /// A hidden local for compiler temporaries (iterators, comprehension results).
+    private func hiddenSlot() -> Int {
+        let l = Local(name: " tmp\(fs.nextSlot)", slot: fs.allocSlot(), isConst: true, declPC: nil, pos: fs.pos)
+        fs.scopes[fs.scopes.count - 1].append(l)
+        return l.slot
+    }
+
+    // MARK: - Statements
+
+    private func compileBlock(_ stmts: [Stmt]) {
+        fs.beginScope()
+        for s in stmts { compileStmt(s) }
+        fs.endScope()
+    }
+
+    private func compileStmt(_ s: Stmt) {
+        fs.pos = s.pos
+        switch s {
+        case .expr(let e, _):
+            compileExpr(e)
+            fs.emit(.pop, effect: -1)
+
+        case .declare(let isConst, let target, let value, let pos):
+            if let v = value { compileExpr(v) } else {
+                if isConst { error("'let' needs a value", pos) }
+                fs.emit(.pushNil, effect: 1)
+            }
+            fs.pos = pos
+            declareTarget(target, isConst: isConst)
+
+        case .assign(let target, let value, let pos):
+            compileAssign(target, value, pos)
+
+        case .compound(let op, let target, let value, let pos):
+            compileCompound(op, target, value, pos)
+
+        case .ifStmt(let branches, let elseBody, _):
+            var endJumps: [Int] = []
+            for (cond, body) in branches {
+                fs.pos = cond.pos
+                compileExpr(cond)
+                let skip = fs.emit(.jumpIfFalse, 0, effect: -1)
+                compileBlock(body)
+                endJumps.append(fs.emit(.jump, 0, effect: 0))
+                fs.patch(skip, to: fs.here)
+            }
+            if let e = elseBody { compileBlock(e) }
+            for j in endJumps { fs.patch(j, to: fs.here) }
+
+        case .whileStmt(let cond, let body, _):
+            let top = fs.here
+            compileExpr(cond)
+            let exit = fs.emit(.jumpIfFalse, 0, effect: -1)
+            compileLoopBody(body, continueTarget: top) {}
+            fs.emit(.jump, top, effect: 0)
+            fs.patch(exit, to: fs.here)
+            patchBreaks()
+
+        case .forIn(let targets, let iterable, let body, let pos):
+            compileExpr(iterable)
+            fs.beginScope()
+            let it = hiddenSlot()
+            fs.pos = pos
+            fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
+            let top = fs.here
+            let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+            compileLoopBody(body, continueTarget: top) {
+                if targets.count == 1 {
+                    self.declareTarget(targets[0], isConst: false)
+                } else {
+                    self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
+                    for t in targets { self.declareTarget(t, isConst: false) }
+                }
+            }
+            fs.emit(.jump, top, effect: 0)
+            fs.patch(next, to: fs.here, extraWord: true)
+            fs.adjust(-1)   // the value iterNext would have pushed
+            patchBreaks()
+            fs.endScope()
+
+        case .breakStmt(let pos):
+            guard let loop = fs.loops.last else { error("'break' outside a loop", pos); return }
+            emitCleanups(downTo: loop.cleanupDepth)
+            let j = fs.emit(.jump, 0, effect: 0)
+            fs.loops[fs.loops.count - 1].breakJumps.append(j)
+
+        case .continueStmt(let pos):
+            guard let loop = fs.loops.last else { error("'continue' outside a loop", pos); return }
+            emitCleanups(downTo: loop.cleanupDepth)
+            fs.emit(.jump, loop.continueTarget, effect: 0)
+
+        case .returnStmt(let value, let pos):
+            if fs.isTopLevel && fs.parent == nil { error("'return' outside a function", pos) }
+            if let v = value { compileExpr(v) } else { fs.emit(.pushNil, effect: 1) }
+            if !fs.cleanups.isEmpty {
+                fs.beginScope()
+                let tmp = hiddenSlot()
+                fs.emit(.storeLocal, tmp, effect: -1)
+                emitCleanups(downTo: 0)
+                fs.emit(.loadLocal, tmp, effect: 1)
+                fs.endScope()
+            }
+            fs.emit(.ret, effect: -1)
+
+        case .throwStmt(let e, _):
+            compileExpr(e)
+            fs.emit(.throwError, effect: -1)
+
+        case .tryStmt(let body, let catches, let finallyBody, let pos):
+            compileTry(body, catches, finallyBody, pos)
+
+        case .with(let items, let body, let pos):
+            compileWith(items[...], body, pos)
+
+        case .importStmt(let d):
+            let key = d.path ?? d.module ?? ""
+            fs.emit(.importModule, fs.constant(.string((d.path != nil ? "file:" : "mod:") + key)), effect: 1)
+            declare(d.alias, isConst: true, d.pos)
+
+        case .function(let f):
+            let name = f.name ?? "<fn>"
+            if fs.isTopLevel && fs.scopes.count == 1 {
+                compileFunction(f, isMethod: false)
+                declare(name, isConst: false, f.pos)
+            } else {
+                // Declared before its body compiles so it can call itself (via a Cell).
+                if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
+                    error("'\(name)' is already declared in this scope", f.pos)
+                }
+                let local = newLocal(name, isConst: false, f.pos)
+                compileFunction(f, isMethod: false)
+                let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
+                local.accessPCs.append(pc)
+            }
+
+        case .classDecl(let c):
+            compileClass(c)
+
+        case .block(let stmts, _):
+            compileBlock(stmts)
+        }
+    }
+
+    private func compileLoopBody(_ body: [Stmt], continueTarget: Int, bind: () -> Void) {
+        fs.loops.append(LoopContext(continueTarget: continueTarget, cleanupDepth: fs.cleanups.count,
+                                    scopeDepth: fs.scopes.count))
+        fs.beginScope()
+        bind()
+        for s in body { compileStmt(s) }
+        fs.endScope()
+    }
+
+    private func patchBreaks() {
+        let loop = fs.loops.removeLast()
+        for j in loop.breakJumps { fs.patch(j, to: fs.here) }
+    }
+
+    /// Emits the cleanup code of every protected region above `depth`, innermost first.
+    private func emitCleanups(downTo depth: Int) {
+        let saved = fs.cleanups
+        var i = fs.cleanups.count - 1
+        while i >= depth {
+            let c = saved[i]
+            // Code run by a cleanup is outside the region it cleans up.
+            fs.cleanups = Array(saved[..<i])
+            switch c {
+            case .handler:
+                fs.emit(.popTry, effect: 0)
+            case .finally(let body):
+                compileBlock(body)
+            case .withExit(let slot):
+                fs.emit(.loadLocal, slot, effect: 1)
+                fs.emit(.invoke, Int(Symbols.exit), effect: 0); fs.word(0)
+                fs.emit(.pop, effect: -1)
+            }
+            i -= 1
+        }
+        fs.cleanups = saved
+    }
+
+    private func compileTry(_ body: [Stmt], _ catches: [CatchClause], _ finallyBody: [Stmt]?, _ pos: SourcePos) {
+        var finallySetup: Int?
+        if let fin = finallyBody {
+            finallySetup = fs.emit(.setupTry, 0, effect: 0)
+            fs.cleanups.append(.finally(fin))
+            fs.cleanups.append(.handler)
+        }
+        if catches.isEmpty {
+            compileBlock(body)
+        } else {
+            let setup = fs.emit(.setupTry, 0, effect: 0)
+            fs.cleanups.append(.handler)
+            compileBlock(body)
+            fs.cleanups.removeLast()
+            fs.emit(.popTry, effect: 0)
+            let skip = fs.emit(.jump, 0, effect: 0)
+            fs.patch(setup, to: fs.here)
+            // Handler: the error is on the stack.
+            fs.adjust(1)
+            fs.beginScope()
+            let errSlot = hiddenSlot()
+            fs.emit(.storeLocal, errSlot, effect: -1)
+            var ends: [Int] = []
+            for clause in catches {
+                fs.pos = clause.pos
+                var nextClause: [Int] = []
+                if !clause.kinds.isEmpty {
+                    var matched: [Int] = []
+                    for kind in clause.kinds {
+                        fs.emit(.loadLocal, errSlot, effect: 1)
+                        compileExpr(kind)
+                        fs.emit(.assertCatchable, effect: -1)
+                        matched.append(fs.emit(.jumpIfTrue, 0, effect: -1))
+                    }
+                    nextClause.append(fs.emit(.jump, 0, effect: 0))
+                    for m in matched { fs.patch(m, to: fs.here) }
+                }
+                fs.beginScope()
+                if let b = clause.binding {
+                    fs.emit(.loadLocal, errSlot, effect: 1)
+                    declare(b, isConst: false, clause.pos)
+                }
+                for s in clause.body { compileStmt(s) }
+                fs.endScope()
+                ends.append(fs.emit(.jump, 0, effect: 0))
+                for n in nextClause { fs.patch(n, to: fs.here) }
+            }
+            // No clause matched: re-raise.
+            fs.emit(.loadLocal, errSlot, effect: 1)
+            fs.emit(.throwError, effect: -1)
+            fs.endScope()
+            for e in ends { fs.patch(e, to: fs.here) }
+            fs.patch(skip, to: fs.here)
+        }
+        if let fin = finallyBody, let setup = finallySetup {
+            fs.cleanups.removeLast(2)
+            fs.emit(.popTry, effect: 0)
+            compileBlock(fin)
+            let skip = fs.emit(.jump, 0, effect: 0)
+            fs.patch(setup, to: fs.here)
+            fs.adjust(1)
+            fs.beginScope()
+            let errSlot = hiddenSlot()
+            fs.emit(.storeLocal, errSlot, effect: -1)
+            compileBlock(fin)
+            fs.emit(.loadLocal, errSlot, effect: 1)
+            fs.emit(.throwError, effect: -1)
+            fs.endScope()
+            fs.patch(skip, to: fs.here)
+        }
+    }
+
+    /// `with a, b as x { body }`: nested single-item withs, so items exit right to left
+    /// and only those that entered.
+    private func compileWith(_ items: ArraySlice<WithItem>, _ body: [Stmt], _ pos: SourcePos) {
+        guard let item = items.first else { compileBlock(body); return }
+        fs.beginScope()
+        fs.pos = item.pos
+        compileExpr(item.value)
+        let ctx = hiddenSlot()
+        fs.emit(.storeLocal, ctx, effect: -1)
+        fs.emit(.loadLocal, ctx, effect: 1)
+        fs.emit(.invoke, Int(Symbols.enter), effect: 0); fs.word(0)
+        let setup: Int
+        if let b = item.binding {
+            // Bind before protecting: exit() runs only once enter() has returned.
+            declare(b, isConst: false, item.pos)
+            setup = fs.emit(.setupTry, 0, effect: 0)
+        } else {
+            fs.emit(.pop, effect: -1)
+            setup = fs.emit(.setupTry, 0, effect: 0)
+        }
+        fs.cleanups.append(.withExit(slot: ctx))
+        fs.cleanups.append(.handler)
+        compileWith(items.dropFirst(), body, pos)
+        fs.cleanups.removeLast(2)
+        fs.emit(.popTry, effect: 0)
+        fs.pos = item.pos
+        fs.emit(.loadLocal, ctx, effect: 1)
+        fs.emit(.invoke, Int(Symbols.exit), effect: 0); fs.word(0)
+        fs.emit(.pop, effect: -1)
+        let skip = fs.emit(.jump, 0, effect: 0)
+        fs.patch(setup, to: fs.here)
+        fs.adjust(1)
+        let errSlot = hiddenSlot()
+        fs.emit(.storeLocal, errSlot, effect: -1)
+        fs.emit(.loadLocal, ctx, effect: 1)
+        fs.emit(.invoke, Int(Symbols.exit), effect: 0); fs.word(0)
+        fs.emit(.pop, effect: -1)
+        fs.emit(.loadLocal, errSlot, effect: 1)
+        fs.emit(.throwError, effect: -1)
+        fs.patch(skip, to: fs.here)
+        fs.endScope()
+    }
+
+    private func compileAssign(_ target: Expr, _ value: Expr, _ pos: SourcePos) {
+        switch target {
+        case .name(let n, let p):
+            compileExpr(value)
+            fs.pos = p
+            emitStore(n, p)
+        case .index(let obj, let idx, let p):
+            compileExpr(obj); compileExpr(idx); compileExpr(value)
+            fs.pos = p
+            fs.emit(.storeIndex, effect: -3)
+        case .attr(let obj, let name, let p):
+            compileExpr(obj); compileExpr(value)
+            fs.pos = p
+            fs.emit(.setAttr, Int(Symbols.intern(name)), effect: -2)
+        default:
+            error("cannot assign to this expression", pos)
+        }
+    }
+
+    private func binOpcode(_ op: BinOp) -> Op {
+        switch op {
+        case .add: return .add
+        case .sub: return .sub
+        case .mul: return .mul
+        case .div: return .div
+        case .floorDiv: return .floorDiv
+        case .mod: return .mod
+        case .pow: return .pow
+        case .bitAnd: return .bitAnd
+        case .bitOr: return .bitOr
+        case .bitXor: return .bitXor
+        case .shl: return .shl
+        case .shr: return .shr
+        }
+    }
+
+    private func compileCompound(_ op: BinOp, _ target: Expr, _ value: Expr, _ pos: SourcePos) {
+        switch target {
+        case .name(let n, let p):
+            if op == .add, case .local(let l) = resolve(n), !l.isConst {
+                compileExpr(value)
+                fs.pos = p
+                let pc = fs.emit(.addLocal, l.slot, effect: -1)
+                l.accessPCs.append(pc)
+                return
+            }
+            emitLoad(n, p)
+            compileExpr(value)
+            fs.pos = pos
+            fs.emit(binOpcode(op), effect: -1)
+            emitStore(n, p)
+        case .index(let obj, let idx, let p):
+            compileExpr(obj); compileExpr(idx)
+            fs.pos = p
+            fs.emit(.dup2, effect: 2)
+            fs.emit(.index, effect: -1)
+            compileExpr(value)
+            fs.pos = pos
+            fs.emit(binOpcode(op), effect: -1)
+            fs.emit(.storeIndex, effect: -3)
+        case .attr(let obj, let name, let p):
+            compileExpr(obj)
+            fs.pos = p
+            fs.emit(.dup, effect: 1)
+            let sym = Int(Symbols.intern(name))
+            fs.emit(.getAttr, sym, effect: 0)
+            compileExpr(value)
+            fs.pos = pos
+            fs.emit(binOpcode(op), effect: -1)
+            fs.emit(.setAttr, sym, effect: -2)
+        default:
+            error("cannot assign to this expression", pos)
+        }
+    }
+
+    // MARK: - Functions and classes
+
+    /// Compiles a function body into a prototype and emits `closure` for it.
+    private func compileFunction(_ f: FuncDecl, isMethod: Bool) {
+        let outer = fs
+        let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false)
+        fs = inner
+        inner.pos = f.pos
+        if isMethod {
+            let selfLocal = Local(name: "self", slot: inner.allocSlot(), isConst: true, declPC: nil, pos: f.pos)
+            inner.scopes[0].append(selfLocal)
+        }
+        var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
+        var params: [Local] = []
+        for (i, p) in f.params.enumerated() {
+            if names.contains(p.name) { error("duplicate parameter '\(p.name)'", p.pos) }
+            names.append(p.name); hasDefault.append(p.defaultValue != nil)
+            if p.isRest { rest = i }
+            let local = Local(name: p.name, slot: inner.allocSlot(), isConst: false, declPC: nil, pos: p.pos)
+            inner.scopes[0].append(local)
+            params.append(local)
+        }
+        // Defaults are evaluated per call, in order, so they may use earlier parameters.
+        for (i, p) in f.params.enumerated() {
+            guard let d = p.defaultValue else { continue }
+            inner.pos = p.pos
+            let check = inner.emit(.jumpIfNotMissing, params[i].slot, effect: 0); inner.word(0)
+            compileExpr(d)
+            let pc = inner.emit(.storeLocal, params[i].slot, effect: -1)
+            params[i].accessPCs.append(pc)
+            inner.patch(check, to: inner.here, extraWord: true)
+        }
+        // Boxing captured parameters happens after defaults are filled in; the
+        // placeholders become `boxLocal` once the body shows which are captured.
+        let boxPCs = params.map { _ in inner.emit(.nop, effect: 0) }
+        inner.beginScope()
+        for s in f.body { compileStmt(s) }
+        inner.endScope()
+        inner.pos = f.pos
+        inner.emit(.pushNil, effect: 1)
+        inner.emit(.ret, effect: -1)
+        for (i, p) in params.enumerated() where p.isCell {
+            inner.code[boxPCs[i]] = UInt32(Op.boxLocal.rawValue) | (UInt32(p.slot) << 8)
+        }
+        // Default prologue accesses happen before boxing: they must stay plain.
+        for p in params where p.isCell {
+            for pc in p.accessPCs where pc < (boxPCs.first ?? 0) {
+                let op = inner.code[pc] & 0xFF
+                if op == UInt32(Op.loadCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.loadLocal.rawValue) }
+                if op == UInt32(Op.storeCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.storeLocal.rawValue) }
+            }
+        }
+        fs = outer
+        let proto = makeProto(inner, paramNames: names, hasDefault: hasDefault, restIndex: rest)
+        fs.pos = f.pos
+        fs.emit(.closure, fs.constant(.object(ProtoBox(proto))), effect: 1)
+    }
+
+    private func compileClass(_ c: ClassDecl) {
+        fs.pos = c.pos
+        let atTop = fs.isTopLevel && fs.scopes.count == 1
+        var local: Local?
+        if !atTop {
+            if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == c.name }) {
+                error("'\(c.name)' is already declared in this scope", c.pos)
+            }
+            local = newLocal(c.name, isConst: false, c.pos)
+        }
+        if let s = c.superclass { compileExpr(s) } else { fs.emit(.pushNil, effect: 1) }
+        var methodNames: [String] = []
+        for m in c.methods {
+            let name = m.name ?? "<fn>"
+            if methodNames.contains(name) { error("method '\(name)' is already defined in class '\(c.name)'", m.pos) }
+            methodNames.append(name)
+            compileFunction(m, isMethod: true)
+        }
+        var attrNames: [String] = []
+        for a in c.attrs {
+            if attrNames.contains(a.name) { error("'\(a.name)' is already declared in class '\(c.name)'", a.pos) }
+            attrNames.append(a.name)
+            compileExpr(a.value)
+        }
+        fs.pos = c.pos
+        let template = ClassTemplate(name: c.name, methodNames: methodNames, attrNames: attrNames)
+        fs.emit(.makeClass, fs.constant(.object(template)), effect: -(methodNames.count + attrNames.count))
+        if let l = local {
+            let pc = fs.emit(l.isCell ? .storeCell : .storeLocal, l.slot, effect: -1)
+            l.accessPCs.append(pc)
+        } else {
+            declare(c.name, isConst: false, c.pos)
+        }
+    }
+
+    // MARK: - Expressions
+
+    private func compileExpr(_ e: Expr) {
+        let saved = fs.pos
+        fs.pos = e.pos
+        defer { fs.pos = saved }
+        switch e {
+        case .nilLit: fs.emit(.pushNil, effect: 1)
+        case .boolLit(let b, _): fs.emit(b ? .pushTrue : .pushFalse, effect: 1)
+        case .intLit(let i, _):
+            if i >= -(1 << 23) && i < (1 << 23) {
+                fs.emit(.pushInt, i + (1 << 23), effect: 1)
+            } else {
+                fs.emit(.constant, fs.constant(.int(i)), effect: 1)
+            }
+        case .floatLit(let d, _): fs.emit(.constant, fs.constant(.float(d)), effect: 1)
+        case .string(let s, _): fs.emit(.constant, fs.constant(.string(s)), effect: 1)
+        case .interpolated(let parts, _):
+            for p in parts {
+                switch p {
+                case .text(let t): fs.emit(.constant, fs.constant(.string(t)), effect: 1)
+                case .expr(let x):
+                    compileExpr(x)
+                    fs.emit(.toStr, effect: 0)
+                }
+            }
+            fs.emit(.concat, parts.count, effect: 1 - parts.count)
+        case .name(let n, let p): emitLoad(n, p)
+        case .selfRef(let p):
+            if fs.findLocal("self") == nil && resolveCapture(fs, "self") == nil {
+                error("'self' used outside a method", p)
+                fs.emit(.pushNil, effect: 1)
+            } else {
+                emitLoad("self", p)
+            }
+        case .superAttr(let name, let p):
+            guard fs.isMethod else {
+                error("'super' used outside a method", p)
+                fs.emit(.pushNil, effect: 1)
+                return
+            }
+            fs.emit(.loadLocal, 0, effect: 1)
+            fs.emit(.getSuper, Int(Symbols.intern(name)), effect: 0)
+        case .list(let items, _):
+            for x in items { compileExpr(x) }
+            fs.emit(.buildList, items.count, effect: 1 - items.count)
+        case .map(let pairs, _):
+            for (k, v) in pairs { compileExpr(k); compileExpr(v) }
+            fs.emit(.buildMap, pairs.count, effect: 1 - 2 * pairs.count)
+        case .listComp(let element, let clauses, _):
+            compileComprehension(clauses, isMap: false) { slot in
+                self.compileExpr(element)
+                self.fs.emit(.appendLocal, slot, effect: -1)
+            }
+        case .mapComp(let key, let value, let clauses, _):
+            compileComprehension(clauses, isMap: true) { slot in
+                self.compileExpr(key); self.compileExpr(value)
+                self.fs.emit(.insertLocal, slot, effect: -2)
+            }
+        case .function(let f): compileFunction(f, isMethod: false)
+        case .unary(let op, let x, _):
+            compileExpr(x)
+            fs.emit(op == .neg ? .neg : .bitNot, effect: 0)
+        case .binary(let op, let a, let b, let p):
+            compileExpr(a); compileExpr(b)
+            fs.pos = p
+            fs.emit(binOpcode(op), effect: -1)
+        case .and(let a, let b, _):
+            compileExpr(a)
+            let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
+            compileExpr(b)
+            fs.patch(j, to: fs.here)
+        case .or(let a, let b, _):
+            compileExpr(a)
+            let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
+            compileExpr(b)
+            fs.patch(j, to: fs.here)
+        case .not(let x, _):
+            compileExpr(x)
+            fs.emit(.not, effect: 0)
+        case .compare(let op, let a, let b, let p):
+            compileExpr(a); compileExpr(b)
+            fs.pos = p
+            let code: Op
+            switch op {
+            case .eq: code = .eq
+            case .ne: code = .ne
+            case .lt: code = .lt
+            case .le: code = .le
+            case .gt: code = .gt
+            case .ge: code = .ge
+            case .isIn: code = .isIn
+            case .notIn: code = .notIn
+            case .isSame: code = .isSame
+            case .isNot: code = .isNot
+            }
+            fs.emit(code, effect: -1)
+        case .ternary(let c, let a, let b, _):
+            compileExpr(c)
+            let toElse = fs.emit(.jumpIfFalse, 0, effect: -1)
+            compileExpr(a)
+            let toEnd = fs.emit(.jump, 0, effect: 0)
+            fs.adjust(-1)
+            fs.patch(toElse, to: fs.here)
+            compileExpr(b)
+            fs.patch(toEnd, to: fs.here)
+        case .range(let a, let b, let inclusive, let p):
+            compileExpr(a); compileExpr(b)
+            fs.pos = p
+            fs.emit(.makeRange, inclusive ? 1 : 0, effect: -1)
+        case .call(let callee, let args, let p):
+            compileCall(callee, args, p)
+        case .index(let a, let i, let p):
+            compileExpr(a); compileExpr(i)
+            fs.pos = p
+            fs.emit(.index, effect: -1)
+        case .slice(let a, let lo, let hi, let p):
+            compileExpr(a)
+            if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
+            if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
+            fs.pos = p
+            fs.emit(.slice, effect: -2)
+        case .attr(let obj, let name, let p):
+            compileExpr(obj)
+            fs.pos = p
+            fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
+        }
+    }
+
+    private func compileComprehension(_ clauses: [CompClause], isMap: Bool, element: @escaping (Int) -> Void) {
+        fs.beginScope()
+        let result = hiddenSlot()
+        fs.emit(isMap ? .buildMap : .buildList, 0, effect: 1)
+        fs.emit(.storeLocal, result, effect: -1)
+        func emitClauses(_ rest: ArraySlice<CompClause>, continueTarget: Int?) {
+            guard let clause = rest.first else { element(result); return }
+            switch clause {
+            case .ifCond(let c):
+                compileExpr(c)
+                let skip = fs.emit(.jumpIfFalse, 0, effect: -1)
+                emitClauses(rest.dropFirst(), continueTarget: continueTarget)
+                fs.patch(skip, to: fs.here)
+            case .forIn(let targets, let iterable, let p):
+                compileExpr(iterable)
+                fs.beginScope()
+                let it = hiddenSlot()
+                fs.pos = p
+                fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
+                let top = fs.here
+                let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+                fs.beginScope()
+                if targets.count == 1 {
+                    declareTarget(targets[0], isConst: false)
+                } else {
+                    fs.emit(.unpack, targets.count, effect: targets.count - 1)
+                    for t in targets { declareTarget(t, isConst: false) }
+                }
+                emitClauses(rest.dropFirst(), continueTarget: top)
+                fs.endScope()
+                fs.emit(.jump, top, effect: 0)
+                fs.patch(next, to: fs.here, extraWord: true)
+                fs.adjust(-1)
+                fs.endScope()
+            }
+        }
+        emitClauses(clauses[...], continueTarget: nil)
+        fs.emit(.loadLocal, result, effect: 1)
+        fs.endScope()
+    }
+
+    private func compileCall(_ callee: Expr, _ args: [Argument], _ pos: SourcePos) {
+        let hasSpread = args.contains { if case .spread = $0 { return true }; return false }
+        var positional: [Expr] = [], keywords: [(String, Expr, SourcePos)] = []
+        for a in args {
+            switch a {
+            case .positional(let e): positional.append(e)
+            case .keyword(let n, let e, let p):
+                if keywords.contains(where: { $0.0 == n }) { error("duplicate keyword argument '\(n)'", p) }
+                keywords.append((n, e, p))
+            case .spread: break
+            }
+        }
+        if hasSpread {
+            compileExpr(callee)
+            // Positionals (with spreads) as one list, keywords as a map.
+            fs.emit(.buildList, 0, effect: 1)
+            var pending = 0
+            for a in args {
+                switch a {
+                case .positional(let e):
+                    compileExpr(e); pending += 1
+                case .spread(let e):
+                    if pending > 0 { fs.emit(.buildList, pending, effect: 1 - pending); fs.emit(.add, effect: -1); pending = 0 }
+                    fs.emit(.buildList, 0, effect: 1)
+                    compileExpr(e)
+                    fs.emit(.add, effect: -1)   // [] + xs: TypeError unless xs is a list
+                    fs.emit(.add, effect: -1)
+                case .keyword: break
+                }
+            }
+            if pending > 0 { fs.emit(.buildList, pending, effect: 1 - pending); fs.emit(.add, effect: -1) }
+            if keywords.isEmpty {
+                fs.emit(.pushNil, effect: 1)
+            } else {
+                for (n, e, _) in keywords { fs.emit(.constant, fs.constant(.string(n)), effect: 1); compileExpr(e) }
+                fs.emit(.buildMap, keywords.count, effect: 1 - 2 * keywords.count)
+            }
+            fs.pos = pos
+            fs.emit(.callSpread, effect: -2)
+            return
+        }
+        let argc = positional.count
+        if case .attr(let obj, let name, let p) = callee {
+            compileExpr(obj)
+            for e in positional { compileExpr(e) }
+            for (_, e, _) in keywords { compileExpr(e) }
+            fs.pos = p
+            let sym = Int(Symbols.intern(name))
+            if keywords.isEmpty {
+                fs.emit(.invoke, sym, effect: -argc); fs.word(argc)
+            } else {
+                fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
+                fs.emit(.invokeKw, sym, effect: -argc - keywords.count)
+                fs.word(argc); fs.word(fs.keywordSets.count - 1)
+            }
+            return
+        }
+        compileExpr(callee)
+        for e in positional { compileExpr(e) }
+        for (_, e, _) in keywords { compileExpr(e) }
+        fs.pos = pos
+        if keywords.isEmpty {
+            fs.emit(.call, argc, effect: -argc)
+        } else {
+            fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
+            fs.emit(.callKw, argc, effect: -argc - keywords.count); fs.word(fs.keywordSets.count - 1)
+        }
+    }
+}
+
+/// Wraps a prototype so it can sit in a constant table.
+final class ProtoBox: Obj {
+    let proto: FuncProto
+    init(_ proto: FuncProto) { self.proto = proto }
+    override var typeName: String { "code" }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count)
+    var cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}

@@ -1,0 +1,95 @@
+// Compiled functions. A FuncProto is immutable once compiled and shared by every
+// closure and thread that runs it; its code and constants live in manually
+// allocated buffers so the VM reads them through raw pointers (no Array bounds
+// checks, no copy-on-write, no retain of the buffer per instruction).
+
+/// Where a closure gets each captured variable from when it is created.
+struct CaptureSpec {
+    var fromParentSlot: Bool   // parent's local slot, else the parent's own capture
+    var index: Int
+    var isCell: Bool           // captured by reference (a Cell) or by value
+}
+
+final class FuncProto {
+    let name: String
+    let file: String
+    /// Parameter names (interned) in order; `self` is not listed.
+    let paramIds: [Int32]
+    let paramNames: [String]
+    /// Which parameters have a default value.
+    let hasDefault: [Bool]
+    let restIndex: Int?          // index of the `...rest` parameter
+    let isMethod: Bool           // slot 0 is `self`
+    let slotCount: Int           // locals including params (and self)
+    let maxStack: Int            // operand stack high-water mark
+    let captures: [CaptureSpec]
+    let code: UnsafeMutablePointer<UInt32>
+    let codeCount: Int
+    let constants: UnsafeMutablePointer<Value>
+    let constantCount: Int
+    let positions: [SourcePos]   // one per code word
+    let keywordSets: [KeywordNames]
+    let globals: GlobalTable
+
+    init(name: String, file: String, paramNames: [String], hasDefault: [Bool], restIndex: Int?,
+         isMethod: Bool, slotCount: Int, maxStack: Int, captures: [CaptureSpec],
+         code: [UInt32], constants: [Value], positions: [SourcePos],
+         keywordSets: [KeywordNames], globals: GlobalTable) {
+        self.name = name; self.file = file
+        self.paramNames = paramNames
+        self.paramIds = paramNames.map(Symbols.intern)
+        self.hasDefault = hasDefault; self.restIndex = restIndex
+        self.isMethod = isMethod; self.slotCount = slotCount; self.maxStack = maxStack
+        self.captures = captures
+        self.code = .allocate(capacity: max(code.count, 1))
+        self.code.initialize(from: code, count: code.count)
+        self.codeCount = code.count
+        self.constants = .allocate(capacity: max(constants.count, 1))
+        self.constants.initialize(from: constants, count: constants.count)
+        self.constantCount = constants.count
+        self.positions = positions
+        self.keywordSets = keywordSets
+        self.globals = globals
+    }
+
+    deinit {
+        code.deallocate()
+        constants.deinitialize(count: constantCount)
+        constants.deallocate()
+    }
+
+    var paramCount: Int { paramNames.count }
+
+
+    /// True when a call with exactly `paramCount` positionals needs no binding work.
+    var isSimple: Bool { restIndex == nil }
+    /// Slots in a frame beyond the parameters (and `self`), initialised to nil per call.
+
+    func position(at pc: Int) -> SourcePos {
+        pc >= 0 && pc < positions.count ? positions[pc] : SourcePos(line: 0, col: 0)
+    }
+}
+
+/// A function value: a prototype plus its captured variables.
+public final class Closure: Obj {
+    let proto: FuncProto
+    let captures: [Value]
+    /// The class a method was defined in (for `super`).
+    @exclusivity(unchecked) var homeClass: ClassObj?
+
+    init(proto: FuncProto, captures: [Value]) {
+        self.proto = proto; self.captures = captures
+    }
+
+    override var typeName: String { "fn" }
+}
+
+/// What `makeClass` needs beyond the values on the stack.
+final class ClassTemplate: Obj {
+    let name: String
+    let methodNames: [String]
+    let attrNames: [String]
+    init(name: String, methodNames: [String], attrNames: [String]) {
+        self.name = name; self.methodNames = methodNames; self.attrNames = attrNames
+    }
+}

@@ -1,0 +1,150 @@
+// Per-function compilation state: the code being emitted, local slots and scopes,
+// captures, loop and cleanup contexts, and operand-stack depth accounting.
+
+/// A local variable of the function being compiled.
+final class Local {
+    let name: String
+    let slot: Int
+    let isConst: Bool
+    /// Placeholder `nop` emitted at the declaration; becomes `newCell` if an inner
+    /// function captures this (assignable) variable.
+    let declPC: Int?
+    /// Every loadLocal/storeLocal emitted for it, patched to the cell form on capture.
+    var accessPCs: [Int] = []
+    var isCell = false
+    let pos: SourcePos
+
+    init(name: String, slot: Int, isConst: Bool, declPC: Int?, pos: SourcePos) {
+        self.name = name; self.slot = slot; self.isConst = isConst; self.declPC = declPC; self.pos = pos
+    }
+}
+
+/// Code that must run when control leaves a protected region early
+/// (`return`, `break`, `continue`): a `finally` body or a `with` item's exit().
+enum Cleanup {
+    case finally([Stmt])
+    case withExit(slot: Int)
+    /// A handler pushed by setupTry that must be popped.
+    case handler
+}
+
+struct LoopContext {
+    var continueTarget: Int
+    var breakJumps: [Int] = []
+    /// Height of the cleanup stack when the loop started.
+    var cleanupDepth: Int
+    var scopeDepth: Int
+}
+
+final class FunctionState {
+    let parent: FunctionState?
+    let name: String
+    let isMethod: Bool
+    let isTopLevel: Bool
+    var code: [UInt32] = []
+    var positions: [SourcePos] = []
+    var constants: [Value] = []
+    var intConstants: [Int: Int] = [:]
+    var stringConstants: [String: Int] = [:]
+    var keywordSets: [KeywordNames] = []
+    var scopes: [[Local]] = [[]]
+    var nextSlot = 0
+    var slotHighWater = 0
+    var captures: [CaptureSpec] = []
+    var captureNames: [String] = []
+    var captureConst: [Bool] = []
+    var loops: [LoopContext] = []
+    var cleanups: [Cleanup] = []
+    var stack = 0
+    var maxStack = 0
+    var pos = SourcePos(line: 1, col: 1)
+
+    init(parent: FunctionState?, name: String, isMethod: Bool, isTopLevel: Bool) {
+        self.parent = parent; self.name = name; self.isMethod = isMethod; self.isTopLevel = isTopLevel
+    }
+
+    // MARK: emission
+
+    /// Emits an instruction with operand `a`, adjusting the tracked stack depth by `effect`.
+    @discardableResult
+    func emit(_ op: Op, _ a: Int = 0, effect: Int) -> Int {
+        let pc = code.count
+        code.append(UInt32(op.rawValue) | (UInt32(truncatingIfNeeded: a) << 8))
+        positions.append(pos)
+        adjust(effect)
+        return pc
+    }
+
+    /// Emits an extra operand word.
+    func word(_ v: Int) {
+        code.append(UInt32(truncatingIfNeeded: v))
+        positions.append(pos)
+    }
+
+    func adjust(_ effect: Int) {
+        stack += effect
+        if stack > maxStack { maxStack = stack }
+    }
+
+    /// Points the operand of the jump at `pc` (or its extra word) to `target`.
+    func patch(_ pc: Int, to target: Int, extraWord: Bool = false) {
+        if extraWord {
+            code[pc + 1] = UInt32(target)
+        } else {
+            code[pc] = (code[pc] & 0xFF) | (UInt32(target) << 8)
+        }
+    }
+
+    var here: Int { code.count }
+
+    func constant(_ v: Value) -> Int {
+        switch v {
+        case .int(let i):
+            if let k = intConstants[i] { return k }
+            intConstants[i] = constants.count
+        case .str(let s):
+            if let k = stringConstants[s.value] { return k }
+            stringConstants[s.value] = constants.count
+        default: break
+        }
+        constants.append(v)
+        return constants.count - 1
+    }
+
+    // MARK: locals
+
+    func allocSlot() -> Int {
+        let s = nextSlot
+        nextSlot += 1
+        if nextSlot > slotHighWater { slotHighWater = nextSlot }
+        return s
+    }
+
+    func findLocal(_ name: String) -> Local? {
+        for scope in scopes.reversed() {
+            for l in scope.reversed() where l.name == name { return l }
+        }
+        return nil
+    }
+
+    func beginScope() { scopes.append([]) }
+
+    func endScope() {
+        let scope = scopes.removeLast()
+        if let first = scope.first { nextSlot = min(nextSlot, first.slot) }
+    }
+
+    /// Marks `local` as captured: assignable variables move into a Cell, and every
+    /// access emitted so far is rewritten to the cell form.
+    func capture(_ local: Local) {
+        guard !local.isConst, !local.isCell else { return }
+        local.isCell = true
+        if let d = local.declPC { code[d] = UInt32(Op.newCell.rawValue) | (UInt32(local.slot) << 8) }
+        for pc in local.accessPCs {
+            let op = Op(rawValue: UInt8(code[pc] & 0xFF))!
+            // addLocal needs no rewrite: it finds the Cell in the slot itself.
+            let newOp: Op = op == .loadLocal ? .loadCell : (op == .storeLocal ? .storeCell : op)
+            code[pc] = (code[pc] & ~0xFF) | UInt32(newOp.rawValue)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// The public face of the library: an interpreter that runs source and files and
+// returns values or throws errors with positions. The `weft` command-line tool is
+// built only on this API.
+import Foundation
+
+/// An uncaught script error: its kind (`KeyError`), message, where it was raised
+/// and the trace, innermost frame first.
+public struct ScriptError: Error, CustomStringConvertible {
+    /// The error class name, e.g. `"KeyError"`.
+    public let kind: String
+    public let message: String
+    /// File, line and column of the innermost frame.
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let trace: [TraceFrame]
+    /// Name of the thread the error was raised in (nil for the main thread).
+    public let thread: String?
+    /// The script's error value.
+    public let value: Value
+
+    init(_ t: ScriptThrow) {
+        kind = t.kindName
+        message = t.message
+        value = t.value
+        var frames: [TraceFrame] = []
+        var thread: String?
+        if case .instance(let i) = t.value, let s = i.native as? ErrorState {
+            frames = s.frames; thread = s.thread
+        }
+        trace = frames
+        self.thread = thread
+        file = frames.first?.file ?? ""
+        line = frames.first?.line ?? 0
+        column = frames.first?.column ?? 0
+    }
+
+    /// `Kind: message`, like `str(e)` in a script.
+    public var description: String { message.isEmpty ? kind : "\(kind): \(message)" }
+
+    /// The report the CLI prints: `error: Kind: message` and `  at fn (file:line:col)` lines.
+    public var report: String {
+        var out = "error: \(description)\n"
+        for (i, f) in trace.enumerated() {
+            out += "  at \(f)"
+            if i == 0, let t = thread { out += " in thread \"\(t)\"" }
+            out += "\n"
+        }
+        return out
+    }
+}
+
+/// A Weft interpreter. Independent interpreters share nothing but immutable
+/// builtins; each may be used from any thread.
+public final class Interpreter: @unchecked Sendable {
+    /// Settings fixed when the interpreter is created.
+    public struct Options: Sendable {
+        /// Maximum script call depth; deeper calls raise RecursionError.
+        public var maxCallDepth: Int
+        public init(maxCallDepth: Int = 10_000) {
+            self.maxCallDepth = maxCallDepth
+        }
+    }
+
+    let core: InterpreterCore
+
+    public init(options: Options = Options()) {
+        core = InterpreterCore(maxDepth: max(16, options.maxCallDepth))
+    }
+
+    /// Where `print` output goes (default: standard output). Called once per print call.
+    public var output: (String) -> Void {
+        get { core.output }
+        set { core.output = newValue }
+    }
+
+    /// Where `input(prompt)` reads a line from (default: standard input); nil means end of input.
+    public var input: (String) -> String? {
+        get { core.input }
+        set { core.input = newValue }
+    }
+
+    /// Arguments visible to the script as `os.args`, and its path as `os.script`.
+    public var arguments: [String] {
+        get { core.scriptArgs }
+        set { core.scriptArgs = newValue }
+    }
+
+    /// A global of the main module (nil when unset).
+    public subscript(name: String) -> Value? {
+        get { core.globals.lookup(name) }
+        set { core.globals.set(name, newValue ?? .nil) }
+    }
+
+    /// Checks source for syntax and compile errors without running it; returns every
+    /// problem found (empty when the source is valid).
+    public func check(_ source: String, file: String = "<check>") -> SourceError? {
+        let (program, issues) = Parser.parse(source)
+        if !issues.isEmpty { return SourceError(file: file, source: source, issues: issues, isCompileError: false) }
+        let compiler = Compiler(file: file, globals: GlobalTable(), builtins: core.builtins)
+        do {
+            _ = try compiler.compileProgram(program)
+            return nil
+        } catch let e as CompileError {
+            return SourceError(file: file, source: source, issues: e.issues, isCompileError: true)
+        } catch {
+            return nil
+        }
+    }
+
+    /// Runs `source` in the main module and returns the value of its last statement
+    /// when that is an expression (else nil).
+    /// - Throws: `SourceError` for syntax/compile errors, `ScriptError` for an
+    ///   uncaught runtime error, `ExitRequest` when the script calls `exit`.
+    @discardableResult
+    public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Value {
+        let proto = try compileSource(source, file: file, globals: core.globals,
+                                      builtins: core.builtins, allowRedeclare: replMode)
+        return try runOnScriptThread { vm in try vm.runMain(proto) }
+    }
+
+    /// Runs a script file in the main module.
+    @discardableResult
+    public func run(path: String) throws -> Value {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScriptError(ScriptThrow(ErrorKinds.ioError, "cannot read '\(path)'"))
+        }
+        let source = String(decoding: data, as: UTF8.self)
+        core.scriptPath = path
+        return try eval(source, file: path)
+    }
+
+    /// Calls a script function (or any callable value) with Swift arguments.
+    public func call(_ callee: Value, _ args: [Value]) throws -> Value {
+        try runOnScriptThread { vm in try vm.call(callee, args) }
+    }
+
+    /// Script stacks are deep (10,000 frames and native re-entry), so scripts run on
+    /// a thread with a large stack, never on the caller's.
+    static let scriptStackSize = 512 << 20
+
+    func runOnScriptThread(_ body: @escaping (VM) throws -> Value) throws -> Value {
+        final class Outcome: @unchecked Sendable { var result: Result<Value, Error> = .success(.nil) }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let core = self.core
+        let thread = Thread {
+            let vm = VM(core: core)
+            do {
+                outcome.result = .success(try body(vm))
+            } catch let t as ScriptThrow {
+                outcome.result = .failure(ScriptError(t))
+            } catch {
+                outcome.result = .failure(error)
+            }
+            done.signal()
+        }
+        thread.stackSize = Interpreter.scriptStackSize
+        thread.start()
+        done.wait()
+        return try outcome.result.get()
+    }
+}

@@ -1,0 +1,20 @@
+// The builtin modules behind `import NAME` (§8). The VM calls `make` once per
+// interpreter per module and caches the result, so module state (the random
+// generator) is per interpreter.
+
+enum StdModules {
+    /// A fresh instance of builtin module `name` ("math", "time", "random", "json"),
+    /// or nil if there is no such builtin module.
+    static func make(_ name: String) -> ModuleObj? {
+        switch name {
+        case "math": return MathModule.make()
+        case "time": return TimeModule.make()
+        case "random": return RandomModule.make()
+        case "json": return JSON.make()
+        default: return nil
+        }
+    }
+
+    /// The names `make` knows.
+    static let names = ["json", "math", "random", "time"]
+}

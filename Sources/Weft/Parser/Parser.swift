@@ -1,0 +1,384 @@
+// The parser: tokens in, `[Stmt]` out (§3–§5 of LANGUAGE.md; Grammar/weft.ebnf is the
+// same grammar written as EBNF — keep the two in step).
+//
+// Structure
+//  - `Parser.parse` is the one entry point. It never traps and never hangs: errors are
+//    thrown as `ParseError` up to the nearest statement loop, recorded, and the parser
+//    skips to the next statement boundary (`recover`), so every statement gets a chance.
+//  - Expressions are parsed by a Pratt parser driven by `PrattParser.rules`, a table of
+//    {prefix, infix, precedence} per token kind (ExpressionRules.swift).
+//  - Statements are recursive descent (Statements.swift).
+//
+// Newline significance
+//  The lexer already drops newlines that obviously continue a line (after an operator,
+//  `,`, `=`, `.`; before `.`, `else`, `catch`, `finally`). The rest depends on where we
+//  are, so the parser keeps a mode stack: opening `(`, `[`, a map literal's `{` or a
+//  string interpolation pushes "ignore newlines"; a block's `{` (statement blocks,
+//  function bodies — also those of a function expression inside a call — and class
+//  bodies) pushes "newlines separate statements". While the top mode ignores newlines,
+//  `advance()` steps over them, so the grammar rules never see them. Each closer pops
+//  its mode before stepping past itself, so the token after it is read in the outer mode.
+//
+// Limits
+//  Nesting (expressions, brackets, blocks, patterns) is capped at `maxDepth` levels, so
+//  hostile input cannot overflow the stack even on a small (512 KiB) thread.
+
+/// The public entry point used by the compiler, the REPL and `weft --check`.
+enum Parser {
+    /// Parses a whole program. Never traps, never hangs, on any input.
+    /// Recovers after an error (skips to the next statement boundary) so every error is
+    /// reported. Issues come sorted by position. An issue has `incomplete == true` when
+    /// the parser ran into the end of the input (an open bracket, block, string or an
+    /// unfinished statement): the REPL may then ask for another line. An issue caused by
+    /// a real mistake earlier in the text is never marked incomplete.
+    static func parse(_ source: String) -> (program: [Stmt], issues: [SyntaxIssue]) {
+        let (tokens, lexIssues) = Lexer.tokenize(source)
+        let p = PrattParser(tokens: tokens, source: source)
+        let program = p.parseProgram()
+        var all = lexIssues
+        for issue in p.issues where !all.contains(issue) { all.append(issue) }
+        // Sort by position, stable.
+        let sorted = all.enumerated().sorted { a, b in
+            let (pa, pb) = (a.element.pos, b.element.pos)
+            if pa.line != pb.line { return pa.line < pb.line }
+            if pa.col != pb.col { return pa.col < pb.col }
+            return a.offset < b.offset
+        }.map(\.element)
+        return (program, sorted)
+    }
+
+    /// The nesting limit (brackets, blocks, operator operands, patterns).
+    static let maxDepth = 200
+    /// Stack the parser may use below its entry frame. Release builds reach `maxDepth`
+    /// long before this; unoptimized builds, whose frames are several times larger, may
+    /// stop here first. Either way a 512 KiB thread is safe.
+    static let stackBudget: UInt = 256 * 1024
+}
+
+/// A syntax error on its way to the nearest statement loop. The issue itself waits in
+/// `PrattParser.pending`: an empty error keeps every `try` site's stack slot empty
+/// (typed throws return the error indirectly, one slot per call site in debug builds).
+struct ParseError: Error {}
+
+/// Operator precedence, lowest first (§3).
+enum Prec: Int, Comparable {
+    case none, ternary, or, and, not, comparison, range, bitOr, bitXor, bitAnd, shift
+    case term, factor, unary, power, postfix
+
+    static func < (a: Prec, b: Prec) -> Bool { a.rawValue < b.rawValue }
+    /// The next-tighter level: the right operand's minimum for left-associative operators.
+    var next: Prec { Prec(rawValue: rawValue + 1) ?? .postfix }
+}
+
+/// The parser's state. One instance parses one source text.
+///
+/// Stack discipline: debug builds give every temporary its own stack slot, so the
+/// functions on the recursive path (expressions, statements, blocks) only test token
+/// kinds (`kind`, a byte) and build their error messages in `@inline(never)` helpers.
+final class PrattParser {
+    let tokens: [Token]
+    /// `tokens[j].kind`, kept apart so the hot path never copies a whole token.
+    let kinds: [TokenKind]
+    let source: String
+    private(set) lazy var bytes: [UInt8] = Array(source.utf8)
+
+    /// Index of the current token. `tokens` always ends with `.eof`.
+    var i = 0
+    /// Index of the last consumed token (for "after '+'" in messages).
+    var prevIndex = -1
+    /// True while newlines are insignificant (inside brackets, map literals, interpolation).
+    var ignoreNL = false
+    var modes: [Bool] = []
+    /// Open brackets and blocks (kind and position), for "to close '(' at 3:5" messages.
+    var openers: [(kind: TokenKind, pos: SourcePos, counted: Bool)] = []
+    var depth = 0
+    /// Address near the top of the parser's stack (set when parsing starts).
+    var stackBase: UInt = 0
+    var issues: [SyntaxIssue] = []
+    /// The issue of the `ParseError` currently being thrown.
+    var pending: SyntaxIssue?
+
+    init(tokens: [Token], source: String) {
+        self.tokens = tokens.last?.kind == .eof ? tokens : tokens + [Token(kind: .eof, line: 1, col: 1, start: 0, end: 0)]
+        self.kinds = self.tokens.map(\.kind)
+        self.source = source
+    }
+
+    // MARK: - Token cursor
+
+    /// The current token's kind.
+    @inline(__always) var kind: TokenKind { kinds[i] }
+    /// The current token.
+    @inline(__always) var cur: Token { tokens[i] }
+    @inline(__always) var pos: SourcePos { SourcePos(line: tokens[i].line, col: tokens[i].col) }
+    @inline(__always) var text: String { tokens[i].text }
+
+    func advance() {
+        if kinds[i] != .eof { prevIndex = i; i += 1 }
+        if ignoreNL { while kinds[i] == .newline { i += 1 } }
+    }
+
+    /// The kind of the token `k` places ahead, seen through the current newline mode.
+    func peekKind(_ k: Int) -> TokenKind {
+        var j = i
+        var left = k
+        while left > 0 && kinds[j] != .eof {
+            j += 1
+            if ignoreNL { while kinds[j] == .newline { j += 1 } }
+            left -= 1
+        }
+        return kinds[j]
+    }
+
+    func pushMode(ignoreNewlines: Bool) {
+        modes.append(ignoreNL)
+        ignoreNL = ignoreNewlines
+        if ignoreNL { while kinds[i] == .newline { i += 1 } }
+    }
+
+    func popMode() {
+        ignoreNL = modes.popLast() ?? false
+    }
+
+    /// Consumes an opening bracket and enters its newline mode; returns its index.
+    /// A block (`ignoreNewlines: false`) counts as a nesting level; a bracket does not,
+    /// since the expression inside it already does.
+    func open(ignoreNewlines: Bool) throws(ParseError) -> Int {
+        let at = i
+        if ignoreNewlines {
+            if stackExhausted() { throw tooDeep() }
+        } else {
+            try enterNesting()
+        }
+        advance()
+        pushMode(ignoreNewlines: ignoreNewlines)
+        openers.append((kinds[at], tokens[at].pos, !ignoreNewlines))
+        return at
+    }
+
+    /// Consumes the closer matching the opener at index `opener`, leaving its mode.
+    /// `expecting` names what was acceptable instead (default: the closer itself).
+    func close(_ closer: TokenKind, _ opener: Int, expecting: String? = nil) throws(ParseError) {
+        guard kinds[i] == closer else { throw unclosed(closer, opener, expecting) }
+        popMode()
+        if let o = openers.popLast(), o.counted { depth -= 1 }
+        advance()
+    }
+
+    func enterNesting() throws(ParseError) {
+        guard depth < Parser.maxDepth && !stackExhausted() else { throw tooDeep() }
+        depth += 1
+    }
+
+    /// Has the parser used more than `Parser.stackBudget` bytes of stack since it began?
+    @inline(__always)
+    func stackExhausted() -> Bool {
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        return here < stackBase && stackBase - here > Parser.stackBudget
+    }
+
+    // MARK: - Errors (built out of line, see the note on stack discipline)
+
+    /// An error at the current token (or at `pos`). Incomplete iff it is at the end of input.
+    @inline(never)
+    func error(_ message: String, at pos: SourcePos? = nil) -> ParseError {
+        let atEOF = kinds[i] == .eof && pos == nil
+        pending = SyntaxIssue(message: message, pos: pos ?? self.pos, incomplete: atEOF)
+        return ParseError()
+    }
+
+    /// "expected <what>, found <current token>"
+    @inline(never)
+    func expected(_ what: String) -> ParseError {
+        var m = "expected \(what), found \(describe(cur))"
+        if kinds[i].isKeyword && (what.contains("name") || what.contains("pattern")) {
+            m += " (a keyword cannot be used as a name)"
+        }
+        return error(m)
+    }
+
+    @inline(never)
+    func unclosed(_ closer: TokenKind, _ opener: Int, _ expecting: String?) -> ParseError {
+        let what = expecting ?? "'\(closer.spelling ?? "")'"
+        let o = tokens[opener]
+        return error("expected \(what) to close '\(o.kind.spelling ?? "")' at \(o.pos), found \(describe(cur))")
+    }
+
+    @inline(never)
+    func tooDeep() -> ParseError {
+        error("nesting too deep (more than \(Parser.maxDepth) levels of brackets, blocks or operators)")
+    }
+
+    func recordPending() {
+        if let p = pending { record(p) }
+        pending = nil
+    }
+
+    func record(_ issue: SyntaxIssue) {
+        // One "input ended" report is enough: outer blocks left open at EOF say the same.
+        if issue.incomplete && issues.contains(where: { $0.incomplete }) { return }
+        if issues.contains(issue) { return }
+        issues.append(issue)
+    }
+
+    /// A human description of a token for "found ..." messages.
+    func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .eof: return "end of input"
+        case .newline: return "end of line"
+        case .identifier: return "name '\(t.text)'"
+        case .int, .float: return "number \(lexeme(t))"
+        case .string, .interpBegin: return "string \(abbreviated(lexeme(t)))"
+        case .interpMid, .interpEnd: return "')' (end of interpolation)"
+        default:
+            if t.kind.isKeyword { return "keyword '\(t.kind.spelling ?? "")'" }
+            return "'\(t.kind.spelling ?? lexeme(t))'"
+        }
+    }
+
+    func lexeme(_ t: Token) -> String {
+        let s = Int(t.start), e = Int(t.end)
+        guard s >= 0, e <= bytes.count, s <= e else { return "" }
+        return String(decoding: bytes[s..<e], as: UTF8.self)
+    }
+
+    private func abbreviated(_ s: String) -> String {
+        let firstLine = s.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? s
+        if firstLine.unicodeScalars.count > 24 || firstLine.count < s.count {
+            return String(firstLine.unicodeScalars.prefix(24).map(Character.init)) + "…"
+        }
+        return s
+    }
+
+    /// Consumes an identifier and returns its index, or fails with "expected <what>".
+    func expectIdentifier(_ what: String) throws(ParseError) -> Int {
+        guard kinds[i] == .identifier else { throw expected(what) }
+        let at = i
+        advance()
+        return at
+    }
+
+    func expect(_ kind: TokenKind, _ what: String) throws(ParseError) {
+        guard kinds[i] == kind else { throw expected(what) }
+        advance()
+    }
+
+    // MARK: - Recovery
+
+    struct Checkpoint {
+        var modes: Int
+        var ignoreNL: Bool
+        var openers: Int
+        var depth: Int
+        var line: Int32
+        var col: Int32
+    }
+
+    func checkpoint() -> Checkpoint {
+        Checkpoint(modes: modes.count, ignoreNL: ignoreNL, openers: openers.count, depth: depth,
+                   line: tokens[i].line, col: tokens[i].col)
+    }
+
+    /// After an error inside the statement that began at `cp`: restore the bracket and
+    /// newline state of the statement's start, then skip to the next statement boundary —
+    /// a newline or `;` outside any bracket opened by this statement, or the `}` that
+    /// closes the enclosing block (left for the block to consume). A line that starts at
+    /// or left of the failed statement's column (or with a statement keyword) also ends
+    /// the skip, so one missing `)` does not swallow the rest of the file.
+    func recover(_ cp: Checkpoint) {
+        var d = max(0, openers.count - cp.openers)
+        if modes.count > cp.modes { modes.removeSubrange(cp.modes...) }
+        ignoreNL = cp.ignoreNL
+        if openers.count > cp.openers { openers.removeSubrange(cp.openers...) }
+        depth = cp.depth
+        let errorLine = tokens[i].line
+        while true {
+            let k = kinds[i]
+            switch k {
+            case .eof:
+                return
+            case .newline, .semicolon:
+                if d <= 0 { i += 1; return }
+                i += 1
+                if k == .newline {
+                    let n = tokens[i]
+                    switch n.kind {
+                    case .rparen, .rbracket, .rbrace, .interpMid, .interpEnd, .eof:
+                        break
+                    default:
+                        if n.line > errorLine && (n.col <= cp.col || startsStatement(at: i)) { return }
+                    }
+                }
+            case .lparen, .lbracket, .lbrace, .interpBegin:
+                d += 1; i += 1
+            case .rparen, .rbracket, .interpEnd:
+                d = max(0, d - 1); i += 1
+            case .rbrace:
+                if d <= 0 { return }
+                d -= 1; i += 1
+            default:
+                i += 1
+            }
+        }
+    }
+
+    /// Does the token at `j` begin a statement that cannot continue an expression?
+    private func startsStatement(at j: Int) -> Bool {
+        switch kinds[j] {
+        case .kwLet, .kwVar, .kwClass, .kwWhile, .kwReturn, .kwImport, .kwTry, .kwThrow,
+             .kwWith, .kwBreak, .kwContinue:
+            return true
+        case .kwFn:
+            return j + 1 < kinds.count && kinds[j + 1] == .identifier
+        default:
+            return false
+        }
+    }
+
+    // MARK: - Program
+
+    func parseProgram() -> [Stmt] {
+        var marker: UInt8 = 0
+        stackBase = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        return statements(inBlock: false)
+    }
+
+    /// A sequence of statements: the program, or a block's body (stops before its `}`).
+    func statements(inBlock: Bool) -> [Stmt] {
+        var out: [Stmt] = []
+        while true {
+            while kind == .newline || kind == .semicolon { advance() }
+            if kind == .eof { break }
+            if kind == .rbrace {
+                if inBlock { break }
+                record(SyntaxIssue(message: "unexpected '}' with no matching '{'", pos: pos))
+                advance()
+                continue
+            }
+            let cp = checkpoint()
+            do {
+                out.append(try statement())
+                try endOfStatement()
+            } catch {
+                recordPending()
+                recover(cp)
+            }
+        }
+        return out
+    }
+
+    /// A statement ends at a newline, a `;`, the `}` of the enclosing block, or the end.
+    func endOfStatement() throws(ParseError) {
+        switch kind {
+        case .newline, .semicolon:
+            advance()
+        case .rbrace, .eof:
+            break
+        case .assign:
+            throw error("unexpected '=': assignment is a statement, so it cannot be chained or used inside an expression")
+        default:
+            throw expected("a newline or ';' after the statement")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+// Attribute, index and slice access, destructuring, ranges and in-place add.
+
+extension VM {
+    // MARK: - Attributes
+
+    func attributeError(_ v: Value, _ sym: Int32) -> ScriptThrow {
+        let name = Symbols.name(sym)
+        switch v {
+        case .object(let m as ModuleObj):
+            return ScriptThrow(ErrorKinds.attributeError, "module '\(m.name)' has no attribute '\(name)'")
+        case .object(let c as ClassObj):
+            return ScriptThrow(ErrorKinds.attributeError, "class '\(c.name)' has no attribute '\(name)'")
+        default:
+            return ScriptThrow(ErrorKinds.attributeError, "'\(v.typeName)' object has no attribute '\(name)'")
+        }
+    }
+
+    /// Attributes of non-instance heap objects: module globals, class attributes and
+    /// methods, and whatever the object itself exposes.
+    func attribute(of o: Obj, _ sym: Int32) throws -> Value? {
+        if let m = o as? ModuleObj { return m.globals.lookup(Symbols.name(sym)) }
+        if let c = o as? ClassObj {
+            if let v = c.attr(sym) ?? c.methods[sym] { return v }
+            if sym == Symbols.name { return .string(c.name) }
+            return nil
+        }
+        return try o.attribute(sym, vm: self)
+    }
+
+    /// `x.name` as a value (methods come back bound to `x`).
+    func getAttribute(_ v: Value, _ sym: Int32) throws -> Value {
+        switch v {
+        case .instance(let inst):
+            if let f = inst.field(sym) { return f }
+            if let m = inst.cls.methods[sym] { return .object(BoundMethod(receiver: v, method: m)) }
+            if let a = inst.cls.attr(sym) { return a }
+            if let n = inst.native as? Obj, let a = try n.attribute(sym, vm: self) { return a }
+        case .object(let o):
+            if let a = try attribute(of: o, sym) { return a }
+            if let m = o.method(sym) ?? MethodTables.lookup(v, sym) {
+                return .object(BoundMethod(receiver: v, method: .object(m)))
+            }
+        default:
+            if let m = MethodTables.lookup(v, sym) {
+                return .object(BoundMethod(receiver: v, method: .object(m)))
+            }
+        }
+        throw attributeError(v, sym)
+    }
+
+    /// Attribute by name, for natives.
+    public func getAttr(_ v: Value, _ name: String) throws -> Value {
+        try getAttribute(v, Symbols.intern(name))
+    }
+
+    func setAttribute(_ target: Value, _ sym: Int32, _ v: Value) throws {
+        switch target {
+        case .instance(let inst):
+            try inst.locked {
+                if inst.frozen { throw ScriptThrow.frozen(inst.cls.name) }
+                inst.setFieldUnlocked(sym, v)
+            }
+            return
+        case .object(let c as ClassObj):
+            if c.isBuiltin { throw ScriptThrow.typeError("cannot set attributes of builtin class '\(c.name)'") }
+            c.locked { c.attrs[sym] = v }
+            return
+        case .object(let m as ModuleObj):
+            m.globals.set(Symbols.name(sym), v)
+            return
+        case .object(let o):
+            if try o.setAttribute(sym, v, vm: self) { return }
+        default: break
+        }
+        throw ScriptThrow(ErrorKinds.attributeError,
+                          "cannot set attribute '\(Symbols.name(sym))' on '\(target.typeName)' object")
+    }
+
+    // MARK: - Indexing
+
+    /// Normalises a possibly negative index; nil when out of range.
+    @inline(__always) func normalize(_ i: Int, _ n: Int) -> Int? {
+        let j = i < 0 ? i + n : i
+        return j >= 0 && j < n ? j : nil
+    }
+
+    private func intIndex(_ i: Value, _ what: String) throws -> Int {
+        guard case .int(let n) = i else {
+            throw ScriptThrow.typeError("\(what) indices must be int, not '\(i.typeName)'")
+        }
+        return n
+    }
+
+    func index(_ x: Value, _ i: Value) throws -> Value {
+        switch x {
+        case .list(let l):
+            let n = try intIndex(i, "list")
+            let v: Value? = l.locked { normalize(n, l.items.count).map { l.items[$0] } }
+            guard let r = v else { throw ScriptThrow.indexError("list index out of range") }
+            return r
+        case .str(let s):
+            let n = try intIndex(i, "str")
+            guard let j = normalize(n, s.count) else { throw ScriptThrow.indexError("string index out of range") }
+            let c = s.scalar(at: j)
+            return .str(StrObj(String(Character(c)), count: 1))
+        case .map(let m):
+            if let v = try mapGet(m, i) { return v }
+            throw ScriptThrow.keyError("\(try repr(i)) not in map")
+        case .object(let b as BytesObj):
+            let n = try intIndex(i, "bytes")
+            guard let j = normalize(n, b.bytes.count) else { throw ScriptThrow.indexError("bytes index out of range") }
+            return .int(Int(b.bytes[j]))
+        case .object(let r as RangeObj):
+            let n = try intIndex(i, "range")
+            guard let j = normalize(n, r.count) else { throw ScriptThrow.indexError("range index out of range") }
+            return .int(r.element(j))
+        default:
+            throw ScriptThrow.typeError("'\(x.typeName)' object is not subscriptable")
+        }
+    }
+
+    func setIndex(_ x: Value, _ i: Value, _ v: Value) throws {
+        switch x {
+        case .list(let l):
+            let n = try intIndex(i, "list")
+            try l.locked {
+                if l.frozen { throw ScriptThrow.frozen("list") }
+                guard let j = normalize(n, l.items.count) else {
+                    throw ScriptThrow.indexError("list assignment index out of range")
+                }
+                l.items[j] = v
+            }
+        case .map(let m):
+            try mapSet(m, i, v)
+        default:
+            throw ScriptThrow.typeError("'\(x.typeName)' object does not support item assignment")
+        }
+    }
+
+    /// Python's slice clamping for `a[lo:hi]`.
+    func sliceBounds(_ lo: Value, _ hi: Value, count n: Int) throws -> (Int, Int) {
+        func bound(_ v: Value, _ dflt: Int) throws -> Int {
+            switch v {
+            case .nil: return dflt
+            case .int(let i):
+                let j = i < 0 ? i + n : i
+                return min(max(j, 0), n)
+            default: throw ScriptThrow.typeError("slice indices must be int or nil, not '\(v.typeName)'")
+            }
+        }
+        let a = try bound(lo, 0), b = try bound(hi, n)
+        return (a, max(a, b))
+    }
+
+    func slice(_ x: Value, _ lo: Value, _ hi: Value) throws -> Value {
+        switch x {
+        case .list(let l):
+            let items = l.snapshot
+            let (a, b) = try sliceBounds(lo, hi, count: items.count)
+            return .list(ListObj(Array(items[a..<b])))
+        case .str(let s):
+            let (a, b) = try sliceBounds(lo, hi, count: s.count)
+            return .str(StrObj(s.substring(a, b), count: b - a))
+        case .object(let bo as BytesObj):
+            let (a, b) = try sliceBounds(lo, hi, count: bo.bytes.count)
+            return .object(BytesObj(Array(bo.bytes[a..<b])))
+        default:
+            throw ScriptThrow.typeError("'\(x.typeName)' object cannot be sliced")
+        }
+    }
+
+    // MARK: - Destructuring, ranges, in-place add
+
+    func unpack(_ x: Value, count: Int) throws -> [Value] {
+        let items: [Value]
+        if case .list(let l) = x { items = l.snapshot } else { items = try collect(x) }
+        if items.count != count {
+            throw ScriptThrow.valueError("expected \(count) values to unpack, got \(items.count)")
+        }
+        return items
+    }
+
+    func makeRange(_ a: Value, _ b: Value, inclusive: Bool) throws -> Value {
+        guard case .int(let x) = a, case .int(var y) = b else {
+            throw ScriptThrow.typeError("range bounds must be int, not '\(a.typeName)' and '\(b.typeName)'")
+        }
+        if inclusive {
+            let (e, o) = y.addingReportingOverflow(1)
+            if o { throw ScriptThrow.overflow("range end overflows") }
+            y = e
+        }
+        return .object(RangeObj(start: x, end: y, step: 1, inclusive: inclusive))
+    }
+
+    /// `x += rhs` on a local slot. A string held only by this variable grows in
+    /// place, so building a string in a loop is linear, as in CPython.
+    func addInPlace(_ slot: UnsafeMutablePointer<Value>, _ rhs: Value) throws {
+        if case .object(let o) = slot.pointee, let cell = o as? Cell {
+            cell.value = try binary(.add, cell.value, rhs)
+            return
+        }
+        if case .str(var s) = slot.pointee, case .str(let t) = rhs {
+            slot.pointee = .nil
+            if isKnownUniquelyReferenced(&s) {
+                s.value += t.value
+                s.count += t.count
+                s.hashCache.store(0, ordering: .relaxed)
+            } else {
+                s = StrObj(s.value + t.value, count: s.count + t.count)
+            }
+            slot.pointee = .str(s)
+            return
+        }
+        slot.pointee = try binary(.add, slot.pointee, rhs)
+    }
+}

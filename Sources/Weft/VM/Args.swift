@@ -1,0 +1,67 @@
+// How native functions receive their arguments: a view of the caller's stack
+// (positional values, then keyword values), so calling a builtin allocates nothing.
+
+/// Keyword names of one call site, interned once when the code is compiled.
+final class KeywordNames {
+    let ids: [Int32]
+    let names: [String]
+    init(_ names: [String]) { self.names = names; self.ids = names.map(Symbols.intern) }
+}
+
+/// The arguments of a native call. Valid only during the call.
+public struct Args {
+    let base: UnsafePointer<Value>
+    /// Number of positional arguments.
+    public let count: Int
+    let keywords: KeywordNames?
+    /// The function's name, for error messages.
+    let fnName: String
+
+    init(base: UnsafePointer<Value>, count: Int, keywords: KeywordNames?, fnName: String) {
+        self.base = base; self.count = count; self.keywords = keywords; self.fnName = fnName
+    }
+
+    /// Positional argument `i` (0-based); the caller checks `count` first.
+    public subscript(i: Int) -> Value { base[i] }
+
+    public var positional: [Value] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    public var keywordCount: Int { keywords?.names.count ?? 0 }
+
+    /// The `i`th keyword argument as (name, value).
+    public func keyword(at i: Int) -> (String, Value) {
+        (keywords!.names[i], base[count + i])
+    }
+
+    /// Keyword argument `name`, if passed.
+    public func kw(_ name: String) -> Value? {
+        guard let k = keywords else { return nil }
+        for (i, n) in k.names.enumerated() where n == name { return base[count + i] }
+        return nil
+    }
+
+    /// Parameter `name` at position `i`: passed positionally or by keyword.
+    /// Passing both is a TypeError.
+    public func arg(_ i: Int, _ name: String) throws -> Value? {
+        let k = kw(name)
+        if i < count {
+            if k != nil { throw ScriptThrow.typeError("\(fnName)() got multiple values for argument '\(name)'") }
+            return base[i]
+        }
+        return k
+    }
+
+    /// Checks the positional count is in `min...max` and every keyword is one of `allowed`.
+    public func check(min: Int, max: Int, keywords allowed: [String] = []) throws {
+        if count < min || count > max {
+            let want = min == max ? "\(min)" : (max == Int.max ? "at least \(min)" : "\(min) to \(max)")
+            let s = (min == max && min == 1) ? "" : "s"
+            throw ScriptThrow.typeError("\(fnName)() takes \(want) argument\(s) (\(count) given)")
+        }
+        if let k = keywords {
+            for n in k.names where !allowed.contains(n) {
+                throw ScriptThrow.typeError("\(fnName)() got an unexpected keyword argument '\(n)'")
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+// Calling values: script closures push a frame; natives run at once; classes
+// construct instances; bound methods put their receiver in slot 0.
+
+extension VM {
+    /// Calls the value at `calleePos` with `argc` positionals (and keyword values)
+    /// above it. Returns true when a script frame was pushed (the loop continues in
+    /// it); otherwise the result is already at `calleePos` and `sp == calleePos + 1`.
+    func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
+        switch calleePos.pointee {
+        case .function(let c):
+            try pushFrame(c, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
+            return true
+        case .object(let o):
+            if let n = o as? NativeFn {
+                try callNative(n, receiver: .nil, calleePos, argc: argc, kw: kw)
+                return false
+            }
+            if let b = o as? BoundMethod {
+                return try callMethodValue(b.method, receiver: b.receiver, calleePos, argc: argc, kw: kw)
+            }
+            if let cls = o as? ClassObj {
+                return try instantiate(cls, calleePos, argc: argc, kw: kw)
+            }
+            throw ScriptThrow.typeError("'\(o.typeName)' object is not callable")
+        default:
+            throw ScriptThrow.typeError("'\(calleePos.pointee.typeName)' object is not callable")
+        }
+    }
+
+    /// Runs a method (Closure or NativeFn) with `receiver` as self, in place of the
+    /// value at `calleePos`.
+    func callMethodValue(_ method: Value, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
+                         argc: Int, kw: KeywordNames?) throws -> Bool {
+        switch method {
+        case .function(let c) where c.proto.isMethod:
+            calleePos.pointee = receiver
+            try pushFrame(c, calleePos: calleePos, base: calleePos, argc: argc, kw: kw)
+            return true
+        case .object(let n as NativeFn):
+            try callNative(n, receiver: receiver, calleePos, argc: argc, kw: kw)
+            return false
+        default:
+            calleePos.pointee = method
+            return try setupCall(calleePos, argc: argc, kw: kw)
+        }
+    }
+
+    @inline(__always)
+    func callNative(_ n: NativeFn, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
+                    argc: Int, kw: KeywordNames?) throws {
+        let total = argc + (kw?.ids.count ?? 0)
+        sp = calleePos + 1 + total
+        let result = try n.body(self, receiver, Args(base: calleePos + 1, count: argc, keywords: kw, fnName: n.name))
+        (calleePos + 1).deinitialize(count: total)
+        calleePos.pointee = result
+        sp = calleePos + 1
+    }
+
+    /// `Class(args)`: a new instance initialised by `init`, or a builtin type's constructor.
+    func instantiate(_ cls: ClassObj, _ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
+        if let ctor = cls.constructor {
+            try callNative(ctor, receiver: .object(cls), calleePos, argc: argc, kw: kw)
+            return false
+        }
+        let inst = Instance(cls: cls)
+        if cls.isSubclass(of: ErrorKinds.base) {
+            inst.keys = [Symbols.message]
+            inst.values = [.string("")]
+            inst.native = ErrorState()
+        }
+        let selfValue = Value.instance(inst)
+        guard let initMethod = cls.methods[Symbols.initSym] else {
+            if argc > 0 || kw != nil { throw ScriptThrow.typeError("\(cls.name)() takes no arguments") }
+            calleePos.pointee = selfValue
+            return false
+        }
+        switch initMethod {
+        case .function(let c):
+            calleePos.pointee = selfValue
+            try pushFrame(c, calleePos: calleePos, base: calleePos, argc: argc, kw: kw, isConstructor: true)
+            return true
+        case .object(let n as NativeFn):
+            try callNative(n, receiver: selfValue, calleePos, argc: argc, kw: kw)
+            calleePos.pointee = selfValue
+            return false
+        default:
+            throw ScriptThrow.typeError("\(cls.name).init is not a function")
+        }
+    }
+
+    /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
+    /// object is created); callable fields and attributes are called plainly.
+    func setupInvoke(_ recvPos: UnsafeMutablePointer<Value>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
+        let recv = recvPos.pointee
+        switch recv {
+        case .instance(let inst):
+            if let f = inst.field(sym) {
+                recvPos.pointee = f
+                return try setupCall(recvPos, argc: argc, kw: kw)
+            }
+            if let m = inst.cls.methods[sym] {
+                return try callMethodValue(m, receiver: recv, recvPos, argc: argc, kw: kw)
+            }
+            if let v = inst.cls.attr(sym) {
+                recvPos.pointee = v
+                return try setupCall(recvPos, argc: argc, kw: kw)
+            }
+        case .object(let o):
+            if let n = o.method(sym) ?? MethodTables.lookup(recv, sym) {
+                try callNative(n, receiver: recv, recvPos, argc: argc, kw: kw)
+                return false
+            }
+            if let v = try attribute(of: o, sym) {
+                recvPos.pointee = v
+                return try setupCall(recvPos, argc: argc, kw: kw)
+            }
+        default:
+            if let n = MethodTables.lookup(recv, sym) {
+                try callNative(n, receiver: recv, recvPos, argc: argc, kw: kw)
+                return false
+            }
+        }
+        throw attributeError(recv, sym)
+    }
+
+    /// `f(...xs, k: v)`: the stack holds [callee, positional list, keyword map or nil].
+    func setupSpreadCall(_ calleePos: UnsafeMutablePointer<Value>) throws -> Bool {
+        let kwValue = (calleePos + 2).move()
+        let listValue = (calleePos + 1).move()
+        sp = calleePos + 1
+        guard case .list(let l) = listValue else {
+            throw ScriptThrow.typeError("can only spread a list, not '\(listValue.typeName)'")
+        }
+        var p = calleePos + 1
+        let items = l.snapshot
+        var kw: KeywordNames?
+        var kwValues: [Value] = []
+        if case .map(let m) = kwValue {
+            var names: [String] = []
+            for (k, v) in m.entries {
+                guard case .str(let s) = k else { throw ScriptThrow.typeError("keyword names must be strings") }
+                names.append(s.value); kwValues.append(v)
+            }
+            kw = KeywordNames(names)
+        }
+        guard p + items.count + kwValues.count < stackLimit else {
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+        }
+        for v in items { p.initialize(to: v); p += 1 }
+        for v in kwValues { p.initialize(to: v); p += 1 }
+        sp = p
+        return try setupCall(calleePos, argc: items.count, kw: kw)
+    }
+
+    func makeClosure(_ proto: FuncProto, frame: Frame) -> Closure {
+        if proto.captures.isEmpty { return Closure(proto: proto, captures: []) }
+        var caps: [Value] = []
+        caps.reserveCapacity(proto.captures.count)
+        for spec in proto.captures {
+            if spec.fromParentSlot {
+                let slot = frame.base + spec.index
+                if spec.isCell {
+                    if case .object(let o) = slot.pointee, let c = o as? Cell {
+                        caps.append(.object(c))
+                    } else {
+                        let c = Cell(slot.pointee)
+                        slot.pointee = .object(c)
+                        caps.append(.object(c))
+                    }
+                } else {
+                    caps.append(slot.pointee)
+                }
+            } else {
+                caps.append(frame.closure.captures[spec.index])
+            }
+        }
+        return Closure(proto: proto, captures: caps)
+    }
+
+    func makeClass(_ t: ClassTemplate, superclass: Value, values: [Value]) throws -> Value {
+        var sup: ClassObj?
+        switch superclass {
+        case .nil: sup = nil
+        case .object(let c as ClassObj):
+            if c.isBuiltin && !c.isSubclass(of: ErrorKinds.base) && !c.isSubclassable {
+                throw ScriptThrow.typeError("cannot subclass builtin type '\(c.name)'")
+            }
+            sup = c
+        default:
+            throw ScriptThrow.typeError("superclass of '\(t.name)' must be a class, not '\(superclass.typeName)'")
+        }
+        var methods: [Int32: Value] = [:]
+        for (i, n) in t.methodNames.enumerated() { methods[Symbols.intern(n)] = values[i] }
+        var attrs: [Int32: Value] = [:]
+        for (i, n) in t.attrNames.enumerated() { attrs[Symbols.intern(n)] = values[t.methodNames.count + i] }
+        let cls = ClassObj(name: t.name, superclass: sup, methods: methods, attrs: attrs)
+        for i in 0..<t.methodNames.count {
+            if case .function(let c) = values[i] { c.homeClass = cls }
+        }
+        return .object(cls)
+    }
+
+    /// `super.name` inside a method: the superclass's method bound to `self`.
+    func superMethod(_ closure: Closure, _ selfValue: Value, _ sym: Int32) throws -> Value {
+        guard let home = closure.homeClass else {
+            throw ScriptThrow.runtimeError("'super' used outside a class method")
+        }
+        if let sup = home.superclass, let m = sup.methods[sym] {
+            return .object(BoundMethod(receiver: selfValue, method: m))
+        }
+        if sym == Symbols.initSym {
+            // A root class's implicit init takes no arguments.
+            return .object(NativeFn("init") { _, _, args in
+                try args.check(min: 0, max: 0)
+                return .nil
+            })
+        }
+        throw ScriptThrow(ErrorKinds.attributeError, "'super' object has no attribute '\(Symbols.name(sym))'")
+    }
+
+    /// What `throw x` raises: an error instance, or a new instance of an error class.
+    func makeThrowable(_ e: Value) throws -> ScriptThrow {
+        if e.isError { return ScriptThrow(e) }
+        if case .object(let c as ClassObj) = e, c.isSubclass(of: ErrorKinds.base) {
+            return ScriptThrow(try call(e, []))
+        }
+        throw ScriptThrow.typeError("can only throw Error instances, not '\(e.typeName)'")
+    }
+
+    /// Whether error `e` is caught by a `catch e: kind` clause.
+    func errorMatches(_ e: Value, _ kind: Value) throws -> Bool {
+        guard case .object(let c as ClassObj) = kind else {
+            throw ScriptThrow.typeError("catch needs an error class, not '\(kind.typeName)'")
+        }
+        if case .instance(let i) = e { return i.cls.isSubclass(of: c) }
+        return false
+    }
+}

@@ -1,0 +1,479 @@
+// The dispatch loop. State of the running frame (pc, slot base, stack top, code,
+// constants) lives in locals; it is written back to the Frame only when the frame
+// calls out or raises, so the common instructions touch no shared memory.
+
+extension VM {
+    /// Runs frames until the frame at index `entry` returns (its result is then at
+    /// that frame's `ret`). Script errors unwind to handlers inside these frames;
+    /// an error with no such handler pops them and propagates to the Swift caller.
+    func execute(entry: Int) throws {
+        while true {
+            do {
+                try run(entry: entry)
+                return
+            } catch let e as ScriptThrow {
+                try handle(e, entry: entry)
+            }
+        }
+    }
+
+    /// Records the trace of a new error and transfers control to the innermost
+    /// handler at or above `entry`, or rethrows.
+    func handle(_ e: ScriptThrow, entry: Int) throws {
+        recordTrace(e.value)
+        if let h = handlers.last, h.frameIndex >= entry {
+            handlers.removeLast()
+            frameCount = h.frameIndex + 1
+            unwindStack(to: h.sp)
+            sp.initialize(to: e.value)
+            sp += 1
+            frames[h.frameIndex].pc = h.target
+            return
+        }
+        while let h = handlers.last, h.frameIndex >= entry { _ = h; handlers.removeLast() }
+        frameCount = entry
+        throw e
+    }
+
+    /// Fills an error's trace from the current frames, once (re-raising keeps it).
+    func recordTrace(_ error: Value) {
+        guard case .instance(let inst) = error else { return }
+        let state: ErrorState
+        if let s = inst.native as? ErrorState { state = s } else {
+            state = ErrorState()
+            inst.locked { inst.native = state }
+        }
+        guard !state.traced else { return }
+        state.traced = true
+        state.thread = threadName
+        var lines: [Value] = []
+        var i = frameCount - 1
+        while i >= 0 {
+            let f = frames[i]
+            let proto = f.closure.proto
+            let p = proto.position(at: max(f.pc - 1, 0))
+            let tf = TraceFrame(function: proto.name, file: proto.file, line: Int(p.line), column: Int(p.col))
+            state.frames.append(tf)
+            lines.append(.string(tf.description))
+            i -= 1
+        }
+        inst.setField(Symbols.trace, .list(ListObj(lines)))
+    }
+
+    // swiftlint:disable:next function_body_length cyclomatic_complexity
+    func run(entry: Int) throws {
+        var frame = frames + (frameCount - 1)
+        var proto = frame.pointee.closure.proto
+        var code = UnsafePointer(proto.code)
+        var consts = UnsafePointer(proto.constants)
+        var base = frame.pointee.base
+        var pc = frame.pointee.pc
+        var sp = self.sp
+
+        @inline(__always) func push(_ v: Value) { sp.initialize(to: v); sp += 1 }
+        @inline(__always) func pop() -> Value { sp -= 1; return sp.move() }
+
+        do {
+            while true {
+                let word = code[pc]
+                pc += 1
+                let a = Int(word >> 8)
+                switch Op(rawValue: UInt8(truncatingIfNeeded: word)).unsafelyUnwrapped {
+                case .nop:
+                    break
+                case .constant:
+                    push(consts[a])
+                case .pushNil:
+                    push(.nil)
+                case .pushTrue:
+                    push(.bool(true))
+                case .pushFalse:
+                    push(.bool(false))
+                case .pushInt:
+                    push(.int(a - (1 << 23)))
+                case .pop:
+                    sp -= 1
+                    sp.deinitialize(count: 1)
+                case .dup:
+                    push((sp - 1).pointee)
+                case .dup2:
+                    let x = (sp - 2).pointee, y = (sp - 1).pointee
+                    push(x); push(y)
+
+                case .loadLocal:
+                    push(base[a])
+                case .storeLocal:
+                    sp -= 1
+                    base[a] = sp.move()
+                case .loadCell:
+                    push(cellAt(base + a).value)
+                case .storeCell:
+                    sp -= 1
+                    cellAt(base + a).value = sp.move()
+                case .boxLocal:
+                    if case .object(let o) = base[a], o is Cell {} else { base[a] = .object(Cell(base[a])) }
+                case .newCell:
+                    base[a] = .object(Cell(.nil))
+                case .loadCapture:
+                    push(frame.pointee.closure.captures[a])
+                case .loadCaptureCell:
+                    push(unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value)
+                case .storeCaptureCell:
+                    sp -= 1
+                    unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
+                case .loadGlobal:
+                    let v = proto.globals.get(a)
+                    if v.isMissing {
+                        frame.pointee.pc = pc; self.sp = sp
+                        throw ScriptThrow(ErrorKinds.nameError, "name '\(proto.globals.locked { proto.globals.names[a] })' is not defined")
+                    }
+                    push(v)
+                case .storeGlobal:
+                    sp -= 1
+                    proto.globals.put(a, sp.move())
+                case .addLocal:
+                    sp -= 1
+                    let rhs = sp.move()
+                    let slot = base + a
+                    if case .int(let x) = slot.pointee, case .int(let y) = rhs {
+                        let (r, o) = x.addingReportingOverflow(y)
+                        if !o { slot.pointee = .int(r); break }
+                    }
+                    try addInPlace(slot, rhs)
+
+                case .add:
+                    let l = sp - 2, r = sp - 1
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        let (v, o) = x.addingReportingOverflow(y)
+                        if !o { l.pointee = .int(v); sp = r; break }
+                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        l.pointee = .float(x + y); sp = r; break
+                    }
+                    let y = pop(), x = pop()
+                    push(try binary(.add, x, y))
+                case .sub:
+                    let l = sp - 2, r = sp - 1
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        let (v, o) = x.subtractingReportingOverflow(y)
+                        if !o { l.pointee = .int(v); sp = r; break }
+                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        l.pointee = .float(x - y); sp = r; break
+                    }
+                    let y = pop(), x = pop()
+                    push(try binary(.sub, x, y))
+                case .mul:
+                    let l = sp - 2, r = sp - 1
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        let (v, o) = x.multipliedReportingOverflow(by: y)
+                        if !o { l.pointee = .int(v); sp = r; break }
+                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        l.pointee = .float(x * y); sp = r; break
+                    }
+                    let y = pop(), x = pop()
+                    push(try binary(.mul, x, y))
+                case .div, .floorDiv, .mod, .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
+                    let y = pop(), x = pop()
+                    push(try binary(Op(rawValue: UInt8(truncatingIfNeeded: word))!, x, y))
+                case .neg:
+                    let x = pop()
+                    push(try negate(x))
+                case .bitNot:
+                    let x = pop()
+                    guard case .int(let i) = x else {
+                        throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
+                    }
+                    push(.int(~i))
+                case .not:
+                    let x = pop()
+                    push(.bool(!x.isTruthy))
+
+                case .eq, .ne:
+                    let l = sp - 2, r = sp - 1
+                    let negate = word & 0xFF == UInt32(Op.ne.rawValue)
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        l.pointee = .bool((x == y) != negate)
+                        sp = r
+                        break
+                    }
+                    let y = pop(), x = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    push(.bool(try equals(x, y) != negate))
+                case .lt, .le, .gt, .ge:
+                    let l = sp - 2, r = sp - 1
+                    let op = Op(rawValue: UInt8(truncatingIfNeeded: word))!
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        let res: Bool
+                        switch op {
+                        case .lt: res = x < y
+                        case .le: res = x <= y
+                        case .gt: res = x > y
+                        default: res = x >= y
+                        }
+                        l.pointee = .bool(res)
+                        sp = r
+                        break
+                    }
+                    let y = pop(), x = pop()
+                    push(.bool(try compare(op, x, y)))
+                case .isIn, .notIn:
+                    let y = pop(), x = pop()
+                    let r = try contains(y, x)
+                    push(.bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r))
+                case .isSame, .isNot:
+                    let y = pop(), x = pop()
+                    let r = x.isIdentical(to: y)
+                    push(.bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r))
+
+                case .jump:
+                    pc = a
+                case .jumpIfFalse:
+                    sp -= 1
+                    let c = sp.move()
+                    if case .bool(let b) = c { if !b { pc = a } } else if !c.isTruthy { pc = a }
+                case .jumpIfTrue:
+                    sp -= 1
+                    let c = sp.move()
+                    if case .bool(let b) = c { if b { pc = a } } else if c.isTruthy { pc = a }
+                case .jumpIfFalseOrPop:
+                    if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; sp.deinitialize(count: 1) }
+                case .jumpIfTrueOrPop:
+                    if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; sp.deinitialize(count: 1) }
+                case .jumpIfNotMissing:
+                    let target = Int(code[pc])
+                    pc += 1
+                    if !base[a].isMissing { pc = target }
+
+                case .buildList:
+                    let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
+                    (sp - a).deinitialize(count: a)
+                    sp -= a
+                    push(.list(ListObj(items)))
+                case .buildMap:
+                    let m = MapObj()
+                    let start = sp - 2 * a
+                    for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
+                    start.deinitialize(count: 2 * a)
+                    sp = start
+                    push(.map(m))
+                case .appendLocal:
+                    let v = pop()
+                    if case .list(let l) = base[a] { l.items.append(v) }
+                case .insertLocal:
+                    let v = pop(), k = pop()
+                    if case .map(let m) = base[a] { try mapSet(m, k, v) }
+                case .makeRange:
+                    let y = pop(), x = pop()
+                    push(try makeRange(x, y, inclusive: a == 1))
+                case .index:
+                    let l = sp - 2, r = sp - 1
+                    if case .list(let list) = l.pointee, case .int(let i) = r.pointee {
+                        let v: Value? = list.locked {
+                            let n = list.items.count
+                            let j = i < 0 ? i + n : i
+                            return j >= 0 && j < n ? list.items[j] : nil
+                        }
+                        if let v = v { l.pointee = v; sp = r; break }
+                    }
+                    let i = pop(), x = pop()
+                    push(try index(x, i))
+                case .storeIndex:
+                    let v = pop(), i = pop(), x = pop()
+                    try setIndex(x, i, v)
+                case .slice:
+                    let hi = pop(), lo = pop(), x = pop()
+                    push(try slice(x, lo, hi))
+                case .getAttr:
+                    let l = sp - 1
+                    if case .instance(let inst) = l.pointee, let v = inst.field(Int32(a)) {
+                        l.pointee = v
+                        break
+                    }
+                    let x = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    push(try getAttribute(x, Int32(a)))
+                case .setAttr:
+                    let v = pop(), x = pop()
+                    try setAttribute(x, Int32(a), v)
+                case .getSuper:
+                    let x = pop()
+                    push(try superMethod(frame.pointee.closure, x, Int32(a)))
+                case .unpack:
+                    let x = pop()
+                    let items = try unpack(x, count: a)
+                    for v in items.reversed() { push(v) }
+
+                case .call:
+                    frame.pointee.pc = pc; self.sp = sp
+                    if try setupCall(sp - a - 1, argc: a, kw: nil) {
+                        frame = frames + (frameCount - 1)
+                        proto = frame.pointee.closure.proto
+                        code = UnsafePointer(proto.code)
+                        consts = UnsafePointer(proto.constants)
+                        base = frame.pointee.base
+                        pc = 0
+                    }
+                    sp = self.sp
+                case .callKw:
+                    let kw = proto.keywordSets[Int(code[pc])]
+                    pc += 1
+                    frame.pointee.pc = pc; self.sp = sp
+                    if try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw) {
+                        frame = frames + (frameCount - 1)
+                        proto = frame.pointee.closure.proto
+                        code = UnsafePointer(proto.code)
+                        consts = UnsafePointer(proto.constants)
+                        base = frame.pointee.base
+                        pc = 0
+                    }
+                    sp = self.sp
+                case .invoke:
+                    let argc = Int(code[pc])
+                    pc += 1
+                    let recv = sp - argc - 1
+                    // Inline fast path: list.append(x).
+                    if argc == 1 && a == MethodSymbols.appendIndex, case .list(let l) = recv.pointee, !l.frozen {
+                        let v = pop()
+                        l.locked { l.items.append(v) }
+                        recv.pointee = .nil
+                        break
+                    }
+                    frame.pointee.pc = pc; self.sp = sp
+                    if try setupInvoke(recv, sym: Int32(a), argc: argc, kw: nil) {
+                        frame = frames + (frameCount - 1)
+                        proto = frame.pointee.closure.proto
+                        code = UnsafePointer(proto.code)
+                        consts = UnsafePointer(proto.constants)
+                        base = frame.pointee.base
+                        pc = 0
+                    }
+                    sp = self.sp
+                case .invokeKw:
+                    let argc = Int(code[pc])
+                    let kw = proto.keywordSets[Int(code[pc + 1])]
+                    pc += 2
+                    frame.pointee.pc = pc; self.sp = sp
+                    if try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw) {
+                        frame = frames + (frameCount - 1)
+                        proto = frame.pointee.closure.proto
+                        code = UnsafePointer(proto.code)
+                        consts = UnsafePointer(proto.constants)
+                        base = frame.pointee.base
+                        pc = 0
+                    }
+                    sp = self.sp
+                case .callSpread:
+                    frame.pointee.pc = pc; self.sp = sp
+                    if try setupSpreadCall(sp - 3) {
+                        frame = frames + (frameCount - 1)
+                        proto = frame.pointee.closure.proto
+                        code = UnsafePointer(proto.code)
+                        consts = UnsafePointer(proto.constants)
+                        base = frame.pointee.base
+                        pc = 0
+                    }
+                    sp = self.sp
+
+                case .ret:
+                    sp -= 1
+                    let result = frame.pointee.isConstructor ? base[0] : sp.pointee
+                    sp.deinitialize(count: 1)
+                    let r = frame.pointee.ret
+                    r.deinitialize(count: sp - r)
+                    r.initialize(to: result)
+                    sp = r + 1
+                    frameCount -= 1
+                    if frameCount == entry {
+                        self.sp = sp
+                        return
+                    }
+                    frame = frames + (frameCount - 1)
+                    proto = frame.pointee.closure.proto
+                    code = UnsafePointer(proto.code)
+                    consts = UnsafePointer(proto.constants)
+                    base = frame.pointee.base
+                    pc = frame.pointee.pc
+
+                case .closure:
+                    let p = unsafeDowncast(consts[a].heapObject!, to: ProtoBox.self).proto
+                    push(.function(makeClosure(p, frame: frame.pointee)))
+                case .makeClass:
+                    let t = unsafeDowncast(consts[a].heapObject!, to: ClassTemplate.self)
+                    let n = t.methodNames.count + t.attrNames.count
+                    let values = Array(UnsafeBufferPointer(start: sp - n, count: n))
+                    (sp - n).deinitialize(count: n)
+                    sp -= n
+                    let sup = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    push(try makeClass(t, superclass: sup, values: values))
+
+                case .iterInit:
+                    let pairs = code[pc] != 0
+                    pc += 1
+                    let x = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    base[a] = .object(try makeIterator(x, pairs: pairs))
+                case .iterNext:
+                    let target = Int(code[pc])
+                    pc += 1
+                    let it = unsafeDowncast(base[a].heapObject!, to: IteratorObj.self)
+                    if let r = it as? RangeIterator {
+                        if r.step > 0 ? r.current < r.end : r.current > r.end {
+                            push(.int(r.current))
+                            r.current &+= r.step
+                        } else {
+                            pc = target
+                        }
+                        break
+                    }
+                    frame.pointee.pc = pc; self.sp = sp
+                    if let v = try it.next(self) { push(v) } else { pc = target }
+
+                case .throwError:
+                    let e = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    throw try makeThrowable(e)
+                case .setupTry:
+                    handlers.append(Handler(frameIndex: frameCount - 1, target: a, sp: sp))
+                case .popTry:
+                    handlers.removeLast()
+                case .importModule:
+                    frame.pointee.pc = pc; self.sp = sp
+                    guard case .str(let key) = consts[a] else { break }
+                    push(try importModule(key.value, from: proto.file))
+                case .toStr:
+                    let x = pop()
+                    if case .str = x { push(x) } else {
+                        frame.pointee.pc = pc; self.sp = sp
+                        push(.string(try str(x)))
+                    }
+                case .concat:
+                    var s = ""
+                    var count = 0
+                    for i in 0..<a {
+                        if case .str(let part) = (sp - a + i).pointee { s += part.value; count += part.count }
+                    }
+                    (sp - a).deinitialize(count: a)
+                    sp -= a
+                    push(.str(StrObj(s, count: count)))
+                case .assertCatchable:
+                    let kind = pop(), e = pop()
+                    push(.bool(try errorMatches(e, kind)))
+                }
+            }
+        } catch {
+            frame.pointee.pc = pc
+            self.sp = sp
+            throw error
+        }
+    }
+
+    @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Value>) -> Cell {
+        unsafeDowncast(p.pointee.heapObject!, to: Cell.self)
+    }
+}
+
+/// Interned names of methods the VM handles inline.
+enum MethodSymbols {
+    static let append = Symbols.intern("append")
+    static let appendIndex = Int(append)
+}

@@ -1,0 +1,115 @@
+// `import "path.weft" as m` and `import name` (§4, §8): each module runs once per
+// interpreter, however many threads import it; cycles raise ImportError.
+import Foundation
+
+extension VM {
+    /// `key` is "file:<path as written>" or "mod:<name>".
+    func importModule(_ key: String, from importer: String) throws -> Value {
+        if key.hasPrefix("mod:") {
+            let name = String(key.dropFirst(4))
+            let m = try core.module(key) {
+                guard let m = StdModules.make(name) else {
+                    throw ScriptThrow(ErrorKinds.importError, "no module named '\(name)'")
+                }
+                return m
+            }
+            return .object(m)
+        }
+        let written = String(key.dropFirst(5))
+        let path = resolveImportPath(written, from: importer)
+        let m = try core.module("file:" + path) {
+            guard let data = FileManager.default.contents(atPath: path),
+                  let source = String(data: data, encoding: .utf8) else {
+                throw ScriptThrow(ErrorKinds.importError, "cannot import '\(written)': no readable file at \(path)")
+            }
+            let table = GlobalTable()
+            let proto: FuncProto
+            do {
+                proto = try compileSource(source, file: displayPath(written, from: importer), globals: table)
+            } catch let e as SourceError {
+                throw ScriptThrow(ErrorKinds.syntaxError, e.issues.first.map {
+                    "\(e.file):\($0.pos.line):\($0.pos.col): \($0.message)"
+                } ?? "invalid module")
+            }
+            _ = try call(.function(Closure(proto: proto, captures: [])), [])
+            let stem = (written as NSString).lastPathComponent
+            return ModuleObj(name: (stem as NSString).deletingPathExtension, globals: table)
+        }
+        return .object(m)
+    }
+
+    /// Imports resolve against the importing file's folder (the working directory
+    /// for code without a file, such as the REPL or `-e`).
+    func resolveImportPath(_ written: String, from importer: String) -> String {
+        if written.hasPrefix("/") { return (written as NSString).standardizingPath }
+        let dir: String
+        if importer.hasPrefix("<") {
+            dir = FileManager.default.currentDirectoryPath
+        } else {
+            let d = (importer as NSString).deletingLastPathComponent
+            dir = d.hasPrefix("/") ? d : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(d)
+        }
+        return ((dir as NSString).appendingPathComponent(written) as NSString).standardizingPath
+    }
+
+    /// The module's file name as error reports show it (relative like the importer's).
+    func displayPath(_ written: String, from importer: String) -> String {
+        if written.hasPrefix("/") || importer.hasPrefix("<") { return written }
+        let d = (importer as NSString).deletingLastPathComponent
+        return d.isEmpty ? written : (d as NSString).appendingPathComponent(written)
+    }
+}
+
+/// Syntax or compile errors of one source text.
+public struct SourceError: Error, CustomStringConvertible {
+    public let file: String
+    public let source: String
+    public let issues: [SyntaxIssue]
+    /// True for compile errors (`error:`), false for syntax errors (`syntax error:`).
+    public let isCompileError: Bool
+
+    /// True when the only problem is that the input ended early (REPL continuation).
+    public var isIncomplete: Bool { !issues.isEmpty && issues.allSatisfy(\.incomplete) }
+
+    /// The report: `file:line:col: syntax error: message`, the line and a caret, per issue.
+    public var description: String {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var out = ""
+        for i in issues {
+            out += "\(file):\(i.pos.line):\(i.pos.col): \(isCompileError ? "error" : "syntax error"): \(i.message)\n"
+            let ln = Int(i.pos.line) - 1
+            if ln >= 0 && ln < lines.count {
+                let text = String(lines[ln])
+                out += "  \(text)\n"
+                let prefix = text.unicodeScalars.prefix(max(Int(i.pos.col) - 1, 0)).map { $0 == "\t" ? "\t" : " " }.joined()
+                out += "  \(prefix)^\n"
+            }
+        }
+        return out
+    }
+}
+
+/// Parses and compiles `source` into the top-level prototype for `globals`.
+func compileSource(_ source: String, file: String, globals: GlobalTable,
+                   builtins: [String: Value]? = nil, allowRedeclare: Bool = false) throws -> FuncProto {
+    let (program, issues) = Parser.parse(source)
+    if !issues.isEmpty {
+        throw SourceError(file: file, source: source, issues: issues, isCompileError: false)
+    }
+    let compiler = Compiler(file: file, globals: globals, builtins: builtins ?? BuiltinTable.shared,
+                            allowRedeclare: allowRedeclare)
+    do {
+        return try compiler.compileProgram(program)
+    } catch let e as CompileError {
+        throw SourceError(file: file, source: source, issues: e.issues, isCompileError: true)
+    }
+}
+
+/// The global builtins every module sees.
+enum BuiltinTable {
+    static let shared: [String: Value] = {
+        var b = Builtins.functions
+        for k in ErrorKinds.all { b[k.name] = .object(k) }
+        return b
+    }()
+}

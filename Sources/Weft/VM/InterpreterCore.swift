@@ -1,0 +1,102 @@
+// State shared by every thread of one interpreter: the main module's globals,
+// the builtins, the module cache, limits and the host's I/O hooks.
+import Foundation
+
+final class InterpreterCore: @unchecked Sendable {
+    let globals = GlobalTable()
+    let builtins: [String: Value]
+    var maxDepth: Int
+    /// Arguments after the script path (`os.args`), and the script path.
+    var scriptArgs: [String] = []
+    var scriptPath: String = ""
+    /// Where `print` goes. Called with one whole print call's text.
+    var output: (String) -> Void
+    /// Where `input` reads from; nil at end of input.
+    var input: (String) -> String?
+    /// Reports of errors that end a thread other than the main one.
+    var threadError: (String) -> Void
+
+    private let moduleLock = NSCondition()
+    private var modules: [String: ModuleState] = [:]
+
+    enum ModuleState {
+        case loading(Thread)
+        case loaded(ModuleObj)
+    }
+
+    init(maxDepth: Int = 10_000) {
+        self.maxDepth = maxDepth
+        self.builtins = BuiltinTable.shared
+        self.output = { text in StandardStreams.writeOut(text) }
+        self.input = { prompt in
+            StandardStreams.writeOut(prompt)
+            StandardStreams.flushOut()
+            return Swift.readLine(strippingNewline: true)
+        }
+        self.threadError = { text in StandardStreams.writeErr(text) }
+    }
+
+    /// Returns the module for `key`, loading it once per interpreter even when several
+    /// threads import it at the same time. An import that reaches a module still
+    /// loading in the same thread is a cycle and raises ImportError.
+    func module(_ key: String, load: () throws -> ModuleObj) throws -> ModuleObj {
+        moduleLock.lock()
+        while true {
+            switch modules[key] {
+            case .loaded(let m)?:
+                moduleLock.unlock()
+                return m
+            case .loading(let t)?:
+                if t === Thread.current {
+                    moduleLock.unlock()
+                    throw ScriptThrow(ErrorKinds.importError, "import cycle: '\(key.dropFirst(5))' is already being imported")
+                }
+                moduleLock.wait()
+            case nil:
+                modules[key] = .loading(Thread.current)
+                moduleLock.unlock()
+                do {
+                    let m = try load()
+                    moduleLock.lock()
+                    modules[key] = .loaded(m)
+                    moduleLock.broadcast()
+                    moduleLock.unlock()
+                    return m
+                } catch {
+                    moduleLock.lock()
+                    modules[key] = nil
+                    moduleLock.broadcast()
+                    moduleLock.unlock()
+                    throw error
+                }
+            }
+        }
+    }
+}
+
+/// Buffered stdout/stderr shared by the process; each write is one atomic chunk.
+enum StandardStreams {
+    private static let lock = NSLock()
+
+    static func writeOut(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        write(s, to: stdout)
+    }
+
+    static func writeErr(_ s: String) {
+        lock.lock(); defer { lock.unlock() }
+        fflush(stdout)
+        write(s, to: stderr)
+        fflush(stderr)
+    }
+
+    private static func write(_ s: String, to stream: UnsafeMutablePointer<FILE>) {
+        var s = s
+        s.withUTF8 { b in _ = fwrite(b.baseAddress, 1, b.count, stream) }
+    }
+
+    static func flushOut() {
+        lock.lock(); defer { lock.unlock() }
+        fflush(stdout)
+    }
+}

@@ -1,0 +1,105 @@
+// Iteration protocol behind `for x in it`, comprehensions and natives that walk
+// iterables. An iterator belongs to the thread running the loop; the container it
+// walks may be shared, so list iterators read one element at a time under the
+// list's lock (a list mutated while iterated behaves like Python's).
+
+class IteratorObj: Obj {
+    /// The next element, or nil when exhausted.
+    func next(_ vm: VM) throws -> Value? { nil }
+    override var typeName: String { "iterator" }
+    override func makeIterator(_ vm: VM) throws -> IteratorObj? { self }
+}
+
+final class RangeIterator: IteratorObj {
+    var current: Int
+    let end: Int
+    let step: Int
+    init(_ r: RangeObj) { current = r.start; end = r.end; step = r.step }
+
+    override func next(_ vm: VM) throws -> Value? {
+        guard step > 0 ? current < end : current > end else { return nil }
+        defer { current &+= step }
+        return .int(current)
+    }
+}
+
+final class ListIterator: IteratorObj {
+    let list: ListObj
+    var index = 0
+    init(_ l: ListObj) { list = l }
+
+    override func next(_ vm: VM) throws -> Value? {
+        let v: Value? = list.locked { index < list.items.count ? list.items[index] : nil }
+        index += 1
+        return v
+    }
+}
+
+/// Iterates a fixed array (a string's characters, a map's keys at loop start).
+final class ArrayIterator: IteratorObj {
+    let items: [Value]
+    var index = 0
+    init(_ items: [Value]) { self.items = items }
+
+    override func next(_ vm: VM) throws -> Value? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
+extension VM {
+    /// An iterator for `x`; with `pairs`, maps yield `[key, value]` lists.
+    func makeIterator(_ x: Value, pairs: Bool = false) throws -> IteratorObj {
+        switch x {
+        case .list(let l): return ListIterator(l)
+        case .str(let s): return ArrayIterator(s.value.unicodeScalars.map { .str(StrObj(String(Character($0)), count: 1)) })
+        case .map(let m):
+            if pairs { return ArrayIterator(m.entries.map { .list(ListObj([$0.key, $0.value])) }) }
+            return ArrayIterator(m.keyList)
+        case .object(let o):
+            if let r = o as? RangeObj { return RangeIterator(r) }
+            if let b = o as? BytesObj { return ArrayIterator(b.bytes.map { .int(Int($0)) }) }
+            if let it = try o.makeIterator(self) { return it }
+        default: break
+        }
+        throw ScriptThrow.typeError("'\(x.typeName)' object is not iterable")
+    }
+
+    /// Calls `body` with each element of an iterable.
+    public func iterate(_ x: Value, _ body: (Value) throws -> Void) throws {
+        if case .list(let l) = x {
+            for v in l.snapshot { try body(v) }
+            return
+        }
+        let it = try makeIterator(x)
+        while let v = try it.next(self) { try body(v) }
+    }
+
+    /// The elements of an iterable as an array.
+    public func collect(_ x: Value) throws -> [Value] {
+        if case .list(let l) = x { return l.snapshot }
+        var out: [Value] = []
+        try iterate(x) { out.append($0) }
+        return out
+    }
+
+    // MARK: - Text
+
+    /// str(x), honouring `to_str()`.
+    public func str(_ v: Value) throws -> String {
+        if case .str(let s) = v { return s.value }
+        return try v.format(repr: false, vm: self)
+    }
+
+    /// repr(x): strings quoted.
+    public func repr(_ v: Value) throws -> String {
+        try v.format(repr: true, vm: self)
+    }
+
+    /// Writes one print call's text.
+    public func write(_ text: String) { core.output(text) }
+
+    /// Reads a line for `input()`; nil at end of input.
+    public func readLine(prompt: String) -> String? { core.input(prompt) }
+}

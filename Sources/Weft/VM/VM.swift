@@ -1,0 +1,202 @@
+// The virtual machine: one per script thread. Its value stack and call frames
+// belong to that thread alone (no locking); heap objects are shared and protect
+// themselves (Values/Objects.swift). Script-to-script calls do not recurse in
+// Swift: they push a Frame and continue the same dispatch loop. Only native code
+// that calls back into scripts (sorted's key, to_str...) re-enters `execute`.
+import Foundation
+
+struct Frame {
+    unowned(unsafe) var closure: Closure
+    /// Index of the next instruction to run (saved when this frame calls out).
+    var pc: Int
+    /// Slot 0 of this frame.
+    var base: UnsafeMutablePointer<Value>
+    /// Where the result goes; the caller's stack top is `ret + 1` after return.
+    var ret: UnsafeMutablePointer<Value>
+    /// `init` called by a class: the call's value is `self`, not init's result.
+    var isConstructor: Bool
+}
+
+struct Handler {
+    var frameIndex: Int
+    var target: Int
+    var sp: UnsafeMutablePointer<Value>
+}
+
+public final class VM {
+    let core: InterpreterCore
+    let stackBase: UnsafeMutablePointer<Value>
+    let stackLimit: UnsafeMutablePointer<Value>
+    private let stackBytes: Int
+    /// First free stack slot while native code runs (the loop keeps its own copy).
+    var sp: UnsafeMutablePointer<Value>
+    var frames: UnsafeMutablePointer<Frame>
+    var frameCount = 0
+    let frameCapacity: Int
+    var handlers: [Handler] = []
+    /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
+    var threadName: String?
+
+    static let stackValues = 1 << 20
+
+    init(core: InterpreterCore) {
+        self.core = core
+        // Reserve address space only; pages are committed as the stack grows.
+        stackBytes = VM.stackValues * MemoryLayout<Value>.stride
+        let raw = mmap(nil, stackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        precondition(raw != MAP_FAILED, "cannot reserve the VM stack")
+        stackBase = raw!.bindMemory(to: Value.self, capacity: VM.stackValues)
+        stackLimit = stackBase + VM.stackValues - 64
+        sp = stackBase
+        frameCapacity = core.maxDepth + 8
+        frames = .allocate(capacity: frameCapacity)
+    }
+
+    deinit {
+        if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
+        munmap(stackBase, stackBytes)
+        frames.deallocate()
+    }
+
+    // MARK: - Entering the VM
+
+    /// Runs a compiled top-level chunk and returns its value.
+    func runMain(_ proto: FuncProto) throws -> Value {
+        let closure = Closure(proto: proto, captures: [])
+        return try call(.function(closure), [])
+    }
+
+    /// Calls any callable value with Swift arguments (from natives and the host).
+    public func call(_ callee: Value, _ args: [Value], keywords: [(String, Value)] = []) throws -> Value {
+        let start = sp
+        guard start + args.count + keywords.count + 1 < stackLimit else {
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+        }
+        start.initialize(to: callee)
+        var p = start + 1
+        for a in args { p.initialize(to: a); p += 1 }
+        for (_, v) in keywords { p.initialize(to: v); p += 1 }
+        sp = p
+        let kw = keywords.isEmpty ? nil : KeywordNames(keywords.map(\.0))
+        return try callAt(start, argc: args.count, kw: kw)
+    }
+
+    /// Calls the callable at `calleePos` whose arguments follow it up to `sp`;
+    /// leaves `sp == calleePos` and returns the result.
+    func callAt(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Value {
+        let entry = frameCount
+        do {
+            if try setupCall(calleePos, argc: argc, kw: kw) {
+                _ = try execute(entry: entry)
+            }
+        } catch {
+            unwindStack(to: calleePos)
+            throw error
+        }
+        let result = calleePos.move()
+        sp = calleePos
+        return result
+    }
+
+    /// Calls method `sym` of `receiver`.
+    func invokeMethod(_ receiver: Value, _ sym: Int32, _ args: [Value]) throws -> Value {
+        let start = sp
+        guard start + args.count + 1 < stackLimit else {
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+        }
+        start.initialize(to: receiver)
+        var p = start + 1
+        for a in args { p.initialize(to: a); p += 1 }
+        sp = p
+        let entry = frameCount
+        do {
+            if try setupInvoke(start, sym: sym, argc: args.count, kw: nil) {
+                _ = try execute(entry: entry)
+            }
+        } catch {
+            unwindStack(to: start)
+            throw error
+        }
+        let result = start.move()
+        sp = start
+        return result
+    }
+
+    /// Drops every value from `newTop` up to `sp`.
+    func unwindStack(to newTop: UnsafeMutablePointer<Value>) {
+        if sp > newTop { newTop.deinitialize(count: sp - newTop) }
+        sp = newTop
+    }
+
+    // MARK: - Frames
+
+    /// Pushes a frame for `closure` with `argc` positional arguments at `args`
+    /// (and keyword values after them). `calleePos` receives the result.
+    @inline(__always)
+    func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Value>, base: UnsafeMutablePointer<Value>,
+                   argc: Int, kw: KeywordNames?, isConstructor: Bool = false) throws {
+        let proto = closure.proto
+        if frameCount >= core.maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+        }
+        let selfSlots = proto.isMethod && base == calleePos ? 1 : 0
+        if kw == nil && argc == proto.paramCount && proto.isSimple && (selfSlots == 1 || !proto.isMethod) {
+            let filled = base + selfSlots + argc
+            let needed = base + proto.slotCount
+            if needed > filled { filled.initialize(repeating: .nil, count: needed - filled) }
+            sp = max(filled, needed)
+        } else {
+            try bindArguments(proto, base: base, hasSelf: selfSlots == 1, argc: argc, kw: kw)
+        }
+        frames[frameCount] = Frame(closure: closure, pc: 0, base: base, ret: calleePos, isConstructor: isConstructor)
+        frameCount += 1
+    }
+
+    /// General argument binding: defaults, keywords, rest parameters, and methods
+    /// called through their class with an explicit receiver.
+    func bindArguments(_ proto: FuncProto, base: UnsafeMutablePointer<Value>, hasSelf: Bool,
+                       argc: Int, kw: KeywordNames?) throws {
+        let firstParam = base + (hasSelf ? 1 : 0)
+        var positional = Array(UnsafeBufferPointer(start: firstParam, count: argc))
+        let kwCount = kw?.ids.count ?? 0
+        let kwValues = Array(UnsafeBufferPointer(start: firstParam + argc, count: kwCount))
+        firstParam.deinitialize(count: argc + kwCount)
+        sp = firstParam
+        func fail(_ message: String) -> ScriptThrow { ScriptThrow.typeError("\(proto.name)() \(message)") }
+
+        var selfValue: Value?
+        if proto.isMethod && !hasSelf {
+            // `Class.method(obj, ...)`: the first argument is the receiver.
+            guard !positional.isEmpty else { throw fail("is a method and needs a receiver") }
+            selfValue = positional.removeFirst()
+        }
+        let n = proto.paramCount
+        var slots = [Value](repeating: .missing, count: n)
+        var rest: [Value] = []
+        let fixed = proto.restIndex ?? n
+        for (i, v) in positional.enumerated() {
+            if i < fixed { slots[i] = v }
+            else if proto.restIndex != nil { rest.append(v) }
+            else { throw fail("takes \(n) argument\(n == 1 ? "" : "s") (\(positional.count) given)") }
+        }
+        if let kw = kw {
+            for (j, id) in kw.ids.enumerated() {
+                guard let i = proto.paramIds.firstIndex(of: id), i != proto.restIndex else {
+                    throw fail("got an unexpected keyword argument '\(kw.names[j])'")
+                }
+                if !slots[i].isMissing { throw fail("got multiple values for argument '\(kw.names[j])'") }
+                slots[i] = kwValues[j]
+            }
+        }
+        if let r = proto.restIndex { slots[r] = .list(ListObj(rest)) }
+        for i in 0..<n where slots[i].isMissing && !proto.hasDefault[i] {
+            throw fail("missing required argument '\(proto.paramNames[i])'")
+        }
+        var p = firstParam
+        if let s = selfValue { p.initialize(to: s); p += 1 }
+        for v in slots { p.initialize(to: v); p += 1 }
+        let end = base + proto.slotCount
+        if end > p { p.initialize(repeating: .nil, count: end - p) }
+        sp = max(p, end)
+    }
+}

@@ -1,0 +1,112 @@
+// The insertion-ordered hash map behind `{k: v}` (the compact-dict layout CPython
+// uses): entries live in insertion order in parallel arrays, and an open-addressed
+// index table of Int32 points into them. Deleted entries become tombstones that are
+// squeezed out when the table is rebuilt.
+//
+// Hashing and equality are supplied by the caller (the VM), because a key's `eq`
+// and `hash` may be script methods. All methods here assume the caller holds the
+// map's lock when several threads exist.
+
+public final class MapObj: Obj {
+    @exclusivity(unchecked) var keys: [Value] = []     // tombstone: Value.missing
+    @exclusivity(unchecked) var vals: [Value] = []
+    @exclusivity(unchecked) var hashes: [Int] = []
+    @exclusivity(unchecked) var table: [Int32] = []     // -1 empty; else entry index
+    @exclusivity(unchecked) var live = 0
+    @exclusivity(unchecked) var frozen = false
+
+    override init() { super.init() }
+
+    override var typeName: String { "map" }
+
+    /// Live entry count (locked read).
+    var count: Int { locked { live } }
+
+    @inline(__always) private var mask: Int { table.count - 1 }
+
+    /// Index of the entry holding `key`, or nil.
+    @inline(__always)
+    func find(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Int? {
+        if table.isEmpty { return nil }
+        var i = hash & mask
+        while true {
+            let e = Int(table[i])
+            if e < 0 { return nil }
+            if hashes[e] == hash {
+                let k = keys[e]
+                if !k.isMissing, try eq(k, key) { return e }
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    func get(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Value? {
+        guard let e = try find(key, hash: hash, eq: eq) else { return nil }
+        return vals[e]
+    }
+
+    /// Stores `value` under `key`, keeping the original position of an existing key.
+    func set(_ key: Value, hash: Int, value: Value, eq: (Value, Value) throws -> Bool) rethrows {
+        if let e = try find(key, hash: hash, eq: eq) {
+            vals[e] = value
+            return
+        }
+        if (keys.count + 1) * 3 >= table.count * 2 { rebuild(minCapacity: live + 1) }
+        let e = keys.count
+        keys.append(key); vals.append(value); hashes.append(hash)
+        live += 1
+        var i = hash & mask
+        while table[i] >= 0 { i = (i + 1) & mask }
+        table[i] = Int32(e)
+    }
+
+    /// Removes `key`, returning its value.
+    func remove(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Value? {
+        guard let e = try find(key, hash: hash, eq: eq) else { return nil }
+        let v = vals[e]
+        keys[e] = .missing
+        vals[e] = .nil
+        live -= 1
+        if live == 0 { removeAll() }
+        return v
+    }
+
+    func removeAll() {
+        keys = []; vals = []; hashes = []; table = []; live = 0
+    }
+
+    /// Rehashes into a table sized for `minCapacity`, dropping tombstones.
+    private func rebuild(minCapacity: Int) {
+        if live != keys.count {
+            var nk: [Value] = [], nv: [Value] = [], nh: [Int] = []
+            nk.reserveCapacity(live); nv.reserveCapacity(live); nh.reserveCapacity(live)
+            for i in 0..<keys.count where !keys[i].isMissing {
+                nk.append(keys[i]); nv.append(vals[i]); nh.append(hashes[i])
+            }
+            keys = nk; vals = nv; hashes = nh
+        }
+        var size = 8
+        while size * 2 < minCapacity * 3 + 3 { size <<= 1 }
+        table = [Int32](repeating: -1, count: size)
+        let m = size - 1
+        for e in 0..<keys.count {
+            var i = hashes[e] & m
+            while table[i] >= 0 { i = (i + 1) & m }
+            table[i] = Int32(e)
+        }
+    }
+
+    /// Live entries in insertion order (a consistent copy).
+    var entries: [(key: Value, value: Value)] {
+        locked {
+            var out: [(key: Value, value: Value)] = []
+            out.reserveCapacity(live)
+            for i in 0..<keys.count where !keys[i].isMissing { out.append((keys[i], vals[i])) }
+            return out
+        }
+    }
+
+    var keyList: [Value] {
+        locked { keys.filter { !$0.isMissing } }
+    }
+}

@@ -1,0 +1,363 @@
+// Heap objects. Every heap value derives from `Obj`, which carries the one-byte
+// lock that makes single operations on shared mutable objects atomic (see
+// Runtime/SpinLock.swift). Immutable objects (strings, ranges, functions) never
+// take it.
+import Foundation
+import Synchronization
+
+public class Obj {
+    let lockWord = SpinWord()
+
+    init() {}
+
+    /// The name `type(x)` prints for this object.
+    var typeName: String { "object" }
+    var isTruthy: Bool { true }
+
+    /// A native method of this object (runtime objects override this).
+    func method(_ sym: Int32) -> NativeFn? { nil }
+
+    /// A readable attribute other than a method (`t.name`, `b.parties`), or nil.
+    func attribute(_ sym: Int32, vm: VM) throws -> Value? { nil }
+
+    /// Sets an attribute; false when the object has no such settable attribute.
+    func setAttribute(_ sym: Int32, _ value: Value, vm: VM) throws -> Bool { false }
+
+    /// An iterator over this object for `for x in obj`, or nil when not iterable.
+    func makeIterator(_ vm: VM) throws -> IteratorObj? { nil }
+
+    /// Runs `body` holding this object's lock while several threads exist.
+    @inline(__always) final func locked<R>(_ body: () throws -> R) rethrows -> R {
+        if Runtime.isMultithreaded {
+            lockWord.lock(); defer { lockWord.unlock() }
+            return try body()
+        }
+        return try body()
+    }
+}
+
+// MARK: - Strings
+
+/// An immutable sequence of Unicode scalars. `count` (scalars) is kept so `len` is
+/// O(1); an all-ASCII string also indexes in O(1). The VM may append in place to a
+/// string it holds the only reference to (`s += piece` in a loop is linear).
+public final class StrObj: Obj {
+    @exclusivity(unchecked) var value: String
+    @exclusivity(unchecked) var count: Int
+    /// Cached hash (0 = not yet computed); see Operators.swift.
+    let hashCache = Atomic<Int>(0)
+
+    init(_ value: String) {
+        self.value = value
+        self.count = value.unicodeScalars.count
+    }
+
+    init(_ value: String, count: Int) {
+        self.value = value
+        self.count = count
+    }
+
+    override var typeName: String { "str" }
+    override var isTruthy: Bool { count != 0 }
+
+    @inline(__always) var isASCII: Bool { count == value.utf8.count }
+
+    /// The scalar at `i` (0 <= i < count).
+    func scalar(at i: Int) -> Unicode.Scalar {
+        if isASCII {
+            let u = value.utf8
+            return Unicode.Scalar(u[u.index(u.startIndex, offsetBy: i)])
+        }
+        let s = value.unicodeScalars
+        return s[s.index(s.startIndex, offsetBy: i)]
+    }
+
+    /// Scalars `lo..<hi` as a new string (bounds already clamped).
+    func substring(_ lo: Int, _ hi: Int) -> String {
+        if lo >= hi { return "" }
+        if isASCII {
+            let u = value.utf8
+            let a = u.index(u.startIndex, offsetBy: lo), b = u.index(a, offsetBy: hi - lo)
+            return String(value[a..<b])
+        }
+        let s = value.unicodeScalars
+        let a = s.index(s.startIndex, offsetBy: lo), b = s.index(a, offsetBy: hi - lo)
+        return String(String.UnicodeScalarView(s[a..<b]))
+    }
+}
+
+/// Scalar-wise string equality (Swift's `==` uses canonical equivalence; Weft,
+/// like Python, compares code points).
+@inline(__always) func strEqual(_ a: StrObj, _ b: StrObj) -> Bool {
+    if a === b { return true }
+    if a.count != b.count { return false }
+    return a.value.utf8.elementsEqual(b.value.utf8)
+}
+
+/// Code-point order (UTF-8 byte order is code-point order).
+func strLess(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+// MARK: - Bytes
+
+public final class BytesObj: Obj {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    override var typeName: String { "bytes" }
+    override var isTruthy: Bool { !bytes.isEmpty }
+}
+
+// MARK: - Lists
+
+public final class ListObj: Obj {
+    @exclusivity(unchecked) var items: [Value]
+    @exclusivity(unchecked) var frozen = false
+
+    init(_ items: [Value] = []) { self.items = items }
+
+    override var typeName: String { "list" }
+
+    /// Element count (locked read: another thread may be appending).
+    var count: Int { locked { items.count } }
+
+    /// A consistent copy of the elements, for iteration-heavy natives.
+    var snapshot: [Value] { locked { items } }
+}
+
+// MARK: - Ranges
+
+/// `a..<b`, `a...b`, `range(a, b, step)`: lazy, immutable, indexable.
+public final class RangeObj: Obj {
+    let start: Int, end: Int, step: Int     // end is exclusive
+    let inclusive: Bool                     // only for printing `a...b`
+
+    init(start: Int, end: Int, step: Int, inclusive: Bool = false) {
+        self.start = start; self.end = end; self.step = step; self.inclusive = inclusive
+    }
+
+    override var typeName: String { "range" }
+    override var isTruthy: Bool { count > 0 }
+
+    var count: Int {
+        if step > 0 { return start < end ? (end - start - 1) / step + 1 : 0 }
+        return start > end ? (start - end - 1) / (-step) + 1 : 0
+    }
+
+    func element(_ i: Int) -> Int { start + i * step }
+
+    func contains(_ n: Int) -> Bool {
+        if step > 0 { guard n >= start && n < end else { return false } }
+        else { guard n <= start && n > end else { return false } }
+        return (n - start) % step == 0
+    }
+}
+
+// MARK: - Variables shared by closures
+
+/// A captured variable: closures capture by reference, so a variable that an inner
+/// function captures and that is assigned after its declaration lives in a Cell.
+final class Cell: Obj {
+    @exclusivity(unchecked) private var stored: Value
+    init(_ v: Value) { stored = v }
+    override var typeName: String { "cell" }
+
+    @inline(__always) var value: Value {
+        get { locked { stored } }
+        set { locked { stored = newValue } }
+    }
+}
+
+// MARK: - Functions
+
+public typealias NativeBody = (_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value
+
+/// A function implemented in Swift: builtins, methods of builtin types, host functions.
+public final class NativeFn: Obj {
+    let name: String
+    let body: NativeBody
+
+    init(_ name: String, _ body: @escaping NativeBody) {
+        self.name = name; self.body = body
+    }
+
+    override var typeName: String { "fn" }
+}
+
+/// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
+public final class BoundMethod: Obj {
+    let receiver: Value
+    let method: Value
+    init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
+    override var typeName: String { "fn" }
+}
+
+// MARK: - Classes and instances
+
+/// A class: user-defined, an error kind, or a builtin type object (`int`, `str`...).
+public final class ClassObj: Obj {
+    let name: String
+    let superclass: ClassObj?
+    /// Methods by symbol, inherited ones copied in at creation; fixed afterwards.
+    let methods: [Int32: Value]
+    /// Class attributes (`let`/`var` in the class body), readable through instances.
+    @exclusivity(unchecked) var attrs: [Int32: Value]
+    let isBuiltin: Bool
+    /// For builtin type objects: what calling the type does (`int("3")`).
+    var constructor: NativeFn?
+    /// Builtin classes scripts may extend (Error's kinds always; Thread).
+    var isSubclassable = false
+
+    init(name: String, superclass: ClassObj?, methods: [Int32: Value],
+         attrs: [Int32: Value] = [:], isBuiltin: Bool = false) {
+        self.name = name; self.superclass = superclass
+        var all = superclass?.methods ?? [:]
+        for (k, v) in methods { all[k] = v }
+        self.methods = all
+        self.attrs = attrs
+        self.isBuiltin = isBuiltin
+    }
+
+    override var typeName: String { "class" }
+
+    func isSubclass(of other: ClassObj) -> Bool {
+        var c: ClassObj? = self
+        while let k = c { if k === other { return true }; c = k.superclass }
+        return false
+    }
+
+    /// A class attribute, searched up the inheritance chain.
+    func attr(_ sym: Int32) -> Value? {
+        var c: ClassObj? = self
+        while let k = c {
+            if let v = k.locked({ k.attrs[sym] }) { return v }
+            c = k.superclass
+        }
+        return nil
+    }
+}
+
+/// An instance of a script class (including user error classes and Thread subclasses).
+/// Fields are a small symbol-keyed array: instances rarely have more than a handful,
+/// and a linear scan over Int32 keys beats hashing at that size.
+public final class Instance: Obj {
+    let cls: ClassObj
+    @exclusivity(unchecked) var keys: [Int32] = []
+    @exclusivity(unchecked) var values: [Value] = []
+    @exclusivity(unchecked) var frozen = false
+    /// Native state of builtin base classes (an Error's trace, a Thread's handle).
+    @exclusivity(unchecked) var native: AnyObject?
+
+    init(cls: ClassObj) { self.cls = cls }
+
+    override var typeName: String { cls.name }
+
+    /// Unlocked field read; callers hold the lock when it matters.
+    @inline(__always) func fieldUnlocked(_ sym: Int32) -> Value? {
+        var i = 0
+        let n = keys.count
+        while i < n {
+            if keys[i] == sym { return values[i] }
+            i += 1
+        }
+        return nil
+    }
+
+    @inline(__always) func field(_ sym: Int32) -> Value? {
+        locked { fieldUnlocked(sym) }
+    }
+
+    @inline(__always) func setFieldUnlocked(_ sym: Int32, _ v: Value) {
+        var i = 0
+        let n = keys.count
+        while i < n {
+            if keys[i] == sym { values[i] = v; return }
+            i += 1
+        }
+        keys.append(sym); values.append(v)
+    }
+
+    func setField(_ sym: Int32, _ v: Value) {
+        locked { setFieldUnlocked(sym, v) }
+    }
+}
+
+// MARK: - Modules
+
+/// A module: an imported script's globals, or a builtin module (math, json...).
+public final class ModuleObj: Obj {
+    let name: String
+    let globals: GlobalTable
+    init(name: String, globals: GlobalTable) { self.name = name; self.globals = globals }
+    override var typeName: String { "module" }
+}
+
+/// A module's global variables, resolved to indices at compile time.
+/// Unset globals hold `Value.missing` and raise NameError when read.
+final class GlobalTable: Obj {
+    @exclusivity(unchecked) var values: [Value] = []
+    @exclusivity(unchecked) var names: [String] = []
+    @exclusivity(unchecked) var constant: [Bool] = []
+    @exclusivity(unchecked) var index: [String: Int] = [:]
+
+    /// The slot of `name`, created (unset) if new.
+    func slot(for name: String) -> Int {
+        locked {
+            if let i = index[name] { return i }
+            let i = values.count
+            values.append(.missing); names.append(name); constant.append(false)
+            index[name] = i
+            return i
+        }
+    }
+
+    func lookup(_ name: String) -> Value? {
+        locked {
+            guard let i = index[name] else { return nil }
+            let v = values[i]
+            return v.isMissing ? nil : v
+        }
+    }
+
+    func set(_ name: String, _ v: Value) {
+        let i = slot(for: name)
+        locked { values[i] = v }
+    }
+
+    @inline(__always) func get(_ i: Int) -> Value { locked { values[i] } }
+    @inline(__always) func put(_ i: Int, _ v: Value) { locked { values[i] = v } }
+}
+
+// MARK: - Symbols
+
+/// Interned attribute, method and parameter names. Names are interned when code is
+/// compiled and when native method tables are built, so the VM compares Int32s.
+enum Symbols {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var ids: [String: Int32] = [:]
+    nonisolated(unsafe) private static var names: [String] = []
+
+    static func intern(_ s: String) -> Int32 {
+        lock.lock(); defer { lock.unlock() }
+        if let id = ids[s] { return id }
+        let id = Int32(names.count)
+        names.append(s); ids[s] = id
+        return id
+    }
+
+    static func name(_ id: Int32) -> String {
+        lock.lock(); defer { lock.unlock() }
+        return names[Int(id)]
+    }
+
+    static let initSym = intern("init")
+    static let toStr = intern("to_str")
+    static let eq = intern("eq")
+    static let hash = intern("hash")
+    static let enter = intern("enter")
+    static let exit = intern("exit")
+    static let message = intern("message")
+    static let trace = intern("trace")
+    static let name = intern("name")
+    static let run = intern("run")
+}

@@ -1,0 +1,134 @@
+// The `weft` command-line tool (spec §9). It uses only the Weft library's public API.
+import Foundation
+import Weft
+
+let version = "weft 0.1.0"
+
+let usage = """
+usage: weft [options] [file.weft [args...]]
+       weft -e CODE [args...]
+       weft --check FILE...
+
+Runs a Weft script. With no file, runs standard input as a script (or starts the
+REPL when standard input is a terminal).
+
+options:
+  -e CODE          run CODE instead of a file
+  -i               after running the file, enter the REPL with its globals
+  --check          parse and compile only; report every syntax error found
+  --max-depth N    maximum call depth (default 10000)
+  --version        print the version and exit
+  -h, --help       print this help and exit
+
+exit status: 0 success, 1 uncaught error or syntax error, 2 usage error
+"""
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write("weft: \(message)\n\(usage)\n".data(using: .utf8)!)
+    exit(2)
+}
+
+struct CommandLineOptions {
+    var code: String?
+    var file: String?
+    var args: [String] = []
+    var check = false
+    var interactive = false
+    var maxDepth = 10_000
+}
+
+func parseArguments(_ argv: [String]) -> CommandLineOptions {
+    var o = CommandLineOptions()
+    var i = 0
+    while i < argv.count {
+        let a = argv[i]
+        if o.file != nil || o.code != nil {
+            o.args.append(a); i += 1; continue
+        }
+        switch a {
+        case "-h", "--help":
+            print(usage); exit(0)
+        case "--version":
+            print(version); exit(0)
+        case "-e":
+            guard i + 1 < argv.count else { fail("-e needs an argument") }
+            o.code = argv[i + 1]; i += 2; continue
+        case "-i":
+            o.interactive = true
+        case "--check":
+            o.check = true
+        case "--max-depth":
+            guard i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 else { fail("--max-depth needs a positive number") }
+            o.maxDepth = n; i += 2; continue
+        case "--":
+            if i + 1 < argv.count { o.file = argv[i + 1]; o.args = Array(argv[(i + 2)...]) }
+            i = argv.count; continue
+        default:
+            if a.hasPrefix("-") && a != "-" { fail("unknown option '\(a)'") }
+            if o.check {
+                o.args.append(a)   // every further argument is a file to check
+            } else {
+                o.file = a
+            }
+        }
+        i += 1
+    }
+    return o
+}
+
+func writeErr(_ s: String) {
+    fflush(stdout)
+    FileHandle.standardError.write(s.data(using: .utf8)!)
+}
+
+/// Runs source and maps the outcome to an exit status.
+func runReporting(_ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        return 0
+    } catch let e as SourceError {
+        writeErr(e.description)
+        return 1
+    } catch let e as ScriptError {
+        writeErr(e.report)
+        return 1
+    } catch let e as ExitRequest {
+        return e.code
+    } catch {
+        writeErr("error: \(error)\n")
+        return 1
+    }
+}
+
+let options = parseArguments(Array(CommandLine.arguments.dropFirst()))
+let weft = Interpreter(options: .init(maxCallDepth: options.maxDepth))
+
+if options.check {
+    var files = options.args
+    if let f = options.file { files.insert(f, at: 0) }
+    if files.isEmpty { fail("--check needs a file") }
+    var status: Int32 = 0
+    for f in files {
+        guard let data = FileManager.default.contents(atPath: f) else {
+            writeErr("weft: cannot read '\(f)'\n"); status = 1; continue
+        }
+        if let problems = weft.check(String(decoding: data, as: UTF8.self), file: f) {
+            writeErr(problems.description)
+            status = 1
+        }
+    }
+    exit(status)
+}
+
+weft.arguments = options.args
+var status: Int32
+if let code = options.code {
+    status = runReporting { try weft.eval(code, file: "<-e>") }
+} else if let file = options.file, file != "-" {
+    status = runReporting { try weft.run(path: file) }
+} else {
+    let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    status = runReporting { try weft.eval(source, file: "<stdin>") }
+}
+fflush(stdout)
+exit(status)
