@@ -50,11 +50,36 @@ final class Compiler {
     }
 
     private func makeProto(_ f: FunctionState, paramNames: [String], hasDefault: [Bool], restIndex: Int?) -> FuncProto {
-        FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
-                  restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
-                  maxStack: f.maxStack + 2, captures: f.captures, code: f.code,
-                  constants: f.constants, positions: f.positions, keywordSets: f.keywordSets,
-                  globals: globals)
+        let (code, positions) = removeNops(f.code, f.positions)
+        return FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
+                         restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
+                         maxStack: f.maxStack + 2, captures: f.captures, code: code,
+                         constants: f.constants, positions: positions, keywordSets: f.keywordSets,
+                         globals: globals)
+    }
+
+    /// Compiles a condition and a jump taken when it is false; returns the jump's pc.
+    /// Comparisons fuse with the branch into one instruction.
+    private func compileJumpIfFalse(_ cond: Expr) -> Int {
+        if case .compare(let op, let a, let b, let p) = cond {
+            let fused: Op?
+            switch op {
+            case .lt: fused = .jumpUnlessLt
+            case .le: fused = .jumpUnlessLe
+            case .gt: fused = .jumpUnlessGt
+            case .ge: fused = .jumpUnlessGe
+            case .eq: fused = .jumpUnlessEq
+            case .ne: fused = .jumpUnlessNe
+            default: fused = nil
+            }
+            if let f = fused {
+                compileExpr(a); compileExpr(b)
+                fs.pos = p
+                return fs.emit(f, 0, effect: -2)
+            }
+        }
+        compileExpr(cond)
+        return fs.emit(.jumpIfFalse, 0, effect: -1)
     }
 
     private func error(_ message: String, _ pos: SourcePos) {
@@ -73,8 +98,8 @@ final class Compiler {
         for s in program {
             switch s {
             case .declare(let c, let t, _, _): add(t, c)
-            case .function(let f): if let n = f.name { topLevelNames[n] = false }
-            case .classDecl(let c): topLevelNames[c.name] = false
+            case .function(let f): if let n = f.name { topLevelNames[n] = true }
+            case .classDecl(let c): topLevelNames[c.name] = true
             case .importStmt(let d): topLevelNames[d.alias] = false
             default: break
             }
@@ -109,7 +134,8 @@ final class Compiler {
         if let l = parent.findLocal(name) {
             if parent.isTopLevel && parent.scopes.first!.contains(where: { $0 === l }) { return nil }
             parent.capture(l)
-            return addCapture(f, name, CaptureSpec(fromParentSlot: true, index: l.slot, isCell: l.isCell), l.isConst)
+            return addCapture(f, name, CaptureSpec(fromParentSlot: true, index: l.slot, isCell: l.isCell),
+                              l.isConst || l.readOnly)
         }
         guard let pi = resolveCapture(parent, name) else { return nil }
         return addCapture(f, name, CaptureSpec(fromParentSlot: false, index: pi, isCell: parent.captures[pi].isCell),
@@ -139,18 +165,22 @@ final class Compiler {
     private func emitStore(_ name: String, _ pos: SourcePos) {
         switch resolve(name) {
         case .local(let l):
-            if l.isConst { error("cannot assign to constant '\(name)' (declared with let)", pos) }
+            if l.isConst || l.readOnly { error("cannot assign to constant '\(name)'", pos) }
             let pc = fs.emit(l.isCell ? .storeCell : .storeLocal, l.slot, effect: -1)
             l.accessPCs.append(pc)
         case .capture(let i, let isCell, let isConst):
-            if isConst || !isCell { error("cannot assign to constant '\(name)' (declared with let)", pos) }
+            if isConst || !isCell { error("cannot assign to constant '\(name)'", pos) }
             fs.emit(.storeCaptureCell, i, effect: -1)
         case .global(let g, let isConst):
-            let declared = topLevelNames[name] != nil || declaredGlobals.contains(name) || globals.lookup(name) != nil
+            // Top-level code runs in order, so it may only assign globals declared
+            // above it; functions run later and may assign any top-level global.
+            let inMainChunk = fs.parent == nil
+            let declared = declaredGlobals.contains(name) || globals.lookup(name) != nil ||
+                (!inMainChunk && topLevelNames[name] != nil)
             if !declared {
                 error("cannot assign to undeclared variable '\(name)'\(suggestion(for: name))", pos)
             } else if isConst {
-                error("cannot assign to constant '\(name)' (declared with let)", pos)
+                error("cannot assign to constant '\(name)'", pos)
             }
             fs.emit(.storeGlobal, g, effect: -1)
         case .builtin:
@@ -209,15 +239,17 @@ final class Compiler {
     }
 
     /// Declares each name of a target pattern, consuming the value on the stack.
-    private func declareTarget(_ t: Target, isConst: Bool) {
+    /// With `unlessAssigned`, a name not in that set is declared constant (it is never
+    /// assigned, so closures may capture its value).
+    private func declareTarget(_ t: Target, isConst: Bool, unlessAssigned: Set<String>? = nil) {
         switch t {
         case .name(let n, let p):
             fs.pos = p
-            declare(n, isConst: isConst, p)
+            declare(n, isConst: isConst || (unlessAssigned.map { !$0.contains(n) } ?? false), p)
         case .list(let ts, let p):
             fs.pos = p
             fs.emit(.unpack, ts.count, effect: ts.count - 1)
-            for sub in ts { declareTarget(sub, isConst: isConst) }
+            for sub in ts { declareTarget(sub, isConst: isConst, unlessAssigned: unlessAssigned) }
         }
     }
 
@@ -261,8 +293,7 @@ final class Compiler {
             var endJumps: [Int] = []
             for (cond, body) in branches {
                 fs.pos = cond.pos
-                compileExpr(cond)
-                let skip = fs.emit(.jumpIfFalse, 0, effect: -1)
+                let skip = compileJumpIfFalse(cond)
                 compileBlock(body)
                 endJumps.append(fs.emit(.jump, 0, effect: 0))
                 fs.patch(skip, to: fs.here)
@@ -272,8 +303,7 @@ final class Compiler {
 
         case .whileStmt(let cond, let body, _):
             let top = fs.here
-            compileExpr(cond)
-            let exit = fs.emit(.jumpIfFalse, 0, effect: -1)
+            let exit = compileJumpIfFalse(cond)
             compileLoopBody(body, continueTarget: top) {}
             fs.emit(.jump, top, effect: 0)
             fs.patch(exit, to: fs.here)
@@ -287,12 +317,14 @@ final class Compiler {
             fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
             let top = fs.here
             let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+            // Loop variables the body never assigns are captured by value.
+            let assigned = assignedNames(body)
             compileLoopBody(body, continueTarget: top) {
                 if targets.count == 1 {
-                    self.declareTarget(targets[0], isConst: false)
+                    self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
                 } else {
                     self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
-                    for t in targets { self.declareTarget(t, isConst: false) }
+                    for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
                 }
             }
             fs.emit(.jump, top, effect: 0)
@@ -344,13 +376,14 @@ final class Compiler {
             let name = f.name ?? "<fn>"
             if fs.isTopLevel && fs.scopes.count == 1 {
                 compileFunction(f, isMethod: false)
-                declare(name, isConst: false, f.pos)
+                declare(name, isConst: true, f.pos)
             } else {
                 // Declared before its body compiles so it can call itself (via a Cell).
                 if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
                     error("'\(name)' is already declared in this scope", f.pos)
                 }
                 let local = newLocal(name, isConst: false, f.pos)
+                local.readOnly = true
                 compileFunction(f, isMethod: false)
                 let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
                 local.accessPCs.append(pc)
@@ -605,11 +638,14 @@ final class Compiler {
         }
         var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
         var params: [Local] = []
+        // Parameters the body never assigns are captured by value.
+        let assigned = assignedNames(f.body)
         for (i, p) in f.params.enumerated() {
             if names.contains(p.name) { error("duplicate parameter '\(p.name)'", p.pos) }
             names.append(p.name); hasDefault.append(p.defaultValue != nil)
             if p.isRest { rest = i }
-            let local = Local(name: p.name, slot: inner.allocSlot(), isConst: false, declPC: nil, pos: p.pos)
+            let local = Local(name: p.name, slot: inner.allocSlot(), isConst: !assigned.contains(p.name),
+                              declPC: nil, pos: p.pos)
             inner.scopes[0].append(local)
             params.append(local)
         }
@@ -680,7 +716,7 @@ final class Compiler {
             let pc = fs.emit(l.isCell ? .storeCell : .storeLocal, l.slot, effect: -1)
             l.accessPCs.append(pc)
         } else {
-            declare(c.name, isConst: false, c.pos)
+            declare(c.name, isConst: true, c.pos)
         }
     }
 
@@ -747,6 +783,11 @@ final class Compiler {
         case .unary(let op, let x, _):
             compileExpr(x)
             fs.emit(op == .neg ? .neg : .bitNot, effect: 0)
+        case .binary(let op, let a, .intLit(let k, _), let p)
+            where (op == .add || op == .sub) && abs(k) < (1 << 22):
+            compileExpr(a)
+            fs.pos = p
+            fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
         case .binary(let op, let a, let b, let p):
             compileExpr(a); compileExpr(b)
             fs.pos = p
@@ -782,8 +823,7 @@ final class Compiler {
             }
             fs.emit(code, effect: -1)
         case .ternary(let c, let a, let b, _):
-            compileExpr(c)
-            let toElse = fs.emit(.jumpIfFalse, 0, effect: -1)
+            let toElse = compileJumpIfFalse(c)
             compileExpr(a)
             let toEnd = fs.emit(.jump, 0, effect: 0)
             fs.adjust(-1)
@@ -822,8 +862,7 @@ final class Compiler {
             guard let clause = rest.first else { element(result); return }
             switch clause {
             case .ifCond(let c):
-                compileExpr(c)
-                let skip = fs.emit(.jumpIfFalse, 0, effect: -1)
+                let skip = compileJumpIfFalse(c)
                 emitClauses(rest.dropFirst(), continueTarget: continueTarget)
                 fs.patch(skip, to: fs.here)
             case .forIn(let targets, let iterable, let p):

@@ -12,6 +12,9 @@ final class Local {
     /// Every loadLocal/storeLocal emitted for it, patched to the cell form on capture.
     var accessPCs: [Int] = []
     var isCell = false
+    /// Function and class names: assignable by nobody, but captured through a
+    /// Cell so a local function can call itself.
+    var readOnly = false
     let pos: SourcePos
 
     init(name: String, slot: Int, isConst: Bool, declPC: Int?, pos: SourcePos) {
@@ -147,4 +150,71 @@ final class FunctionState {
             code[pc] = (code[pc] & ~0xFF) | UInt32(newOp.rawValue)
         }
     }
+}
+
+/// Names that appear as assignment targets (`x = ...`, `x op= ...`) anywhere in
+/// `stmts`, nested functions included. A parameter or loop variable that is never
+/// assigned can be captured by value instead of through a Cell.
+func assignedNames(_ body: [Stmt]) -> Set<String> {
+    var names = Set<String>()
+    func expr(_ e: Expr) {
+        switch e {
+        case .function(let f): stmts(f.body)
+        case .interpolated(let parts, _):
+            for case .expr(let x) in parts { expr(x) }
+        case .list(let xs, _): xs.forEach(expr)
+        case .map(let kvs, _): kvs.forEach { expr($0.0); expr($0.1) }
+        case .listComp(let x, let cs, _): expr(x); clauses(cs)
+        case .mapComp(let k, let v, let cs, _): expr(k); expr(v); clauses(cs)
+        case .unary(_, let x, _), .not(let x, _), .attr(let x, _, _): expr(x)
+        case .binary(_, let a, let b, _), .and(let a, let b, _), .or(let a, let b, _),
+             .compare(_, let a, let b, _), .range(let a, let b, _, _), .index(let a, let b, _):
+            expr(a); expr(b)
+        case .ternary(let a, let b, let c, _): expr(a); expr(b); expr(c)
+        case .call(let f, let args, _):
+            expr(f)
+            for a in args {
+                switch a {
+                case .positional(let x), .keyword(_, let x, _), .spread(let x): expr(x)
+                }
+            }
+        case .slice(let a, let b, let c, _): expr(a); b.map(expr); c.map(expr)
+        default: break
+        }
+    }
+    func clauses(_ cs: [CompClause]) {
+        for c in cs {
+            switch c {
+            case .forIn(_, let x, _): expr(x)
+            case .ifCond(let x): expr(x)
+            }
+        }
+    }
+    func stmts(_ list: [Stmt]) { list.forEach(stmt) }
+    func stmt(_ s: Stmt) {
+        switch s {
+        case .expr(let e, _), .throwStmt(let e, _): expr(e)
+        case .declare(_, _, let v, _): v.map(expr)
+        case .assign(let t, let v, _), .compound(_, let t, let v, _):
+            if case .name(let n, _) = t { names.insert(n) } else { expr(t) }
+            expr(v)
+        case .ifStmt(let branches, let els, _):
+            for (c, b) in branches { expr(c); stmts(b) }
+            els.map(stmts)
+        case .whileStmt(let c, let b, _): expr(c); stmts(b)
+        case .forIn(_, let it, let b, _): expr(it); stmts(b)
+        case .returnStmt(let v, _): v.map(expr)
+        case .tryStmt(let b, let cs, let f, _):
+            stmts(b); cs.forEach { stmts($0.body) }; f.map(stmts)
+        case .with(let items, let b, _): items.forEach { expr($0.value) }; stmts(b)
+        case .function(let f): f.params.forEach { $0.defaultValue.map(expr) }; stmts(f.body)
+        case .classDecl(let c):
+            c.methods.forEach { stmts($0.body) }
+            c.attrs.forEach { expr($0.value) }
+        case .block(let b, _): stmts(b)
+        case .breakStmt, .continueStmt, .importStmt: break
+        }
+    }
+    stmts(body)
+    return names
 }

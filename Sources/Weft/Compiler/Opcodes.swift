@@ -41,6 +41,10 @@ enum Op: UInt8, CaseIterable {
     case jumpIfFalseOrPop // A=target     [c] -> [c] and jump if falsy, else []
     case jumpIfTrueOrPop  // A=target     [c] -> [c] and jump if truthy, else []
     case jumpIfNotMissing // A=slot B=target   parameter default prologue
+    case jumpUnlessLt, jumpUnlessLe, jumpUnlessGt, jumpUnlessGe, jumpUnlessEq, jumpUnlessNe
+                        // A=target       [a b] -> []   jump unless `a op b` (fused compare + branch)
+    case addImm         // A=imm+2^23     [x] -> [x + imm]
+    case subImm         // A=imm+2^23     [x] -> [x - imm]
 
     case buildList      // A=n            [x1..xn] -> [list]
     case buildMap       // A=n            [k1 v1 .. kn vn] -> [map]
@@ -83,4 +87,50 @@ func extraWords(_ op: Op) -> Int {
     case .invokeKw: return 2
     default: return 0
     }
+}
+
+extension Op {
+    /// Instructions whose operand A is a jump target.
+    var jumpsWithA: Bool {
+        switch self {
+        case .jump, .jumpIfFalse, .jumpIfTrue, .jumpIfFalseOrPop, .jumpIfTrueOrPop, .setupTry,
+             .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe, .jumpUnlessEq, .jumpUnlessNe:
+            return true
+        default: return false
+        }
+    }
+
+    /// Instructions whose extra word B is a jump target.
+    var jumpsWithB: Bool { self == .jumpIfNotMissing || self == .iterNext }
+}
+
+/// Removes `nop`s (unused placeholders for boxing captured variables) and
+/// retargets jumps, so the placeholders cost nothing at run time.
+func removeNops(_ code: [UInt32], _ positions: [SourcePos]) -> ([UInt32], [SourcePos]) {
+    var newIndex = [Int](repeating: 0, count: code.count + 1)
+    var kept = 0
+    var pc = 0
+    var starts: [Int] = []
+    while pc < code.count {
+        let op = Op(rawValue: UInt8(code[pc] & 0xFF))!
+        let width = 1 + extraWords(op)
+        for k in 0..<width { newIndex[pc + k] = kept + (op == .nop ? 0 : k) }
+        if op != .nop { starts.append(pc); kept += width }
+        pc += width
+    }
+    newIndex[code.count] = kept
+    var out: [UInt32] = [], pos: [SourcePos] = []
+    out.reserveCapacity(kept); pos.reserveCapacity(kept)
+    for start in starts {
+        let op = Op(rawValue: UInt8(code[start] & 0xFF))!
+        var w = code[start]
+        if op.jumpsWithA { w = (w & 0xFF) | (UInt32(newIndex[Int(w >> 8)]) << 8) }
+        out.append(w); pos.append(positions[start])
+        for k in 1...max(1, extraWords(op)) where k <= extraWords(op) {
+            var x = code[start + k]
+            if op.jumpsWithB && k == 1 { x = UInt32(newIndex[Int(x)]) }
+            out.append(x); pos.append(positions[start + k])
+        }
+    }
+    return (out, pos)
 }

@@ -49,10 +49,19 @@ struct Lexer {
 
     // MARK: - Positions
 
+    /// Offset and position of the token being lexed (set by `lexToken`).
+    private var tokOffset = -1
+    private var tokPos = SourcePos(line: 1, col: 1)
+
     /// The line and column of byte offset `off`. Amortized O(1) for increasing offsets.
     private mutating func position(_ off: Int) -> SourcePos {
         let target = min(max(off, 0), src.count)
-        if target < pcOffset { pcOffset = 0; pcLine = 1; pcCol = 1 }
+        if target == tokOffset { return tokPos }
+        if target < pcOffset {
+            // Never needed in practice (token starts are cached above); stay correct anyway.
+            pcOffset = src.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            pcLine = 1; pcCol = 1
+        }
         var j = pcOffset, line = pcLine, col = pcCol
         while j < target {
             let b = src[j]
@@ -101,7 +110,7 @@ struct Lexer {
 
     private mutating func run() {
         let n = src.count
-        if n >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF { i = 3 }  // BOM
+        if n >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF { i = 3; pcOffset = 3 }  // BOM
         while true {
             // Whitespace and comments.
             while i < n {
@@ -135,6 +144,8 @@ struct Lexer {
 
     private mutating func lexToken(_ c: UInt8) {
         let start = i
+        tokPos = position(start)
+        tokOffset = start
         func one(_ k: TokenKind) -> TokenKind { i += 1; return k }
         // `x=` pattern: kind `a` alone, kind `b` when followed by '='.
         func withEq(_ a: TokenKind, _ b: TokenKind) -> TokenKind {

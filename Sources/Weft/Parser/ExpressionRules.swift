@@ -344,6 +344,7 @@ extension PrattParser {
         guard kind == .lparen else { throw expected("'(' to start the parameter list") }
         let open = try self.open(ignoreNewlines: true)
         var params: [Param] = []
+        var names = Set<String>()
         var rest = -1
         while kind != .rparen {
             if rest >= 0 { throw restNotLast(rest) }
@@ -354,7 +355,7 @@ extension PrattParser {
             }
             let name = try expectIdentifier(isRest ? "a parameter name after '...'" : "a parameter name")
             let nameText = tokens[name].text
-            if params.contains(where: { $0.name == nameText }) { throw duplicateParameter(name) }
+            if !names.insert(nameText).inserted { throw duplicateParameter(name) }
             var def: Expr?
             if kind == .assign {
                 if isRest { throw error("a rest parameter cannot have a default value") }
@@ -449,18 +450,16 @@ extension PrattParser {
         return .ternary(cond, a, b, cond.pos)
     }
 
-    /// `f(a, k: v, ...xs)`
+    /// `f(a, k: v, ...xs)` — a positional argument may not follow a keyword argument
+    /// (a spread may: it is how `spawn(f, name: "w", ...args)`-style calls read).
     func call(_ callee: Expr) throws(ParseError) -> Expr {
         let open = try self.open(ignoreNewlines: true)
         var args: [Argument] = []
         var firstKeyword = -1
         while kind != .rparen {
             if kind == .ellipsis {
-                let spreadPos = pos
                 advance()
-                let e = try expression()
-                if firstKeyword >= 0 { throw afterKeyword("a spread", firstKeyword, spreadPos) }
-                args.append(.spread(e))
+                args.append(.spread(try expression()))
             } else if kind == .identifier && peekKind(1) == .colon {
                 let name = i
                 advance()
@@ -469,7 +468,7 @@ extension PrattParser {
                 if firstKeyword < 0 { firstKeyword = name }
             } else {
                 let e = try expression()
-                if firstKeyword >= 0 { throw afterKeyword("a positional", firstKeyword, e.pos) }
+                if firstKeyword >= 0 { throw positionalAfterKeyword(firstKeyword, e.pos) }
                 args.append(.positional(e))
             }
             if kind == .comma { advance(); continue }
@@ -480,8 +479,8 @@ extension PrattParser {
     }
 
     @inline(never)
-    func afterKeyword(_ what: String, _ keyword: Int, _ at: SourcePos) -> ParseError {
-        error("\(what) argument cannot follow the keyword argument '\(tokens[keyword].text):'", at: at)
+    func positionalAfterKeyword(_ keyword: Int, _ at: SourcePos) -> ParseError {
+        error("a positional argument cannot follow the keyword argument '\(tokens[keyword].text):'", at: at)
     }
 
     /// `a[i]`, `a[i:j]`, `a[:j]`, `a[i:]`, `a[:]`

@@ -36,7 +36,8 @@ enum Parser {
         let p = PrattParser(tokens: tokens, source: source)
         let program = p.parseProgram()
         var all = lexIssues
-        for issue in p.issues where !all.contains(issue) { all.append(issue) }
+        var seen = Set(lexIssues.map(IssueKey.init))
+        for issue in p.issues where seen.insert(IssueKey(issue)).inserted { all.append(issue) }
         // Sort by position, stable.
         let sorted = all.enumerated().sorted { a, b in
             let (pa, pb) = (a.element.pos, b.element.pos)
@@ -53,6 +54,12 @@ enum Parser {
     /// long before this; unoptimized builds, whose frames are several times larger, may
     /// stop here first. Either way a 512 KiB thread is safe.
     static let stackBudget: UInt = 256 * 1024
+}
+
+/// Identity of an issue, for de-duplication.
+struct IssueKey: Hashable {
+    var line: Int32, col: Int32, message: String
+    init(_ i: SyntaxIssue) { line = i.pos.line; col = i.pos.col; message = i.message }
 }
 
 /// A syntax error on its way to the nearest statement loop. The issue itself waits in
@@ -92,6 +99,8 @@ final class PrattParser {
     /// Open brackets and blocks (kind and position), for "to close '(' at 3:5" messages.
     var openers: [(kind: TokenKind, pos: SourcePos, counted: Bool)] = []
     var depth = 0
+    /// Index of the last `}` that closed a block (statements, function or class body).
+    var lastBlockEnd = -1
     /// Address near the top of the parser's stack (set when parsing starts).
     var stackBase: UInt = 0
     var issues: [SyntaxIssue] = []
@@ -161,7 +170,10 @@ final class PrattParser {
     func close(_ closer: TokenKind, _ opener: Int, expecting: String? = nil) throws(ParseError) {
         guard kinds[i] == closer else { throw unclosed(closer, opener, expecting) }
         popMode()
-        if let o = openers.popLast(), o.counted { depth -= 1 }
+        if let o = openers.popLast(), o.counted {
+            depth -= 1
+            lastBlockEnd = i
+        }
         advance()
     }
 
@@ -215,10 +227,14 @@ final class PrattParser {
         pending = nil
     }
 
+    private var recorded = Set<IssueKey>()
+    private var sawIncomplete = false
+
     func record(_ issue: SyntaxIssue) {
         // One "input ended" report is enough: outer blocks left open at EOF say the same.
-        if issue.incomplete && issues.contains(where: { $0.incomplete }) { return }
-        if issues.contains(issue) { return }
+        if issue.incomplete && sawIncomplete { return }
+        guard recorded.insert(IssueKey(issue)).inserted else { return }
+        sawIncomplete = sawIncomplete || issue.incomplete
         issues.append(issue)
     }
 
@@ -368,12 +384,16 @@ final class PrattParser {
         return out
     }
 
-    /// A statement ends at a newline, a `;`, the `}` of the enclosing block, or the end.
+    /// A statement ends at a newline, a `;`, the `}` of the enclosing block, or the end —
+    /// or right after the `}` that closed its own block (`if a { b } c()`,
+    /// `class A { fn m() {} let x = 1 }`).
     func endOfStatement() throws(ParseError) {
         switch kind {
         case .newline, .semicolon:
             advance()
         case .rbrace, .eof:
+            break
+        case _ where prevIndex >= 0 && prevIndex == lastBlockEnd:
             break
         case .assign:
             throw error("unexpected '=': assignment is a statement, so it cannot be chained or used inside an expression")

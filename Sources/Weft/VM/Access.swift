@@ -32,7 +32,7 @@ extension VM {
         switch v {
         case .instance(let inst):
             if let f = inst.field(sym) { return f }
-            if let m = inst.cls.methods[sym] { return .object(BoundMethod(receiver: v, method: m)) }
+            if let m = inst.cls.findMethod(sym) { return .object(BoundMethod(receiver: v, method: m)) }
             if let a = inst.cls.attr(sym) { return a }
             if let n = inst.native as? Obj, let a = try n.attribute(sym, vm: self) { return a }
         case .object(let o):

@@ -64,8 +64,8 @@ extension VM {
         }
         let inst = Instance(cls: cls)
         if cls.isSubclass(of: ErrorKinds.base) {
-            inst.keys = [Symbols.message]
-            inst.values = [.string("")]
+            inst.keys = [Symbols.message, Symbols.trace]
+            inst.values = [.string(""), .list(ListObj())]
             inst.native = ErrorState()
         }
         let selfValue = Value.instance(inst)
@@ -98,7 +98,7 @@ extension VM {
                 recvPos.pointee = f
                 return try setupCall(recvPos, argc: argc, kw: kw)
             }
-            if let m = inst.cls.methods[sym] {
+            if let m = inst.cls.findMethod(sym) {
                 return try callMethodValue(m, receiver: recv, recvPos, argc: argc, kw: kw)
             }
             if let v = inst.cls.attr(sym) {

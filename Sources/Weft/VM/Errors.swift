@@ -80,8 +80,8 @@ public struct ScriptThrow: Error {
 
     init(_ kind: ClassObj, _ message: String) {
         let inst = Instance(cls: kind)
-        inst.keys = [Symbols.message]
-        inst.values = [.string(message)]
+        inst.keys = [Symbols.message, Symbols.trace]
+        inst.values = [.string(message), .list(ListObj())]
         inst.native = ErrorState()
         self.value = .instance(inst)
     }

@@ -63,7 +63,10 @@ extension VM {
     // swiftlint:disable:next function_body_length cyclomatic_complexity
     func run(entry: Int) throws {
         var frame = frames + (frameCount - 1)
-        var proto = frame.pointee.closure.proto
+        // The running closure keeps its prototype and module alive, so the loop
+        // holds them without reference counting.
+        unowned(unsafe) var proto = frame.pointee.closure.proto
+        unowned(unsafe) var globals = proto.globals
         var code = UnsafePointer(proto.code)
         var consts = UnsafePointer(proto.constants)
         var base = frame.pointee.base
@@ -71,7 +74,10 @@ extension VM {
         var sp = self.sp
 
         @inline(__always) func push(_ v: Value) { sp.initialize(to: v); sp += 1 }
-        @inline(__always) func pop() -> Value { sp -= 1; return sp.move() }
+        // Slow paths pop with `pop()`, which also publishes the stack top: whatever
+        // throws next must see exactly the values still on the stack, or unwinding
+        // would release moved-out values twice.
+        @inline(__always) func pop() -> Value { sp -= 1; self.sp = sp; return sp.move() }
 
         do {
             while true {
@@ -122,17 +128,18 @@ extension VM {
                     sp -= 1
                     unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
                 case .loadGlobal:
-                    let v = proto.globals.get(a)
+                    let v = globals.get(a)
                     if v.isMissing {
                         frame.pointee.pc = pc; self.sp = sp
-                        throw ScriptThrow(ErrorKinds.nameError, "name '\(proto.globals.locked { proto.globals.names[a] })' is not defined")
+                        throw ScriptThrow(ErrorKinds.nameError, "name '\(globals.locked { globals.names[a] })' is not defined")
                     }
                     push(v)
                 case .storeGlobal:
                     sp -= 1
-                    proto.globals.put(a, sp.move())
+                    globals.put(a, sp.move())
                 case .addLocal:
                     sp -= 1
+                    self.sp = sp
                     let rhs = sp.move()
                     let slot = base + a
                     if case .int(let x) = slot.pointee, case .int(let y) = rhs {
@@ -243,6 +250,49 @@ extension VM {
                     pc += 1
                     if !base[a].isMissing { pc = target }
 
+                case .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe:
+                    let l = sp - 2, r = sp - 1
+                    let op = Op(rawValue: UInt8(truncatingIfNeeded: word))!
+                    let holds: Bool
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        switch op {
+                        case .jumpUnlessLt: holds = x < y
+                        case .jumpUnlessLe: holds = x <= y
+                        case .jumpUnlessGt: holds = x > y
+                        default: holds = x >= y
+                        }
+                        sp = l
+                    } else {
+                        let y = pop(), x = pop()
+                        frame.pointee.pc = pc; self.sp = sp
+                        let cmp: Op = op == .jumpUnlessLt ? .lt : op == .jumpUnlessLe ? .le : op == .jumpUnlessGt ? .gt : .ge
+                        holds = try compare(cmp, x, y)
+                    }
+                    if !holds { pc = a }
+                case .jumpUnlessEq, .jumpUnlessNe:
+                    let l = sp - 2, r = sp - 1
+                    var holds: Bool
+                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        holds = x == y
+                        sp = l
+                    } else {
+                        let y = pop(), x = pop()
+                        frame.pointee.pc = pc; self.sp = sp
+                        holds = try equals(x, y)
+                    }
+                    if word & 0xFF == UInt32(Op.jumpUnlessNe.rawValue) { holds = !holds }
+                    if !holds { pc = a }
+                case .addImm, .subImm:
+                    let t = sp - 1
+                    let isAdd = word & 0xFF == UInt32(Op.addImm.rawValue)
+                    let k = a - (1 << 23)
+                    if case .int(let x) = t.pointee {
+                        let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
+                        if !o { t.pointee = .int(v); break }
+                    }
+                    let x = pop()
+                    frame.pointee.pc = pc; self.sp = sp
+                    push(try binary(isAdd ? .add : .sub, x, .int(k)))
                 case .buildList:
                     let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
                     (sp - a).deinitialize(count: a)
@@ -250,6 +300,7 @@ extension VM {
                     push(.list(ListObj(items)))
                 case .buildMap:
                     let m = MapObj()
+                    self.sp = sp
                     let start = sp - 2 * a
                     for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
                     start.deinitialize(count: 2 * a)
@@ -293,6 +344,11 @@ extension VM {
                     push(try getAttribute(x, Int32(a)))
                 case .setAttr:
                     let v = pop(), x = pop()
+                    if case .instance(let inst) = x, !inst.frozen {
+                        inst.locked { inst.setFieldUnlocked(Int32(a), v) }
+                        break
+                    }
+                    frame.pointee.pc = pc; self.sp = sp
                     try setAttribute(x, Int32(a), v)
                 case .getSuper:
                     let x = pop()
@@ -307,6 +363,7 @@ extension VM {
                     if try setupCall(sp - a - 1, argc: a, kw: nil) {
                         frame = frames + (frameCount - 1)
                         proto = frame.pointee.closure.proto
+                        globals = proto.globals
                         code = UnsafePointer(proto.code)
                         consts = UnsafePointer(proto.constants)
                         base = frame.pointee.base
@@ -320,6 +377,7 @@ extension VM {
                     if try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw) {
                         frame = frames + (frameCount - 1)
                         proto = frame.pointee.closure.proto
+                        globals = proto.globals
                         code = UnsafePointer(proto.code)
                         consts = UnsafePointer(proto.constants)
                         base = frame.pointee.base
@@ -341,6 +399,7 @@ extension VM {
                     if try setupInvoke(recv, sym: Int32(a), argc: argc, kw: nil) {
                         frame = frames + (frameCount - 1)
                         proto = frame.pointee.closure.proto
+                        globals = proto.globals
                         code = UnsafePointer(proto.code)
                         consts = UnsafePointer(proto.constants)
                         base = frame.pointee.base
@@ -355,6 +414,7 @@ extension VM {
                     if try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw) {
                         frame = frames + (frameCount - 1)
                         proto = frame.pointee.closure.proto
+                        globals = proto.globals
                         code = UnsafePointer(proto.code)
                         consts = UnsafePointer(proto.constants)
                         base = frame.pointee.base
@@ -366,6 +426,7 @@ extension VM {
                     if try setupSpreadCall(sp - 3) {
                         frame = frames + (frameCount - 1)
                         proto = frame.pointee.closure.proto
+                        globals = proto.globals
                         code = UnsafePointer(proto.code)
                         consts = UnsafePointer(proto.constants)
                         base = frame.pointee.base
@@ -375,10 +436,16 @@ extension VM {
 
                 case .ret:
                     sp -= 1
-                    let result = frame.pointee.isConstructor ? base[0] : sp.pointee
-                    sp.deinitialize(count: 1)
+                    let result: Value
+                    if frame.pointee.isConstructor {
+                        result = base[0]
+                        sp.deinitialize(count: 1)
+                    } else {
+                        result = sp.move()
+                    }
                     let r = frame.pointee.ret
-                    r.deinitialize(count: sp - r)
+                    var p = r
+                    while p < sp { p.deinitialize(count: 1); p += 1 }
                     r.initialize(to: result)
                     sp = r + 1
                     frameCount -= 1
@@ -388,6 +455,7 @@ extension VM {
                     }
                     frame = frames + (frameCount - 1)
                     proto = frame.pointee.closure.proto
+                    globals = proto.globals
                     code = UnsafePointer(proto.code)
                     consts = UnsafePointer(proto.constants)
                     base = frame.pointee.base
@@ -461,8 +529,8 @@ extension VM {
                 }
             }
         } catch {
+            // self.sp was published before every throwing call (see pop()).
             frame.pointee.pc = pc
-            self.sp = sp
             throw error
         }
     }

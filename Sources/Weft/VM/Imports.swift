@@ -28,7 +28,7 @@ extension VM {
                 proto = try compileSource(source, file: displayPath(written, from: importer), globals: table)
             } catch let e as SourceError {
                 throw ScriptThrow(ErrorKinds.syntaxError, e.issues.first.map {
-                    "\(e.file):\($0.pos.line):\($0.pos.col): \($0.message)"
+                    "\(e.file):\($0.pos.line):\($0.pos.col): \(e.isCompileError ? "error" : "syntax error"): \($0.message)"
                 } ?? "invalid module")
             }
             _ = try call(.function(Closure(proto: proto, captures: [])), [])

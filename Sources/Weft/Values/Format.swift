@@ -3,9 +3,46 @@
 
 extension Double {
     /// Python-style repr: shortest round-trip digits, always a point or exponent,
-    /// exponent form when the exponent is < -4 or >= 16, `nan`, `inf`, `-0.0`.
-    /// Swift's `description` follows exactly these rules (checked in ValueFormatTests).
-    var weftDescription: String { description }
+    /// exponent form when the decimal exponent is < -4 or >= 16; `nan`, `inf`, `-0.0`.
+    /// Swift's `description` gives the shortest digits but picks its own layout,
+    /// so the digits are re-laid-out here.
+    var weftDescription: String {
+        if isNaN { return "nan" }
+        if isInfinite { return self < 0 ? "-inf" : "inf" }
+        if self == 0 { return sign == .minus ? "-0.0" : "0.0" }
+        var text = Swift.abs(self).description
+        var exp = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exp = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        // text is now "ddd.ddd" (or "ddd"); collect digits and the point position.
+        let intPart: Substring, fracPart: Substring
+        if let dot = text.firstIndex(of: ".") {
+            intPart = text[..<dot]; fracPart = text[text.index(after: dot)...]
+        } else {
+            intPart = Substring(text); fracPart = ""
+        }
+        var digits = Array(intPart + fracPart)
+        var pointPos = intPart.count + exp          // digits before the decimal point
+        while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPos -= 1 }
+        while digits.count > 1 && digits.last == "0" { digits.removeLast() }
+        let sci = pointPos - 1                       // scientific exponent
+        let sign = self < 0 ? "-" : ""
+        if sci < -4 || sci >= 16 {
+            var m = String(digits[0])
+            if digits.count > 1 { m += "." + String(digits[1...]) }
+            let e = Swift.abs(sci)
+            return sign + m + "e" + (sci < 0 ? "-" : "+") + (e < 10 ? "0" : "") + String(e)
+        }
+        if pointPos <= 0 {
+            return sign + "0." + String(repeating: "0", count: -pointPos) + String(digits)
+        }
+        if pointPos >= digits.count {
+            return sign + String(digits) + String(repeating: "0", count: pointPos - digits.count) + ".0"
+        }
+        return sign + String(digits[..<pointPos]) + "." + String(digits[pointPos...])
+    }
 }
 
 /// Escapes a string for repr, with double quotes as the spec's examples show.

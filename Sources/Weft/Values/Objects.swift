@@ -216,6 +216,31 @@ public final class ClassObj: Obj {
         self.methods = all
         self.attrs = attrs
         self.isBuiltin = isBuiltin
+        var size = 4
+        while size < all.count * 2 { size <<= 1 }
+        var keys = [Int32](repeating: -1, count: size), values = [Value](repeating: .nil, count: size)
+        for (k, v) in all {
+            var i = Int(k) & (size - 1)
+            while keys[i] >= 0 { i = (i + 1) & (size - 1) }
+            keys[i] = k; values[i] = v
+        }
+        methodKeys = keys; methodValues = values; methodMask = size - 1
+    }
+
+    // An open-addressed copy of `methods` for the VM's method calls.
+    private let methodKeys: [Int32]
+    private let methodValues: [Value]
+    private let methodMask: Int
+
+    /// The method `sym` (own or inherited), or nil.
+    @inline(__always) func findMethod(_ sym: Int32) -> Value? {
+        var i = Int(sym) & methodMask
+        while true {
+            let k = methodKeys[i]
+            if k == sym { return methodValues[i] }
+            if k < 0 { return nil }
+            i = (i + 1) & methodMask
+        }
     }
 
     override var typeName: String { "class" }
