@@ -12,7 +12,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(name: "weft", dependencies: ["Weft"], path: "Sources/weft",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "WeftTests", dependencies: ["Weft"], path: "Tests/WeftTests",
+        .testTarget(name: "WeftTests", dependencies: ["Weft", "weft"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -425,6 +425,7 @@ final class ParserTests: XCTestCase {
         XCTAssert(firstIssue("if x = 1 { }")?.message.contains("==") ?? false)
         XCTAssertNotNil(firstIssue("if x\n{ }"))
         XCTAssertNotNil(firstIssue("else { }"))
+        XCTAssertEqual(issueList("x = 1\nelse { }"), ["2:1 'else' without a matching 'if'"])
     }
 
     func testLoops() {
@@ -657,6 +658,20 @@ final class ParserTests: XCTestCase {
     func testRecoveryAfterUnclosedBracketAtStatementColumn() {
         let issues = Parser.parse("foo(1, 2\nbar()\nlet z = (\nbaz()\n").issues
         XCTAssertEqual(issues.map(\.pos.line), [2, 4], "\(issues)")
+    }
+
+    func testRecoveryDoesNotEatTheEnclosingBlocksBrace() {
+        let src = "fn f() {\n    x = foo(1,\n    y = 2\n}\nfn g() {\n  z = foo(1 +* 2\n}\nok()"
+        let (prog, issues) = Parser.parse(src)
+        XCTAssertEqual(issues.map(\.pos.line), [3, 6], "\(issues)")
+        XCTAssertEqual(prog.count, 3)
+    }
+
+    func testGenuineErrorMakesNothingIncomplete() {
+        let issues = Parser.parse("x = 1 +* 2\nfoo(").issues
+        XCTAssertEqual(issues.count, 2)
+        XCTAssert(issues.allSatisfy { !$0.incomplete })
+        XCTAssertFalse(Parser.parse("\"\\q").issues.contains { $0.incomplete })
     }
 
     func testOneIssueForManyUnclosedBlocks() {

@@ -20,8 +20,16 @@
 //  its mode before stepping past itself, so the token after it is read in the outer mode.
 //
 // Limits
-//  Nesting (expressions, brackets, blocks, patterns) is capped at `maxDepth` levels, so
-//  hostile input cannot overflow the stack even on a small (512 KiB) thread.
+//  Nesting (operator operands, brackets, blocks, patterns) is capped at `maxDepth`
+//  levels, and the stack used since `Parser.parse` began is capped at `stackBudget`
+//  (what an unoptimized build reaches first), so hostile input cannot overflow the stack
+//  even on a 512 KiB thread. Either limit yields a "nesting too deep" issue.
+//
+// Incomplete input
+//  An issue is `incomplete` when it was found at the end of input (`.eof`): an open
+//  bracket, block or string, a trailing operator, a statement cut short. A trailing
+//  newline counts: "if x\n" is a plain error (the `{` cannot come on the next line),
+//  while "if x" is incomplete. If any issue is a real error, none is incomplete.
 
 /// The public entry point used by the compiler, the REPL and `weft --check`.
 enum Parser {
@@ -29,8 +37,8 @@ enum Parser {
     /// Recovers after an error (skips to the next statement boundary) so every error is
     /// reported. Issues come sorted by position. An issue has `incomplete == true` when
     /// the parser ran into the end of the input (an open bracket, block, string or an
-    /// unfinished statement): the REPL may then ask for another line. An issue caused by
-    /// a real mistake earlier in the text is never marked incomplete.
+    /// unfinished statement) and nothing else is wrong: the REPL may then ask for another
+    /// line. When any issue is a real mistake, no issue is marked incomplete.
     static func parse(_ source: String) -> (program: [Stmt], issues: [SyntaxIssue]) {
         let (tokens, lexIssues) = Lexer.tokenize(source)
         let p = PrattParser(tokens: tokens, source: source)
@@ -45,6 +53,11 @@ enum Parser {
             if pa.col != pb.col { return pa.col < pb.col }
             return a.offset < b.offset
         }.map(\.element)
+        // With a real error present, more input cannot help: nothing is "incomplete" then,
+        // so the REPL reports instead of asking for another line.
+        if sorted.contains(where: { !$0.incomplete }) {
+            return (program, sorted.map { SyntaxIssue(message: $0.message, pos: $0.pos, incomplete: false) })
+        }
         return (program, sorted)
     }
 
@@ -298,12 +311,13 @@ final class PrattParser {
 
     /// After an error inside the statement that began at `cp`: restore the bracket and
     /// newline state of the statement's start, then skip to the next statement boundary —
-    /// a newline or `;` outside any bracket opened by this statement, or the `}` that
-    /// closes the enclosing block (left for the block to consume). A line that starts at
-    /// or left of the failed statement's column (or with a statement keyword) also ends
-    /// the skip, so one missing `)` does not swallow the rest of the file.
+    /// a newline or `;` outside every bracket this statement opened, or the `}` that
+    /// closes the enclosing block (left for the block to consume). A later line that
+    /// starts at or left of the failed statement's column, or with a statement keyword,
+    /// also ends the skip, so one missing `)` does not swallow the rest of the file.
     func recover(_ cp: Checkpoint) {
-        var d = max(0, openers.count - cp.openers)
+        // Brackets opened by the failed statement and still open.
+        var stack: [TokenKind] = openers.count > cp.openers ? openers[cp.openers...].map(\.kind) : []
         if modes.count > cp.modes { modes.removeSubrange(cp.modes...) }
         ignoreNL = cp.ignoreNL
         if openers.count > cp.openers { openers.removeSubrange(cp.openers...) }
@@ -315,24 +329,34 @@ final class PrattParser {
             case .eof:
                 return
             case .newline, .semicolon:
-                if d <= 0 { i += 1; return }
                 i += 1
+                if stack.isEmpty { return }
                 if k == .newline {
-                    let n = tokens[i]
-                    switch n.kind {
+                    switch kinds[i] {
                     case .rparen, .rbracket, .rbrace, .interpMid, .interpEnd, .eof:
-                        break
+                        break  // handled as closers below
                     default:
+                        let n = tokens[i]
                         if n.line > errorLine && (n.col <= cp.col || startsStatement(at: i)) { return }
                     }
                 }
             case .lparen, .lbracket, .lbrace, .interpBegin:
-                d += 1; i += 1
-            case .rparen, .rbracket, .interpEnd:
-                d = max(0, d - 1); i += 1
-            case .rbrace:
-                if d <= 0 { return }
-                d -= 1; i += 1
+                stack.append(k)
+                i += 1
+            case .rparen, .rbracket, .rbrace, .interpEnd:
+                let opener: TokenKind
+                switch k {
+                case .rparen: opener = .lparen
+                case .rbracket: opener = .lbracket
+                case .rbrace: opener = .lbrace
+                default: opener = .interpBegin
+                }
+                if let at = stack.lastIndex(of: opener) {
+                    stack.removeSubrange(at...)
+                } else if k == .rbrace {
+                    return  // the enclosing block's '}'
+                }
+                i += 1  // (a stray closer is skipped)
             default:
                 i += 1
             }
@@ -397,6 +421,8 @@ final class PrattParser {
             break
         case .assign:
             throw error("unexpected '=': assignment is a statement, so it cannot be chained or used inside an expression")
+        case .kwElse, .kwCatch, .kwFinally:
+            throw misplacedClause()
         default:
             throw expected("a newline or ';' after the statement")
         }

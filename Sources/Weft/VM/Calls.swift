@@ -99,6 +99,11 @@ extension VM {
                 return try setupCall(recvPos, argc: argc, kw: kw)
             }
             if let m = inst.cls.findMethod(sym) {
+                if case .function(let c) = m, c.proto.isMethod {
+                    // The receiver is already in slot 0.
+                    try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
+                    return true
+                }
                 return try callMethodValue(m, receiver: recv, recvPos, argc: argc, kw: kw)
             }
             if let v = inst.cls.attr(sym) {

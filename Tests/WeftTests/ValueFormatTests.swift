@@ -1,0 +1,50 @@
+import XCTest
+@testable import Weft
+
+/// Printing of values (§2): str/repr of every kind, Python-style floats.
+final class ValueFormatTests: XCTestCase {
+    func testFloatsPrintLikePythonRepr() {
+        let cases: [(Double, String)] = [
+            (0.1, "0.1"), (1.0, "1.0"), (1e16, "1e+16"), (1.5e-5, "1.5e-05"), (123456.0, "123456.0"),
+            (9.5e15, "9500000000000000.0"), (0.0001, "0.0001"), (1e-5, "1e-05"), (-0.0, "-0.0"),
+            (.nan, "nan"), (.infinity, "inf"), (-.infinity, "-inf"), (0.1 + 0.2, "0.30000000000000004"),
+            (1e22, "1e+22"), (12345678901234567.0, "1.2345678901234568e+16"), (5e-324, "5e-324"),
+            (-2.5, "-2.5"), (100.0, "100.0"),
+        ]
+        for (d, s) in cases { XCTAssertEqual(d.weftDescription, s, "\(d)") }
+    }
+
+    func testContainersShowElementsWithRepr() throws {
+        let list = Value.list(ListObj([.int(1), .string("a"), .nil, .float(2.5), .bool(true)]))
+        XCTAssertEqual(list.description, #"[1, "a", nil, 2.5, true]"#)
+        XCTAssertEqual(try list.format(repr: true, vm: nil), #"[1, "a", nil, 2.5, true]"#)
+        XCTAssertEqual(Value.string("hi").description, "hi")
+        XCTAssertEqual(try Value.string("a\"b\n").format(repr: true, vm: nil), #""a\"b\n""#)
+    }
+
+    func testSelfContainingListPrintsEllipsis() {
+        let l = ListObj()
+        l.items.append(.list(l))
+        XCTAssertEqual(Value.list(l).description, "[[...]]")
+    }
+
+    func testInterpreterValuesThroughEval() throws {
+        let w = Interpreter()
+        XCTAssertEqual(try w.eval(#"({"a": 1, 2: [nil]})"#).description, #"{"a": 1, 2: [nil]}"#)
+        XCTAssertEqual(try w.eval("class P {}\nP()").description, "<P>")
+        XCTAssertEqual(try w.eval("0..<3").description, "0..<3")
+        XCTAssertEqual(try w.eval("1...3").description, "1...3")
+        XCTAssertEqual(try w.eval("int").description, "int")
+    }
+}
+
+/// The VM decodes opcodes by bit-casting the low byte; that needs every case's
+/// raw value to equal its position.
+final class OpcodeTests: XCTestCase {
+    func testOpcodeDecodingIsTheIdentity() {
+        for (i, op) in Op.allCases.enumerated() {
+            XCTAssertEqual(Int(op.rawValue), i)
+            XCTAssertEqual(decodeOp(UInt32(op.rawValue) | 0xABCD00), op)
+        }
+    }
+}
