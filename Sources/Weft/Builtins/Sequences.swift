@@ -47,15 +47,21 @@ enum Sequences {
         return .list(ListObj(out))
     }
 
-    /// `zip(...iterables)` → a list of lists, as long as the shortest input.
+    /// `zip(...iterables)` → a list of lists, as long as the shortest input. No
+    /// input is read past that length (a huge range or a queue is not drained).
     static func zip(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: Int.max)
         if args.count == 0 { return .list(ListObj()) }
-        var columns: [[Value]] = [try items(vm, args[0])]
-        var n = columns[0].count
-        for i in 1..<args.count {
+        var n = Int.max
+        for i in 0..<args.count {
+            if let k = knownLength(args[i]) { n = Swift.min(n, k) }
+        }
+        var columns: [[Value]] = []
+        for i in 0..<args.count {
             var col: [Value] = []
-            if n > 0 {
+            if n == Int.max {
+                col = try items(vm, args[i])           // the first lazy input sets the length
+            } else if n > 0 {
                 try iterate(vm, args[i]) { x in
                     col.append(x)
                     return col.count < n
@@ -70,6 +76,18 @@ enum Sequences {
         out.reserveCapacity(n)
         for r in 0..<n { out.append(.list(ListObj(columns.map { $0[r] }))) }
         return .list(ListObj(out))
+    }
+
+    /// The element count of a sized iterable (list, str, bytes, map, range).
+    static func knownLength(_ v: Value) -> Int? {
+        switch v {
+        case .list(let l): return l.count
+        case .str(let s): return s.count
+        case .map(let m): return m.count
+        case .object(let o as BytesObj): return o.bytes.count
+        case .object(let o as RangeObj): return o.count
+        default: return nil
+        }
     }
 
     /// Raises the usual TypeError for a non-iterable without consuming anything

@@ -20,18 +20,12 @@ enum JSON {
 
     // MARK: - Parsing
 
-    /// Parses JSON text. With a VM, maps are built through `vm.mapSet` (the VM's key
-    /// hashing); without one (unit tests) they use `JSON.keyHash`.
+    /// Parses JSON text. With a VM, maps are built through `vm.mapSet`; without one
+    /// (unit tests, hosts) keys are hashed as the VM hashes strings (`hashValue32`),
+    /// so the maps are ordinary maps either way.
     static func parse(_ text: String, vm: VM? = nil) throws -> Value {
         var p = Parser(bytes: Array(text.utf8), vm: vm)
         return try p.parseDocument()
-    }
-
-    /// Key hashing for maps built without a VM.
-    static func keyHash(_ s: StrObj) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.value.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(bitPattern: UInt(h))
     }
 
     private struct Parser {
@@ -125,7 +119,7 @@ enum JSON {
         private func store(_ m: MapObj, _ key: Value, _ value: Value) throws {
             if let vm = vm { try vm.mapSet(m, key, value); return }
             guard case .str(let k) = key else { return }
-            m.set(key, hash: JSON.keyHash(k), value: value) { a, b in
+            m.set(key, hash: k.hashValue32, value: value) { a, b in
                 if case .str(let x) = a, case .str(let y) = b { return strEqual(x, y) }
                 return false
             }
