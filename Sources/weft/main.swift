@@ -17,6 +17,7 @@ options:
   -i               after running the file, enter the REPL with its globals
   --check          parse and compile only; report every syntax error found
   --max-depth N    maximum call depth (default 10000)
+  --dis            print the compiled bytecode of the file instead of running it
   --version        print the version and exit
   -h, --help       print this help and exit
 
@@ -33,6 +34,7 @@ struct CommandLineOptions {
     var file: String?
     var args: [String] = []
     var check = false
+    var disassemble = false
     var interactive = false
     var maxDepth = 10_000
 }
@@ -57,6 +59,8 @@ func parseArguments(_ argv: [String]) -> CommandLineOptions {
             o.interactive = true
         case "--check":
             o.check = true
+        case "--dis":
+            o.disassemble = true
         case "--max-depth":
             guard i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 else { fail("--max-depth needs a positive number") }
             o.maxDepth = n; i += 2; continue
@@ -118,6 +122,13 @@ if options.check {
         }
     }
     exit(status)
+}
+
+if options.disassemble {
+    guard let file = options.file, let data = FileManager.default.contents(atPath: file) else {
+        fail("--dis needs a readable file")
+    }
+    exit(runReporting { print(try weft.disassemble(String(decoding: data, as: UTF8.self), file: file), terminator: "") })
 }
 
 weft.arguments = options.args

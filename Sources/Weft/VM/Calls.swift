@@ -6,10 +6,13 @@ extension VM {
     /// above it. Returns true when a script frame was pushed (the loop continues in
     /// it); otherwise the result is already at `calleePos` and `sp == calleePos + 1`.
     func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
-        switch calleePos.pointee {
-        case .function(let c):
-            try pushFrame(c, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
+        if case .function = calleePos.pointee {
+            try calleePos.withUnretained(Closure.self) { c in
+                try pushFrame(c, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
+            }
             return true
+        }
+        switch calleePos.pointee {
         case .object(let o):
             if let n = o as? NativeFn {
                 try callNative(n, receiver: .nil, calleePos, argc: argc, kw: kw)
@@ -91,6 +94,18 @@ extension VM {
     /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
     /// object is created); callable fields and attributes are called plainly.
     func setupInvoke(_ recvPos: UnsafeMutablePointer<Value>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
+        if case .instance = recvPos.pointee {
+            unowned(unsafe) let inst = recvPos.unretained(Instance.self)
+            if !inst.hasFields || inst.field(sym) == nil,
+               case .function = inst.cls.findMethodSlot(sym)?.pointee {
+                // A script method: the receiver is already in slot 0.
+                unowned(unsafe) let c = inst.cls.findMethodSlot(sym)!.unretained(Closure.self)
+                if c.proto.isMethod {
+                    try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
+                    return true
+                }
+            }
+        }
         let recv = recvPos.pointee
         switch recv {
         case .instance(let inst):

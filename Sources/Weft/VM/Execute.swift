@@ -73,11 +73,6 @@ extension VM {
         var pc = frame.pointee.pc
         var sp = self.sp
 
-        @inline(__always) func push(_ v: Value) { sp.initialize(to: v); sp += 1 }
-        // Slow paths pop with `pop()`, which also publishes the stack top: whatever
-        // throws next must see exactly the values still on the stack, or unwinding
-        // would release moved-out values twice.
-        @inline(__always) func pop() -> Value { sp -= 1; self.sp = sp; return sp.move() }
 
         do {
             while true {
@@ -88,31 +83,32 @@ extension VM {
                 case .nop:
                     break
                 case .constant:
-                    push(consts[a])
+                    sp.initialize(to: consts[a]); sp += 1
                 case .pushNil:
-                    push(.nil)
+                    sp.initialize(to: .nil); sp += 1
                 case .pushTrue:
-                    push(.bool(true))
+                    sp.initialize(to: .bool(true)); sp += 1
                 case .pushFalse:
-                    push(.bool(false))
+                    sp.initialize(to: .bool(false)); sp += 1
                 case .pushInt:
-                    push(.int(a - (1 << 23)))
+                    sp.initialize(to: .int(a - (1 << 23))); sp += 1
                 case .pop:
                     sp -= 1
-                    sp.deinitialize(count: 1)
+                    drop(sp)
                 case .dup:
-                    push((sp - 1).pointee)
+                    sp.initialize(to: (sp - 1).pointee); sp += 1
                 case .dup2:
                     let x = (sp - 2).pointee, y = (sp - 1).pointee
-                    push(x); push(y)
+                    sp.initialize(to: x); sp += 1; sp.initialize(to: y); sp += 1
 
                 case .loadLocal:
-                    push(base[a])
+                    sp.initialize(to: base[a]); sp += 1
                 case .storeLocal:
                     sp -= 1
-                    base[a] = sp.move()
+                    drop(base + a)
+                    (base + a).initialize(to: sp.move())
                 case .loadCell:
-                    push(cellAt(base + a).value)
+                    sp.initialize(to: cellAt(base + a).value); sp += 1
                 case .storeCell:
                     sp -= 1
                     cellAt(base + a).value = sp.move()
@@ -121,9 +117,9 @@ extension VM {
                 case .newCell:
                     base[a] = .object(Cell(.nil))
                 case .loadCapture:
-                    push(frame.pointee.closure.captures[a])
+                    sp.initialize(to: frame.pointee.closure.captures[a]); sp += 1
                 case .loadCaptureCell:
-                    push(unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value)
+                    sp.initialize(to: unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value); sp += 1
                 case .storeCaptureCell:
                     sp -= 1
                     unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
@@ -133,7 +129,7 @@ extension VM {
                         frame.pointee.pc = pc; self.sp = sp
                         throw ScriptThrow(ErrorKinds.nameError, "name '\(globals.locked { globals.names[a] })' is not defined")
                     }
-                    push(v)
+                    sp.initialize(to: v); sp += 1
                 case .storeGlobal:
                     sp -= 1
                     globals.put(a, sp.move())
@@ -156,8 +152,8 @@ extension VM {
                     } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
                         l.pointee = .float(x + y); sp = r; break
                     }
-                    let y = pop(), x = pop()
-                    push(try binary(.add, x, y))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try binary(.add, x, y)); sp += 1
                 case .sub:
                     let l = sp - 2, r = sp - 1
                     if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
@@ -166,8 +162,8 @@ extension VM {
                     } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
                         l.pointee = .float(x - y); sp = r; break
                     }
-                    let y = pop(), x = pop()
-                    push(try binary(.sub, x, y))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try binary(.sub, x, y)); sp += 1
                 case .mul:
                     let l = sp - 2, r = sp - 1
                     if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
@@ -176,23 +172,23 @@ extension VM {
                     } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
                         l.pointee = .float(x * y); sp = r; break
                     }
-                    let y = pop(), x = pop()
-                    push(try binary(.mul, x, y))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try binary(.mul, x, y)); sp += 1
                 case .div, .floorDiv, .mod, .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
-                    let y = pop(), x = pop()
-                    push(try binary(decodeOp(word), x, y))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
                 case .neg:
-                    let x = pop()
-                    push(try negate(x))
+                    let x = popPublishing(&sp, self)
+                    sp.initialize(to: try negate(x)); sp += 1
                 case .bitNot:
-                    let x = pop()
+                    let x = popPublishing(&sp, self)
                     guard case .int(let i) = x else {
                         throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
                     }
-                    push(.int(~i))
+                    sp.initialize(to: .int(~i)); sp += 1
                 case .not:
-                    let x = pop()
-                    push(.bool(!x.isTruthy))
+                    let x = popPublishing(&sp, self)
+                    sp.initialize(to: .bool(!x.isTruthy)); sp += 1
 
                 case .eq, .ne:
                     let l = sp - 2, r = sp - 1
@@ -202,9 +198,9 @@ extension VM {
                         sp = r
                         break
                     }
-                    let y = pop(), x = pop()
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
-                    push(.bool(try equals(x, y) != negate))
+                    sp.initialize(to: .bool(try equals(x, y) != negate)); sp += 1
                 case .lt, .le, .gt, .ge:
                     let l = sp - 2, r = sp - 1
                     let op = decodeOp(word)
@@ -220,16 +216,16 @@ extension VM {
                         sp = r
                         break
                     }
-                    let y = pop(), x = pop()
-                    push(.bool(try compare(op, x, y)))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
                 case .isIn, .notIn:
-                    let y = pop(), x = pop()
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     let r = try contains(y, x)
-                    push(.bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r))
+                    sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r)); sp += 1
                 case .isSame, .isNot:
-                    let y = pop(), x = pop()
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     let r = x.isIdentical(to: y)
-                    push(.bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r))
+                    sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
 
                 case .jump:
                     pc = a
@@ -242,9 +238,9 @@ extension VM {
                     let c = sp.move()
                     if case .bool(let b) = c { if b { pc = a } } else if c.isTruthy { pc = a }
                 case .jumpIfFalseOrPop:
-                    if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; sp.deinitialize(count: 1) }
+                    if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                 case .jumpIfTrueOrPop:
-                    if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; sp.deinitialize(count: 1) }
+                    if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                 case .jumpIfNotMissing:
                     let target = Int(code[pc])
                     pc += 1
@@ -263,7 +259,7 @@ extension VM {
                         }
                         sp = l
                     } else {
-                        let y = pop(), x = pop()
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc; self.sp = sp
                         let cmp: Op = op == .jumpUnlessLt ? .lt : op == .jumpUnlessLe ? .le : op == .jumpUnlessGt ? .gt : .ge
                         holds = try compare(cmp, x, y)
@@ -276,7 +272,7 @@ extension VM {
                         holds = x == y
                         sp = l
                     } else {
-                        let y = pop(), x = pop()
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc; self.sp = sp
                         holds = try equals(x, y)
                     }
@@ -290,14 +286,14 @@ extension VM {
                         let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
                         if !o { t.pointee = .int(v); break }
                     }
-                    let x = pop()
+                    let x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
-                    push(try binary(isAdd ? .add : .sub, x, .int(k)))
+                    sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
                 case .buildList:
                     let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
                     (sp - a).deinitialize(count: a)
                     sp -= a
-                    push(.list(ListObj(items)))
+                    sp.initialize(to: .list(ListObj(items))); sp += 1
                 case .buildMap:
                     let m = MapObj()
                     self.sp = sp
@@ -305,16 +301,16 @@ extension VM {
                     for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
                     start.deinitialize(count: 2 * a)
                     sp = start
-                    push(.map(m))
+                    sp.initialize(to: .map(m)); sp += 1
                 case .appendLocal:
-                    let v = pop()
+                    let v = popPublishing(&sp, self)
                     if case .list(let l) = base[a] { l.items.append(v) }
                 case .insertLocal:
-                    let v = pop(), k = pop()
+                    let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
                     if case .map(let m) = base[a] { try mapSet(m, k, v) }
                 case .makeRange:
-                    let y = pop(), x = pop()
-                    push(try makeRange(x, y, inclusive: a == 1))
+                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
                 case .index:
                     let l = sp - 2, r = sp - 1
                     if case .list(let list) = l.pointee, case .int(let i) = r.pointee {
@@ -325,25 +321,25 @@ extension VM {
                         }
                         if let v = v { l.pointee = v; sp = r; break }
                     }
-                    let i = pop(), x = pop()
-                    push(try index(x, i))
+                    let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try index(x, i)); sp += 1
                 case .storeIndex:
-                    let v = pop(), i = pop(), x = pop()
+                    let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     try setIndex(x, i, v)
                 case .slice:
-                    let hi = pop(), lo = pop(), x = pop()
-                    push(try slice(x, lo, hi))
+                    let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                    sp.initialize(to: try slice(x, lo, hi)); sp += 1
                 case .getAttr:
                     let l = sp - 1
                     if case .instance(let inst) = l.pointee, let v = inst.field(Int32(a)) {
                         l.pointee = v
                         break
                     }
-                    let x = pop()
+                    let x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
-                    push(try getAttribute(x, Int32(a)))
+                    sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
                 case .setAttr:
-                    let v = pop(), x = pop()
+                    let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     if case .instance(let inst) = x, !inst.frozen {
                         inst.locked { inst.setFieldUnlocked(Int32(a), v) }
                         break
@@ -351,12 +347,12 @@ extension VM {
                     frame.pointee.pc = pc; self.sp = sp
                     try setAttribute(x, Int32(a), v)
                 case .getSuper:
-                    let x = pop()
-                    push(try superMethod(frame.pointee.closure, x, Int32(a)))
+                    let x = popPublishing(&sp, self)
+                    sp.initialize(to: try superMethod(frame.pointee.closure, x, Int32(a))); sp += 1
                 case .unpack:
-                    let x = pop()
+                    let x = popPublishing(&sp, self)
                     let items = try unpack(x, count: a)
-                    for v in items.reversed() { push(v) }
+                    for v in items.reversed() { sp.initialize(to: v); sp += 1 }
 
                 case .call:
                     frame.pointee.pc = pc; self.sp = sp
@@ -390,7 +386,7 @@ extension VM {
                     let recv = sp - argc - 1
                     // Inline fast path: list.append(x).
                     if argc == 1 && a == MethodSymbols.appendIndex, case .list(let l) = recv.pointee, !l.frozen {
-                        let v = pop()
+                        let v = popPublishing(&sp, self)
                         l.locked { l.items.append(v) }
                         recv.pointee = .nil
                         break
@@ -445,7 +441,7 @@ extension VM {
                     }
                     let r = frame.pointee.ret
                     var p = r
-                    while p < sp { p.deinitialize(count: 1); p += 1 }
+                    while p < sp { drop(p); p += 1 }
                     r.initialize(to: result)
                     sp = r + 1
                     frameCount -= 1
@@ -463,30 +459,31 @@ extension VM {
 
                 case .closure:
                     let p = unsafeDowncast(consts[a].heapObject!, to: ProtoBox.self).proto
-                    push(.function(makeClosure(p, frame: frame.pointee)))
+                    sp.initialize(to: .function(makeClosure(p, frame: frame.pointee))); sp += 1
                 case .makeClass:
                     let t = unsafeDowncast(consts[a].heapObject!, to: ClassTemplate.self)
                     let n = t.methodNames.count + t.attrNames.count
                     let values = Array(UnsafeBufferPointer(start: sp - n, count: n))
                     (sp - n).deinitialize(count: n)
                     sp -= n
-                    let sup = pop()
+                    let sup = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
-                    push(try makeClass(t, superclass: sup, values: values))
+                    sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
 
                 case .iterInit:
                     let pairs = code[pc] != 0
                     pc += 1
-                    let x = pop()
+                    let x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
                     base[a] = .object(try makeIterator(x, pairs: pairs))
                 case .iterNext:
                     let target = Int(code[pc])
                     pc += 1
-                    let it = unsafeDowncast(base[a].heapObject!, to: IteratorObj.self)
-                    if let r = it as? RangeIterator {
+                    unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
+                    if type(of: it) == RangeIterator.self {
+                        unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
                         if r.step > 0 ? r.current < r.end : r.current > r.end {
-                            push(.int(r.current))
+                            sp.initialize(to: .int(r.current)); sp += 1
                             r.current &+= r.step
                         } else {
                             pc = target
@@ -494,10 +491,10 @@ extension VM {
                         break
                     }
                     frame.pointee.pc = pc; self.sp = sp
-                    if let v = try it.next(self) { push(v) } else { pc = target }
+                    if let v = try it.next(self) { sp.initialize(to: v); sp += 1 } else { pc = target }
 
                 case .throwError:
-                    let e = pop()
+                    let e = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
                     throw try makeThrowable(e)
                 case .setupTry:
@@ -507,12 +504,12 @@ extension VM {
                 case .importModule:
                     frame.pointee.pc = pc; self.sp = sp
                     guard case .str(let key) = consts[a] else { break }
-                    push(try importModule(key.value, from: proto.file))
+                    sp.initialize(to: try importModule(key.value, from: proto.file)); sp += 1
                 case .toStr:
-                    let x = pop()
-                    if case .str = x { push(x) } else {
+                    let x = popPublishing(&sp, self)
+                    if case .str = x { sp.initialize(to: x); sp += 1 } else {
                         frame.pointee.pc = pc; self.sp = sp
-                        push(.string(try str(x)))
+                        sp.initialize(to: .string(try str(x))); sp += 1
                     }
                 case .concat:
                     var s = ""
@@ -522,14 +519,14 @@ extension VM {
                     }
                     (sp - a).deinitialize(count: a)
                     sp -= a
-                    push(.str(StrObj(s, count: count)))
+                    sp.initialize(to: .str(StrObj(s, count: count))); sp += 1
                 case .assertCatchable:
-                    let kind = pop(), e = pop()
-                    push(.bool(try errorMatches(e, kind)))
+                    let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)
+                    sp.initialize(to: .bool(try errorMatches(e, kind))); sp += 1
                 }
             }
         } catch {
-            // self.sp was published before every throwing call (see pop()).
+            // self.sp was published before every throwing call (see popPublishing(&sp, self)).
             frame.pointee.pc = pc
             throw error
         }
@@ -537,6 +534,24 @@ extension VM {
 
     @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Value>) -> Cell {
         unsafeDowncast(p.pointee.heapObject!, to: Cell.self)
+    }
+}
+
+/// Pops for slow paths, also publishing the stack top: whatever throws next must
+/// see exactly the values still on the stack, or unwinding would release
+/// moved-out values twice.
+@inline(__always) func popPublishing(_ sp: inout UnsafeMutablePointer<Value>, _ vm: VM) -> Value {
+    sp -= 1
+    vm.sp = sp
+    return sp.move()
+}
+
+/// Destroys the value in a slot; immediates need no work, so only references
+/// reach the (comparatively slow) generic destroy.
+@inline(__always) func drop(_ p: UnsafeMutablePointer<Value>) {
+    switch p.pointee {
+    case .nil, .bool, .int, .float: break
+    default: p.deinitialize(count: 1)
     }
 }
 

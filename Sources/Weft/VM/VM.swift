@@ -34,6 +34,7 @@ public final class VM {
     var frameCount = 0
     let frameCapacity: Int
     var handlers: [Handler] = []
+    let maxDepth: Int
     /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
     var threadName: String?
 
@@ -48,6 +49,7 @@ public final class VM {
         stackBase = raw!.bindMemory(to: Value.self, capacity: VM.stackValues)
         stackLimit = stackBase + VM.stackValues - 64
         sp = stackBase
+        maxDepth = core.maxDepth
         frameCapacity = core.maxDepth + 8
         frames = .allocate(capacity: frameCapacity)
     }
@@ -132,21 +134,23 @@ public final class VM {
 
     /// Pushes a frame for `closure` with `argc` positional arguments at `args`
     /// (and keyword values after them). `calleePos` receives the result.
+    /// The closure is kept alive by the stack slot at `calleePos` (or, for methods,
+    /// by the receiver's class), so nothing here touches reference counts.
     @inline(__always)
     func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Value>, base: UnsafeMutablePointer<Value>,
                    argc: Int, kw: KeywordNames?, isConstructor: Bool = false) throws {
-        let proto = closure.proto
-        if frameCount >= core.maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
+        unowned(unsafe) let proto = closure.proto
+        if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
         }
-        let selfSlots = proto.isMethod && base == calleePos ? 1 : 0
-        if kw == nil && argc == proto.paramCount && proto.isSimple && (selfSlots == 1 || !proto.isMethod) {
-            let filled = base + selfSlots + argc
-            let needed = base + proto.slotCount
-            if needed > filled { filled.initialize(repeating: .nil, count: needed - filled) }
-            sp = max(filled, needed)
+        let hasSelf = proto.isMethod && base == calleePos
+        if kw == nil && argc == proto.paramCount && proto.restIndex == nil && (hasSelf || !proto.isMethod) {
+            var p = base + (hasSelf ? 1 : 0) + argc
+            let end = base + proto.slotCount
+            while p < end { p.initialize(to: .nil); p += 1 }
+            sp = p
         } else {
-            try bindArguments(proto, base: base, hasSelf: selfSlots == 1, argc: argc, kw: kw)
+            try bindArguments(proto, base: base, hasSelf: hasSelf, argc: argc, kw: kw)
         }
         frames[frameCount] = Frame(closure: closure, pc: 0, base: base, ret: calleePos, isConstructor: isConstructor)
         frameCount += 1
@@ -198,5 +202,21 @@ public final class VM {
         let end = base + proto.slotCount
         if end > p { p.initialize(repeating: .nil, count: end - p) }
         sp = max(p, end)
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// The heap object of the value in this slot, read without retaining it. Only
+    /// for slots known to hold a reference case (checked by the caller with a
+    /// pattern match), and valid while the slot keeps the value: every reference
+    /// case stores its object pointer at offset 0 (checked by ValueLayoutTests).
+    @inline(__always) func unretained<T: AnyObject>(_ type: T.Type) -> T {
+        unsafeBitCast(UnsafeRawPointer(self).load(as: UnsafeRawPointer.self), to: T.self)
+    }
+
+    /// Runs `body` with the slot's object borrowed (no retain/release).
+    @inline(__always) func withUnretained<T: AnyObject, R>(_ type: T.Type, _ body: (T) throws -> R) rethrows -> R {
+        try Unmanaged<T>.fromOpaque(UnsafeRawPointer(self).load(as: UnsafeRawPointer.self))
+            ._withUnsafeGuaranteedRef(body)
     }
 }

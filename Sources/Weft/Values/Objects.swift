@@ -224,23 +224,39 @@ public final class ClassObj: Obj {
             while keys[i] >= 0 { i = (i + 1) & (size - 1) }
             keys[i] = k; values[i] = v
         }
-        methodKeys = keys; methodValues = values; methodMask = size - 1
+        methodKeys = .allocate(capacity: size)
+        methodKeys.initialize(from: keys, count: size)
+        methodValues = .allocate(capacity: size)
+        methodValues.initialize(from: values, count: size)
+        methodMask = size - 1
     }
 
-    // An open-addressed copy of `methods` for the VM's method calls.
-    private let methodKeys: [Int32]
-    private let methodValues: [Value]
+    // An open-addressed copy of `methods` for the VM's method calls, in raw
+    // buffers so a lookup neither bounds-checks nor retains.
+    private let methodKeys: UnsafeMutablePointer<Int32>
+    private let methodValues: UnsafeMutablePointer<Value>
     private let methodMask: Int
 
-    /// The method `sym` (own or inherited), or nil.
-    @inline(__always) func findMethod(_ sym: Int32) -> Value? {
+    deinit {
+        methodValues.deinitialize(count: methodMask + 1)
+        methodValues.deallocate()
+        methodKeys.deallocate()
+    }
+
+    /// Where method `sym` (own or inherited) is stored, or nil.
+    @inline(__always) func findMethodSlot(_ sym: Int32) -> UnsafeMutablePointer<Value>? {
         var i = Int(sym) & methodMask
         while true {
             let k = methodKeys[i]
-            if k == sym { return methodValues[i] }
+            if k == sym { return methodValues + i }
             if k < 0 { return nil }
             i = (i + 1) & methodMask
         }
+    }
+
+    /// The method `sym` (own or inherited), or nil.
+    @inline(__always) func findMethod(_ sym: Int32) -> Value? {
+        findMethodSlot(sym)?.pointee
     }
 
     override var typeName: String { "class" }
@@ -274,6 +290,9 @@ public final class Instance: Obj {
     @exclusivity(unchecked) var native: AnyObject?
 
     init(cls: ClassObj) { self.cls = cls }
+
+    /// Whether any field exists (unlocked hint; fields are never removed).
+    @inline(__always) var hasFields: Bool { !keys.isEmpty }
 
     override var typeName: String { cls.name }
 
