@@ -10,7 +10,9 @@ let package = Package(
     targets: [
         .target(name: "Weft", path: "Sources/Weft",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
-        .executableTarget(name: "weft", dependencies: ["Weft"], path: "Sources/weft",
+        // GNU readline for the REPL (needs libreadline-dev).
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        .executableTarget(name: "weft", dependencies: ["Weft", "CReadline"], path: "Sources/weft",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "WeftTests", dependencies: ["Weft", "weft"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),

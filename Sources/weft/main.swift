@@ -141,5 +141,10 @@ if let code = options.code {
     let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
     status = runReporting { try weft.eval(source, file: "<stdin>") }
 }
+// The program ends when every non-daemon thread has (§7.1), even after an error.
+if status == 0 || status == 1 {
+    let waited = runReporting { try weft.waitForThreads() }
+    if status == 0 { status = waited }
+}
 fflush(stdout)
 exit(status)

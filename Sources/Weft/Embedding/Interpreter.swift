@@ -135,6 +135,40 @@ public final class Interpreter: @unchecked Sendable {
         try runOnScriptThread { vm in try vm.call(callee, args) }
     }
 
+    /// Raises `Interrupted` in the evaluation in progress (REPL Ctrl-C); a blocking
+    /// call it is in wakes at once. Safe to call from any thread, even a signal
+    /// handler's helper thread.
+    public func interrupt() {
+        core.mainThread.interrupt()
+    }
+
+    /// Number of script threads still running besides the main one.
+    public func liveThreadCount(nonDaemonOnly: Bool = true) -> Int {
+        core.threads.live.filter { !$0.isMain && (!nonDaemonOnly || !$0.daemon) && $0.activity != .idle }.count
+    }
+
+    /// One line per thread: name, state (running, sleeping, or blocked and on
+    /// what) and daemon flag.
+    public func threadSummaries() -> [String] {
+        core.threads.summaries()
+    }
+
+    /// What the runtime does when a script ends (§7.1): open pools finish their
+    /// queued tasks, then every non-daemon thread is waited for. If the threads
+    /// can never finish (§7.7) this throws a `ScriptError` of kind DeadlockError.
+    public func waitForThreads() throws {
+        _ = try runOnScriptThread { vm in
+            for hook in vm.core.takeExitHooks() { try hook(vm) }
+            let reg = vm.core.threads
+            reg.finished.lock()
+            defer { reg.finished.unlock() }
+            _ = try vm.blockingWait(reg.finished, timeout: nil, on: "the end of every non-daemon thread") {
+                !reg.live.contains { !$0.isMain && !$0.daemon && $0.activity != .idle }
+            }
+            return .nil
+        }
+    }
+
     /// Script stacks are deep (10,000 frames and native re-entry), so scripts run on
     /// a thread with a large stack, never on the caller's.
     static let scriptStackSize = 512 << 20
@@ -146,6 +180,9 @@ public final class Interpreter: @unchecked Sendable {
         let core = self.core
         let thread = Thread {
             let vm = VM(core: core)
+            vm.thread = core.mainThread
+            core.mainThread.setActivity(.running)
+            defer { core.mainThread.setActivity(.outside) }
             do {
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {

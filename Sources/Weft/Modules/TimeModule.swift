@@ -20,10 +20,10 @@ enum TimeModule {
             try args.check(min: 0, max: 0)
             return .float(monotonicSeconds())
         }
-        def("sleep") { _, _, args in
+        def("sleep") { vm, _, args in
             try args.check(min: 0, max: 1, keywords: ["seconds"])
             let s = try MethodSupport.number(try MethodSupport.required(args, 0, "seconds"), "sleep", "seconds")
-            try sleep(s)
+            try sleep(s, vm)
             return .nil
         }
         return ModuleObj(name: "time", globals: g)
@@ -35,12 +35,11 @@ enum TimeModule {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    /// Validates and sleeps. (Cancellation of a sleeping thread comes with the
-    /// runtime's thread support.)
-    static func sleep(_ s: Double) throws {
+    /// Validates and sleeps; a cancelled or interrupted thread wakes with an error.
+    static func sleep(_ s: Double, _ vm: VM) throws {
         if s.isNaN { throw ScriptThrow.valueError("sleep length must not be nan") }
         if s < 0 { throw ScriptThrow.valueError("sleep length must be non-negative") }
         if s.isInfinite { throw ScriptThrow.overflow("sleep length is too large") }
-        if s > 0 { Thread.sleep(forTimeInterval: s) }
+        try vm.sleep(s)
     }
 }

@@ -34,7 +34,7 @@ extension VM {
             if let f = inst.field(sym) { return f }
             if let m = inst.cls.findMethod(sym) { return .object(BoundMethod(receiver: v, method: m)) }
             if let a = inst.cls.attr(sym) { return a }
-            if let n = inst.native as? Obj, let a = try n.attribute(sym, vm: self) { return a }
+            if let n = try inst.nativeObject(self), let a = try n.attribute(sym, vm: self) { return a }
         case .object(let o):
             if let a = try attribute(of: o, sym) { return a }
             if let m = o.method(sym) ?? MethodTables.lookup(v, sym) {
@@ -56,6 +56,7 @@ extension VM {
     func setAttribute(_ target: Value, _ sym: Int32, _ v: Value) throws {
         switch target {
         case .instance(let inst):
+            if let n = try inst.nativeObject(self), try n.setAttribute(sym, v, vm: self) { return }
             try inst.locked {
                 if inst.frozen { throw ScriptThrow.frozen(inst.cls.name) }
                 inst.setFieldUnlocked(sym, v)

@@ -228,6 +228,11 @@ extension VM {
                     sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
 
                 case .jump:
+                    if a < pc && thread.interrupted.load(ordering: .relaxed) {
+                        // Loops are where Ctrl-C must be able to stop a script.
+                        frame.pointee.pc = pc; self.sp = sp
+                        try thread.checkPending()
+                    }
                     pc = a
                 case .jumpIfFalse:
                     sp -= 1

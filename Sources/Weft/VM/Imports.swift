@@ -110,6 +110,7 @@ enum BuiltinTable {
     static let shared: [String: Value] = {
         var b = Builtins.functions
         for k in ErrorKinds.all { b[k.name] = .object(k) }
+        for (k, v) in RuntimeBuiltins.functions { b[k] = v }
         return b
     }()
 }

@@ -16,6 +16,27 @@ final class InterpreterCore: @unchecked Sendable {
     /// Reports of errors that end a thread other than the main one.
     var threadError: (String) -> Void
 
+    let threads = ThreadRegistry()
+    /// The thread that runs evaluations, and its script-visible Thread instance.
+    private(set) var mainThread: ThreadObj!
+    private(set) var mainInstance: Instance!
+
+    /// Run when the main script ends, before waiting for threads (open pools
+    /// finish their queued tasks).
+    private var exitHooks: [(VM) throws -> Void] = []
+    private let hookLock = NSLock()
+
+    func addExitHook(_ hook: @escaping (VM) throws -> Void) {
+        hookLock.lock(); exitHooks.append(hook); hookLock.unlock()
+    }
+
+    func takeExitHooks() -> [(VM) throws -> Void] {
+        hookLock.lock(); defer { hookLock.unlock() }
+        let h = exitHooks
+        exitHooks = []
+        return h
+    }
+
     private let moduleLock = NSCondition()
     private var modules: [String: ModuleState] = [:]
 
@@ -34,6 +55,13 @@ final class InterpreterCore: @unchecked Sendable {
             return Swift.readLine(strippingNewline: true)
         }
         self.threadError = { text in StandardStreams.writeErr(text) }
+        let inst = Instance(cls: ThreadBuiltins.threadClass)
+        let main = ThreadObj(core: self, name: "main", daemon: false, isMain: true)
+        main.instance = inst
+        inst.native = main
+        mainThread = main
+        mainInstance = inst
+        threads.add(main)
     }
 
     /// Returns the module for `key`, loading it once per interpreter even when several

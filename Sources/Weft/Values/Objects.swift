@@ -17,6 +17,10 @@ public class Obj {
     /// A native method of this object (runtime objects override this).
     func method(_ sym: Int32) -> NativeFn? { nil }
 
+    /// The names of this object's native methods and readable attributes, for REPL
+    /// completion (`q.` lists a queue's methods). Runtime objects override this.
+    func methodNames() -> [String] { [] }
+
     /// A readable attribute other than a method (`t.name`, `b.parties`), or nil.
     func attribute(_ sym: Int32, vm: VM) throws -> Value? { nil }
 
@@ -207,6 +211,8 @@ public final class ClassObj: Obj {
     var constructor: NativeFn?
     /// Builtin classes scripts may extend (Error's kinds always; Thread).
     var isSubclassable = false
+    /// Creates the native state of a builtin base class for a new instance (Thread).
+    var makeNative: ((Instance, VM) -> Obj)?
 
     init(name: String, superclass: ClassObj?, methods: [Int32: Value],
          attrs: [Int32: Value] = [:], isBuiltin: Bool = false) {
