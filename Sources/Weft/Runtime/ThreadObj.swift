@@ -74,7 +74,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
         _activity = a
         stateLock.unlock()
         core.threads.activityChanged()
-        if case .blocked(_, untimed: true) = a { core.threads.checkQuiescence() }
+        switch a {
+        case .blocked(_, untimed: true), .idle, .finished: core.threads.checkQuiescence()
+        default: break
+        }
     }
 
     func setDaemon(_ d: Bool) throws {
