@@ -93,7 +93,7 @@ enum ReadResult {
 
 /// The one readline session of the process (readline's state is global).
 final class LineEditor: @unchecked Sendable {
-    nonisolated(unsafe) static let shared = LineEditor()
+    static let shared = LineEditor()
 
     /// Guards `atPrompt` and `pending`, and serializes every write to the terminal.
     private let lock = NSLock()
@@ -200,7 +200,8 @@ final class LineEditor: @unchecked Sendable {
                 if LineHandler.done {
                     leavePrompt()
                     if let line = LineHandler.line { return .line(line) }
-                    writeRaw("\n", fd: 1)
+                    // readline ends the line itself at EOF when bracketed paste is on.
+                    if !bracketedPasteEnabled { writeRaw("\n", fd: 1) }
                     return .eof
                 }
                 if revents[0] & Int16(POLLIN) == 0 {
@@ -231,6 +232,13 @@ final class LineEditor: @unchecked Sendable {
         lock.unlock()
         leavePrompt()
         write("\n")
+    }
+
+    /// Whether readline wraps its input in bracketed-paste mode (it turns that off
+    /// on dumb terminals).
+    private var bracketedPasteEnabled: Bool {
+        guard let v = rl_variable_value("enable-bracketed-paste") else { return false }
+        return String(cString: v) == "on"
     }
 
     // MARK: History
@@ -298,5 +306,5 @@ private func weftAttemptCompletion(_ text: UnsafePointer<CChar>?, _ start: Int32
     }
     if candidates.isEmpty { return nil }
     CompletionState.candidates = candidates
-    return rl_completion_matches(text ?? "", weftCompletionGenerator)
+    return rl_completion_matches(word, weftCompletionGenerator)
 }

@@ -132,8 +132,40 @@ if options.disassemble {
 }
 
 weft.arguments = options.args
+
+// The REPL (§10): with no file and no -e when standard input is a terminal, and
+// after the file or code with -i.
+let stdinIsTerminal = isatty(STDIN_FILENO) != 0
+if stdinIsTerminal && (options.interactive || (options.code == nil && options.file == nil)) {
+    let interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth)
+    let scriptArgs = options.args
+    let repl = REPL(interpreter: weft, makeInterpreter: {
+        let fresh = Interpreter(options: interpreterOptions)
+        fresh.arguments = scriptArgs
+        return fresh
+    })
+    var preload: ((Interpreter) throws -> Value)?
+    if let code = options.code {
+        preload = { try $0.eval(code, file: "<-e>") }
+    } else if let file = options.file, file != "-" {
+        preload = { try $0.run(path: file) }
+    }
+    repl.run(banner: preload == nil ? "\(version) (:help for help, Ctrl-D to exit)" : nil, preload: preload)
+}
+
 var status: Int32
-if let code = options.code {
+if options.interactive && !stdinIsTerminal && (options.code != nil || options.file != nil) {
+    // -i without a terminal: run the file or code, then standard input as a
+    // script in the same interpreter, with no prompt.
+    status = runReporting {
+        if let code = options.code { try weft.eval(code, file: "<-e>") }
+        else if let file = options.file, file != "-" { try weft.run(path: file) }
+    }
+    if status == 0 {
+        let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        status = runReporting { try weft.eval(source, file: "<stdin>", replMode: true) }
+    }
+} else if let code = options.code {
     status = runReporting { try weft.eval(code, file: "<-e>") }
 } else if let file = options.file, file != "-" {
     status = runReporting { try weft.run(path: file) }

@@ -95,16 +95,17 @@ extension VM {
     /// object is created); callable fields and attributes are called plainly.
     func setupInvoke(_ recvPos: UnsafeMutablePointer<Value>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
         if case .instance = recvPos.pointee {
-            unowned(unsafe) let inst = recvPos.unretained(Instance.self)
-            if !inst.hasFields || inst.field(sym) == nil,
-               case .function = inst.cls.findMethodSlot(sym)?.pointee {
-                // A script method: the receiver is already in slot 0.
-                unowned(unsafe) let c = inst.cls.findMethodSlot(sym)!.unretained(Closure.self)
-                if c.proto.isMethod {
+            // Fast path: a script method found in the class (no field shadows it).
+            let pushed = try recvPos.withUnretained(Instance.self) { inst -> Bool in
+                guard let slot = inst.cls.findMethodSlot(sym), case .function = slot.pointee,
+                      !inst.hasField(sym) else { return false }
+                return try slot.withUnretained(Closure.self) { c -> Bool in
+                    guard c.proto.isMethod else { return false }
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
                     return true
                 }
             }
+            if pushed { return true }
         }
         let recv = recvPos.pointee
         switch recv {

@@ -336,19 +336,29 @@ extension VM {
                     sp.initialize(to: try slice(x, lo, hi)); sp += 1
                 case .getAttr:
                     let l = sp - 1
-                    if case .instance(let inst) = l.pointee, let v = inst.field(Int32(a)) {
-                        l.pointee = v
+                    if case .instance = l.pointee,
+                       let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
+                        drop(l)
+                        l.initialize(to: v)
                         break
                     }
                     let x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
                     sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
                 case .setAttr:
-                    let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    if case .instance(let inst) = x, !inst.frozen {
-                        inst.locked { inst.setFieldUnlocked(Int32(a), v) }
+                    let target = sp - 2
+                    if case .instance = target.pointee,
+                       target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
+                        sp -= 1
+                        let v = sp.move()
+                        target.withUnretained(Instance.self) { inst in
+                            inst.locked { inst.setFieldUnlocked(Int32(a), v) }
+                        }
+                        sp -= 1
+                        drop(sp)
                         break
                     }
+                    let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
                     frame.pointee.pc = pc; self.sp = sp
                     try setAttribute(x, Int32(a), v)
                 case .getSuper:

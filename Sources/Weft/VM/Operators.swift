@@ -193,6 +193,26 @@ extension VM {
 
     public func equals(_ a: Value, _ b: Value) throws -> Bool {
         switch (a, b) {
+        case (.list, .list), (.map, .map):
+            // Containers recurse; cyclic ones must end in RecursionError, not a crash.
+            try enterNesting(); defer { nesting -= 1 }
+            return try equalsUnguarded(a, b)
+        default:
+            return try equalsUnguarded(a, b)
+        }
+    }
+
+    /// Counts nested container comparisons and hashes (see `equals`).
+    func enterNesting() throws {
+        nesting += 1
+        if nesting > 2_000 {
+            nesting -= 1
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum nesting depth exceeded while comparing or hashing")
+        }
+    }
+
+    private func equalsUnguarded(_ a: Value, _ b: Value) throws -> Bool {
+        switch (a, b) {
         case (.nil, .nil): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
@@ -279,6 +299,7 @@ extension VM {
             default: return !lt
             }
         case (.list(let x), .list(let y)):
+            try enterNesting(); defer { nesting -= 1 }
             let xs = x.snapshot, ys = y.snapshot
             for i in 0..<min(xs.count, ys.count) where !(try equals(xs[i], ys[i])) {
                 return try compare(op, xs[i], ys[i])
@@ -342,11 +363,13 @@ extension VM {
             return mixHash(Int(bitPattern: UInt(d.bitPattern)))
         case .str(let s): return s.hashValue32
         case .list(let l):
+            try enterNesting(); defer { nesting -= 1 }
             guard l.frozen else { throw ScriptThrow.typeError("unhashable type: 'list' (freeze it to use it as a key)") }
             var h = 0x345678
             for x in l.snapshot { h = (h &* 1_000_003) ^ (try hash(x)) }
             return h
         case .map(let m):
+            try enterNesting(); defer { nesting -= 1 }
             guard m.frozen else { throw ScriptThrow.typeError("unhashable type: 'map' (freeze it to use it as a key)") }
             var h = 0x7E57
             for (k, x) in m.entries { h ^= mixHash((try hash(k)) &* 31 &+ (try hash(x))) }

@@ -37,6 +37,8 @@ public final class VM {
     let maxDepth: Int
     /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
     var threadName: String?
+    /// Depth of nested container comparisons/hashes in progress.
+    var nesting = 0
     /// The script thread this VM runs (cancellation, interrupts, blocking state).
     var thread: ThreadObj!
 

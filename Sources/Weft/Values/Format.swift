@@ -93,6 +93,7 @@ extension Value: CustomStringConvertible {
         case .list(let l):
             let id = ObjectIdentifier(l)
             if seen.contains(id) { out += "[...]"; return }
+            if seen.count > 2_000 { throw ScriptThrow(ErrorKinds.recursionError, "maximum nesting depth exceeded while printing") }
             seen.append(id); defer { seen.removeLast() }
             out += "["
             for (i, v) in l.snapshot.enumerated() {
@@ -103,6 +104,7 @@ extension Value: CustomStringConvertible {
         case .map(let m):
             let id = ObjectIdentifier(m)
             if seen.contains(id) { out += "{...}"; return }
+            if seen.count > 2_000 { throw ScriptThrow(ErrorKinds.recursionError, "maximum nesting depth exceeded while printing") }
             seen.append(id); defer { seen.removeLast() }
             out += "{"
             for (i, e) in m.entries.enumerated() {

@@ -297,8 +297,14 @@ public final class Instance: Obj {
 
     init(cls: ClassObj) { self.cls = cls }
 
-    /// Whether any field exists (unlocked hint; fields are never removed).
-    @inline(__always) var hasFields: Bool { !keys.isEmpty }
+    /// Whether field `sym` exists (a locked scan of the keys only).
+    @inline(__always) func hasField(_ sym: Int32) -> Bool {
+        locked { keys.contains(sym) }
+    }
+
+    /// Whether a builtin base class keeps native state here (Thread), whose
+    /// attributes route through it: set once, before the instance is shared.
+    var hasNative: Bool { locked { native != nil } }
 
     override var typeName: String { cls.name }
 

@@ -1,0 +1,186 @@
+// Condition (§7.3), built as CPython's threading.Condition: each waiter enqueues
+// its own wake-up record (FIFO), so notify(n) wakes exactly the n oldest waiters,
+// with no lost and no spurious wake-ups.
+//
+// Locking: `mutex` guards the waiter queue only; each waiter parks on its own
+// NSCondition. The user lock is released (fully, for an RLock) while waiting and
+// always reacquired, with its recursion depth, before wait returns or throws.
+// No monitor is ever held while the user lock is taken, or script code runs.
+import Foundation
+import Synchronization
+
+/// One waiting thread's wake-up token.
+final class CondWaiter: @unchecked Sendable {
+    let cv = NSCondition()
+    let notified = Atomic<Bool>(false)
+}
+
+final class ConditionObj: Obj, @unchecked Sendable {
+    let id = SyncIds.next()
+    let lock: LockObj
+    private let mutex = NSLock()
+    /// Waiters not yet notified, oldest first; guarded by `mutex`.
+    private var waiters: [CondWaiter] = []
+    /// Reusable records; guarded by `mutex`.
+    private var spare: [CondWaiter] = []
+    let gate = SpinGate()
+    let lockGate = SpinGate()
+
+    init(lock: LockObj) { self.lock = lock }
+
+    override var typeName: String { "Condition" }
+    var label: String { "Condition#\(id)" }
+    override func method(_ sym: Int32) -> NativeFn? { ConditionBuiltins.methods[sym] }
+    override func methodNames() -> [String] {
+        ["acquire", "release", "enter", "exit", "wait", "wait_for", "notify", "notify_all"]
+    }
+
+    /// Waits for a notify; false on timeout.
+    func wait(_ vm: VM, timeout: Double?) throws -> Bool {
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        try vm.thread.checkPending()
+        mutex.lock()
+        let w = spare.popLast() ?? CondWaiter()
+        w.notified.store(false, ordering: .relaxed)
+        waiters.append(w)
+        mutex.unlock()
+
+        let depth: Int
+        do {
+            depth = try lock.releaseAll(vm)
+        } catch {
+            mutex.lock()
+            if let i = waiters.firstIndex(where: { $0 === w }) { waiters.remove(at: i) }
+            mutex.unlock()
+            throw error
+        }
+
+        var got = false
+        var failure: Error?
+        if timeout != 0 {
+            got = Spin.poll(gate) { w.notified.load(ordering: .acquiring) }
+        }
+        if !got {
+            w.cv.lock()
+            do {
+                got = try vm.blockingWait(w.cv, timeout: timeout, on: label) {
+                    w.notified.load(ordering: .acquiring)
+                }
+            } catch {
+                failure = error
+            }
+            w.cv.unlock()
+        }
+
+        // Settle the token: a notify that raced with a timeout counts as a wake-up;
+        // one that raced with an error is passed on to the next waiter.
+        mutex.lock()
+        let notified = w.notified.load(ordering: .acquiring)
+        var passOn: CondWaiter?
+        if !notified {
+            if let i = waiters.firstIndex(where: { $0 === w }) { waiters.remove(at: i) }
+        } else if failure != nil, !waiters.isEmpty {
+            passOn = waiters.removeFirst()
+            passOn!.notified.store(true, ordering: .releasing)
+        }
+        if spare.count < 4 { spare.append(w) }
+        mutex.unlock()
+        if let p = passOn { p.cv.lock(); p.cv.signal(); p.cv.unlock() }
+
+        // The notifier usually still holds the lock for a moment: wait for it to
+        // let go without parking twice.
+        if lock.ownerIdent.load(ordering: .relaxed) != 0 {
+            _ = Spin.poll(lockGate) { lock.ownerIdent.load(ordering: .relaxed) == 0 }
+        }
+        try lock.reacquire(vm, depth: depth)
+        if let f = failure { throw f }
+        return got || notified
+    }
+
+    /// Waits until `pred()` is truthy, or the timeout passes; returns pred's last value.
+    func waitFor(_ vm: VM, _ pred: Value, timeout: Double?) throws -> Value {
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        var result = try vm.call(pred, [])
+        if result.isTruthy { return result }
+        let deadline = timeout.map { Spin.nowNs() &+ UInt64(min($0, 1e9) * 1e9) }
+        while !result.isTruthy {
+            var left: Double?
+            if let d = deadline {
+                let now = Spin.nowNs()
+                if now >= d { break }
+                left = Double(d - now) / 1e9
+            }
+            _ = try wait(vm, timeout: left)
+            result = try vm.call(pred, [])
+        }
+        return result
+    }
+
+    /// Wakes up to `n` waiters, oldest first.
+    func notify(_ vm: VM, _ n: Int) throws {
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot notify on un-acquired lock") }
+        if n <= 0 { return }
+        mutex.lock()
+        if waiters.isEmpty { mutex.unlock(); return }
+        if n == 1 {
+            let w = waiters.removeFirst()
+            w.notified.store(true, ordering: .releasing)
+            mutex.unlock()
+            w.cv.lock(); w.cv.signal(); w.cv.unlock()
+            return
+        }
+        let k = min(n, waiters.count)
+        let woken = Array(waiters[0..<k])
+        waiters.removeFirst(k)
+        for w in woken { w.notified.store(true, ordering: .releasing) }
+        mutex.unlock()
+        for w in woken { w.cv.lock(); w.cv.signal(); w.cv.unlock() }
+    }
+}
+
+enum ConditionBuiltins {
+    static func this(_ r: Value) -> ConditionObj { SyncBuiltins.this(r, ConditionObj.self) }
+
+    static let methods: [Int32: NativeFn] = LockBuiltins.table([
+        ("acquire", { vm, r, args in
+            let (blocking, timeout) = try SyncBuiltins.acquireArgs(vm, args)
+            return .bool(try this(r).lock.acquire(vm, blocking: blocking, timeout: timeout))
+        }),
+        ("release", { vm, r, args in
+            try args.check(min: 0, max: 0)
+            try this(r).lock.release(vm)
+            return .nil
+        }),
+        ("enter", { vm, r, args in
+            try args.check(min: 0, max: 0)
+            _ = try this(r).lock.acquire(vm, blocking: true, timeout: nil)
+            return r
+        }),
+        ("exit", { vm, r, args in
+            try this(r).lock.release(vm)
+            return .nil
+        }),
+        ("wait", { vm, r, args in
+            try args.check(min: 0, max: 1, keywords: ["timeout"])
+            let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "wait")
+            return .bool(try this(r).wait(vm, timeout: timeout))
+        }),
+        ("wait_for", { vm, r, args in
+            try args.check(min: 1, max: 2, keywords: ["pred", "timeout"])
+            let pred = try args.arg(0, "pred") ?? .nil
+            let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "wait_for")
+            return try this(r).waitFor(vm, pred, timeout: timeout)
+        }),
+        ("notify", { vm, r, args in
+            try args.check(min: 0, max: 1, keywords: ["n"])
+            let n = try SyncBuiltins.intArg(args.arg(0, "n") ?? .int(1), "notify", "n")
+            try this(r).notify(vm, n)
+            return .nil
+        }),
+        ("notify_all", { vm, r, args in
+            try args.check(min: 0, max: 0)
+            try this(r).notify(vm, Int.max)
+            return .nil
+        }),
+    ])
+}

@@ -1,0 +1,499 @@
+// The REPL (spec §10), driven through a pseudo-terminal the test creates itself, so
+// it runs where no terminal is attached (CI). The real `weft` binary is started as a
+// session leader with the pty's slave side as its controlling terminal, stdin,
+// stdout and stderr: Ctrl-C (byte 0x03) then raises SIGINT through the terminal,
+// exactly as for a user. HOME and WEFT_HISTORY point into a temporary folder.
+//
+// Output is matched after removing ANSI escape sequences (readline's bracketed-paste
+// switches, cursor moves), carriage returns and bells. Every wait reads until the
+// expected text appears, at most 10 s, so a loaded 2-core CI machine passes.
+
+import XCTest
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `weft` process on a fresh pseudo-terminal.
+final class PTYSession {
+    let pid: pid_t
+    private let master: Int32
+    private var raw: [UInt8] = []
+    /// How much of the cleaned transcript earlier expectations consumed.
+    private var consumed = 0
+    private var exitStatus: Int32?
+
+    init(weft: URL, arguments: [String] = [], environment: [String: String], directory: String? = nil) throws {
+        let m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard m >= 0, grantpt(m) == 0, unlockpt(m) == 0, let namePtr = ptsname(m) else {
+            throw NSError(domain: "PTY", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot create a pty"])
+        }
+        let slavePath = String(cString: namePtr)
+        master = m
+        var size = winsize(ws_row: 40, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(m, UInt(TIOCSWINSZ), &size)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Opened after setsid and without O_NOCTTY: the slave becomes the controlling terminal.
+        posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        if let dir = directory { posix_spawn_file_actions_addchdir_np(&actions, dir) }
+
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = [weft.path] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
+        defer {
+            for p in cArgv { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, weft.path, &actions, &attr, &cArgv, &cEnv)
+        guard rc == 0 else {
+            close(m)
+            throw NSError(domain: "PTY", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "posix_spawn failed: \(rc)"])
+        }
+        pid = child
+    }
+
+    deinit {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var st: Int32 = 0
+            waitpid(pid, &st, 0)
+        }
+        close(master)
+    }
+
+    // MARK: Terminal I/O
+
+    func send(_ text: String) {
+        var bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(master, $0.baseAddress! + off, $0.count - off) }
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+
+    /// Reads what is available, waiting up to `ms` for the first byte. False at EOF.
+    @discardableResult
+    private func pump(waitMs: Int32) -> Bool {
+        var pfd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        let n = poll(&pfd, 1, waitMs)
+        guard n > 0 else { return true }
+        var buf = [UInt8](repeating: 0, count: 8192)
+        let got = read(master, &buf, buf.count)
+        if got > 0 { raw.append(contentsOf: buf[0..<got]); return true }
+        if got < 0 && errno == EINTR { return true }
+        return false      // EIO: every slave descriptor closed (the process ended)
+    }
+
+    /// Reads whatever output is still buffered (after the process ended).
+    private func drain() {
+        var pfd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        var buf = [UInt8](repeating: 0, count: 8192)
+        while poll(&pfd, 1, 0) > 0 {
+            let got = read(master, &buf, buf.count)
+            if got <= 0 { break }
+            raw.append(contentsOf: buf[0..<got])
+        }
+    }
+
+    /// The transcript without escape sequences, carriage returns, bells or backspaces.
+    var transcript: String { PTYSession.clean(raw) }
+
+    static func clean(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x1b {
+                guard i + 1 < bytes.count else { break }          // incomplete: drop
+                let k = bytes[i + 1]
+                if k == UInt8(ascii: "[") {
+                    var j = i + 2
+                    while j < bytes.count && !(0x40...0x7e).contains(bytes[j]) { j += 1 }
+                    if j >= bytes.count { break }
+                    i = j + 1
+                } else if k == UInt8(ascii: "]") {
+                    var j = i + 2
+                    while j < bytes.count && bytes[j] != 0x07 && !(bytes[j] == 0x1b) { j += 1 }
+                    if j >= bytes.count { break }
+                    i = bytes[j] == 0x07 ? j + 1 : j + 2
+                } else {
+                    i += 2
+                }
+                continue
+            }
+            if b != 0x0d && b != 0x07 && b != 0x08 { out.append(b) }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Waits until `needle` appears after what earlier expectations consumed; the
+    /// text up to its end is then consumed. Returns the new text up to the match.
+    @discardableResult
+    func expect(_ needle: String, timeout: Double = 10,
+                file: StaticString = #filePath, line: UInt = #line) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var open = true
+        while true {
+            let text = transcript
+            let scalars = Array(text.unicodeScalars)
+            if consumed <= scalars.count {
+                let rest = String(String.UnicodeScalarView(scalars[consumed...]))
+                if let r = rest.range(of: needle) {
+                    let upTo = String(rest[..<r.upperBound])
+                    consumed += upTo.unicodeScalars.count
+                    return upTo
+                }
+            }
+            if !open || Date() >= deadline {
+                XCTFail("timed out waiting for \(needle.debugDescription); transcript so far:\n\(text)", file: file, line: line)
+                return nil
+            }
+            open = pump(waitMs: 50)
+        }
+    }
+
+    /// Waits for the main prompt, then types `line` and Enter.
+    func enter(_ line: String, file: StaticString = #filePath, line sourceLine: UInt = #line) {
+        expect("weft> ", file: file, line: sourceLine)
+        send(line + "\r")
+    }
+
+    /// Reads (and discards) output for a while: lets the process act on earlier input.
+    func settle(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline { if !pump(waitMs: 20) { break } }
+    }
+
+    /// Waits for the process to exit; its status, or nil on timeout or signal.
+    func waitForExit(timeout: Double = 10) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            pump(waitMs: 20)
+            var st: Int32 = 0
+            let r = waitpid(pid, &st, WNOHANG)
+            if r == pid {
+                // WIFEXITED / WEXITSTATUS
+                let status: Int32 = (st & 0x7f) == 0 ? (st >> 8) & 0xff : -1
+                exitStatus = status
+                drain()
+                return status
+            }
+        }
+        return nil
+    }
+}
+
+final class REPLTests: XCTestCase {
+    private var tmp: URL!
+    private var weft: URL!
+
+    override func setUpWithError() throws {
+        guard let bin = ConformanceTests.findWeft() else {
+            throw XCTSkip("the weft executable was not found (build it first)")
+        }
+        weft = bin
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("weft-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        if let tmp = tmp { try? FileManager.default.removeItem(at: tmp) }
+    }
+
+    private var historyPath: String { tmp.appendingPathComponent("history").path }
+
+    private func environment(term: String = "xterm") -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for key in env.keys where key.hasPrefix("WEFT_") || key == "INPUTRC" { env[key] = nil }
+        env["TERM"] = term
+        env["HOME"] = tmp.path
+        env["WEFT_HISTORY"] = historyPath
+        env["INPUTRC"] = "/dev/null"
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        return env
+    }
+
+    private func start(_ arguments: [String] = [], term: String = "xterm") throws -> PTYSession {
+        try PTYSession(weft: weft, arguments: arguments, environment: environment(term: term), directory: tmp.path)
+    }
+
+    /// Whether the runtime provides a builtin yet (tests of unfinished parts skip).
+    private func requireBuiltin(_ name: String) throws {
+        let p = Process()
+        p.executableURL = weft
+        p.arguments = ["-e", "\(name)"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { throw XCTSkip("the runtime does not provide '\(name)' yet") }
+    }
+
+    // MARK: - Evaluation
+
+    func testEvaluatesAndShowsRepr() throws {
+        let s = try start()
+        s.enter("1 + 2")
+        s.expect("1 + 2\n3\n")
+        s.enter("\"a\"")
+        s.expect("\"a\"\n\"a\"\n")
+        s.enter("let name = \"weft\"")       // a declaration shows nothing
+        s.enter("nil")                         // nil shows nothing
+        s.enter("[name, 1.5, {\"k\": nil}]")
+        let shown = s.expect("[\"weft\", 1.5, {\"k\": nil}]\n")
+        XCTAssertEqual(shown?.contains("nil\nnil"), false)
+        s.enter("let name = \"again\"")        // redeclaration is allowed at the top level
+        s.enter("name")
+        s.expect("\"again\"\n")
+        s.expect("weft> ")
+        s.send("\u{04}")
+        XCTAssertEqual(s.waitForExit(), 0)
+    }
+
+    func testMultiLineFunctionContinues() throws {
+        let s = try start()
+        s.enter("fn double(x) {")
+        s.expect("  ... ")
+        s.send("let y = [x,\r")
+        s.expect("  ... ")
+        s.send("x]\r")
+        s.expect("  ... ")
+        s.send("return y[0] + y[1]\r")
+        s.expect("  ... ")
+        s.send("}\r")
+        s.enter("double(21)")
+        s.expect("double(21)\n42\n")
+        // An unfinished string continues too.
+        s.enter("\"\"\"one")
+        s.expect("  ... ")
+        s.send("two\"\"\"\r")
+        s.expect("\"one\\ntwo\"\n")
+    }
+
+    func testSyntaxErrorThenWorkingLine() throws {
+        let s = try start()
+        s.enter("1 +* 2")
+        s.expect("syntax error")
+        s.expect("1 +* 2\n")
+        s.expect("^\n")
+        s.enter("2 * 3")
+        s.expect("2 * 3\n6\n")
+        // A blank line ends a continuation: the unfinished entry is reported.
+        s.enter("(1 +")
+        s.expect("  ... ")
+        s.send("\r")
+        s.expect("syntax error")
+        s.enter("7")
+        s.expect("7\n7\n")
+    }
+
+    func testRuntimeErrorKeepsState() throws {
+        let s = try start()
+        s.enter("var total = 10")
+        s.enter("{\"a\": 1}[\"b\"]")
+        s.expect("error: KeyError")
+        s.expect("at <main> (<repl>:1:")
+        s.enter("total + 1")
+        s.expect("total + 1\n11\n")
+    }
+
+    // MARK: - History
+
+    func testHistoryIsWrittenAndReloaded() throws {
+        do {
+            let s = try start()
+            s.enter("40 + 2")
+            s.expect("42\n")
+            s.enter("fn twice(x) {")
+            s.expect("  ... ")
+            s.send("return x * 2\r")
+            s.expect("  ... ")
+            s.send("}\r")
+            s.enter("let answer = 42")
+            s.expect("weft> ")
+            s.send("\u{04}")
+            XCTAssertEqual(s.waitForExit(), 0)
+        }
+        let stored = try String(contentsOfFile: historyPath, encoding: .utf8)
+        let lines = stored.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, ["40 + 2", "fn twice(x) {\\nreturn x * 2\\n}", "let answer = 42"])
+
+        let s = try start()
+        s.expect("weft> ")
+        s.send("\u{1b}[A\u{1b}[A")      // Up twice: the multi-line entry, as one entry
+        s.settle(0.2)
+        s.send("\r")
+        s.enter("twice(4)")
+        s.expect("twice(4)\n8\n")
+        s.expect("weft> ")
+        s.send("\u{1b}[A\u{1b}[A\u{1b}[A\u{1b}[A\r")   // back to "40 + 2" from the first session
+        s.expect("42\n")
+        s.expect("weft> ")
+        s.send("\u{04}")
+        XCTAssertEqual(s.waitForExit(), 0)
+        let after = try String(contentsOfFile: historyPath, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(after.last, "40 + 2")
+    }
+
+    // MARK: - Completion
+
+    func testTabCompletesGlobalsAndMethods() throws {
+        let s = try start()
+        s.enter("let abcdef = 1")
+        s.expect("weft> ")
+        s.send("abc\t")
+        s.expect("abcdef")
+        s.send("\r")
+        s.expect("\n1\n")
+        s.enter("let xs = [1]")
+        s.expect("weft> ")
+        s.send("xs.app\t")
+        s.expect("xs.append")
+        s.send("(2)\r")
+        s.enter("xs")
+        s.expect("xs\n[1, 2]\n")
+    }
+
+    // MARK: - Interrupts
+
+    func testCtrlCDiscardsLineAndInterruptsSleep() throws {
+        let s = try start()
+        s.expect("weft> ")
+        s.send("this is not code")
+        s.expect("this is not code")
+        s.send("\u{03}")                 // discards the line
+        s.enter("5")
+        s.expect("5\n5\n")
+        s.enter("var before = 1")
+        s.enter("sleep(100)")
+        s.expect("sleep(100)\n")
+        s.settle(0.3)
+        s.send("\u{03}")
+        s.expect("Interrupted")
+        s.enter("before + 1")
+        s.expect("before + 1\n2\n")
+    }
+
+    func testCtrlDWaitsForRunningThread() throws {
+        try requireBuiltin("spawn")
+        let s = try start()
+        s.enter("spawn(fn() { sleep(0.5); print(\"done\") })")
+        s.expect("weft> ")
+        s.send("\u{04}")
+        s.expect("waiting for 1 running thread")
+        s.expect("done")
+        XCTAssertEqual(s.waitForExit(), 0)
+    }
+
+    func testThreadsCommandShowsBlockedThread() throws {
+        try requireBuiltin("queue")
+        let s = try start()
+        s.enter("let q = queue(); spawn(fn() => q.get(), name: \"getter\")")
+        s.settle(0.2)
+        s.enter(":threads")
+        guard let listing = s.expect("\nweft> ") else { return }
+        let line = listing.split(separator: "\n").first { $0.contains("getter") }
+        XCTAssertNotNil(line, listing)
+        XCTAssertTrue(line?.contains("blocked") == true, listing)
+        XCTAssertTrue(line?.lowercased().contains("queue") == true, listing)
+        s.send("q.\t\t")                     // a queue's methods
+        s.expect("put")
+        s.send("\u{15}q.put(1)\r")           // Ctrl-U clears the line; unblock the getter
+        s.expect("weft> ")
+        s.send("\u{04}")
+        XCTAssertEqual(s.waitForExit(), 0)
+    }
+
+    // MARK: - Background output, commands, -i
+
+    func testBackgroundOutputKeepsTypedLine() throws {
+        try requireBuiltin("spawn")
+        let s = try start()
+        s.enter("spawn(fn() { sleep(0.4); print(\"tick\") })")
+        s.expect("weft> ")
+        s.send("12")
+        s.expect("tick\n")
+        s.send("3\r")
+        s.expect("\n123\n")
+    }
+
+    func testCommands() throws {
+        let script = tmp.appendingPathComponent("lib.weft")
+        try "let loaded = 7\nfn triple(x) => x * 3\n".write(to: script, atomically: true, encoding: .utf8)
+        let s = try start()
+        s.enter(":help")
+        s.expect(":threads")
+        s.enter(":load lib.weft")
+        s.enter("triple(loaded)")
+        s.expect("triple(loaded)\n21\n")
+        s.enter(":time 2 ** 10")
+        s.expect("1024\ntime: ")
+        s.enter(":reset")
+        s.enter("loaded")
+        s.expect("NameError")
+        s.enter(":quit")
+        XCTAssertEqual(s.waitForExit(), 0)
+    }
+
+    func testInteractiveFlagKeepsGlobals() throws {
+        let script = tmp.appendingPathComponent("setup.weft")
+        try "let base = 20\nprint(\"setup ran\")\n".write(to: script, atomically: true, encoding: .utf8)
+        let s = try start(["-i", script.path])
+        s.expect("setup ran\n")
+        s.enter("base * 2 + 2")
+        s.expect("\n42\n")
+    }
+
+    func testDumbTerminal() throws {
+        let s = try start(term: "dumb")
+        s.enter("[1, 2][-1]")
+        s.expect("\n2\n")
+        s.expect("weft> ")
+        s.send("\u{04}")
+        XCTAssertEqual(s.waitForExit(), 0)
+    }
+
+    // MARK: - No terminal
+
+    func testNonTerminalStdinRunsAsScript() throws {
+        let p = Process()
+        p.executableURL = weft
+        p.environment = environment()
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        input.fileHandleForWriting.write("let x = 2\nfn f(n) {\n  return n * 3\n}\nprint(f(x))\nx + 1\n".data(using: .utf8)!)
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(text, "6\n")           // no prompt, no banner, no repr of `x + 1`
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: historyPath))
+    }
+}
