@@ -68,8 +68,9 @@ final class REPL {
         installInterruptHandling()
         editor.configure()
         attach(interp)
-        for entry in history.load() { editor.addHistory(entry) }
-        lastHistoryEntry = nil
+        let stored = history.load()
+        for entry in stored { editor.addHistory(entry) }
+        lastHistoryEntry = stored.last
         if let banner = banner { editor.write(banner + "\n") }
         if let preload = preload {
             show(evaluate(preload), showValue: false)
@@ -93,6 +94,7 @@ final class REPL {
         let editor = self.editor
         interp.output = { text in editor.write(text) }
         interp.threadErrorOutput = { text in editor.write(text, toError: true) }
+        interp.input = { prompt in editor.readInputLine(prompt: prompt) }
         editor.completer = { [unowned interp] line, cursor in interp.completions(for: line, cursor: cursor) }
     }
 
@@ -212,6 +214,7 @@ final class REPL {
             if job.done.load(ordering: .sequentiallyConsistent) { break }
             if pendingInterrupts.exchange(0, ordering: .sequentiallyConsistent) > 0 {
                 interrupts += 1
+                editor.inputGeneration.add(1, ordering: .sequentiallyConsistent)
                 if interrupts == 1 {
                     interp.interrupt()
                 } else {

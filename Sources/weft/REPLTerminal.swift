@@ -53,6 +53,8 @@ func installInterruptHandling() {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
     wakeFDs = (fds[0], fds[1])
+    // Initialize the handler's globals now, never inside the handler.
+    pendingInterrupts.store(0, ordering: .sequentiallyConsistent)
     var action = sigaction()
     action.__sigaction_handler.sa_handler = onSIGINT
     sigemptyset(&action.sa_mask)
@@ -174,6 +176,40 @@ final class LineEditor: @unchecked Sendable {
         pending = []
         for item in items { writeRaw(item.text, fd: item.fd) }
         lock.unlock()
+    }
+
+    // MARK: Input for scripts
+
+    /// Bumped by the REPL at each Ctrl-C during an evaluation: a script blocked in
+    /// `input()` gives up (gets end of input) instead of keeping the terminal.
+    let inputGeneration = Atomic<Int>(0)
+
+    /// `input(prompt)` for scripts run by the REPL: the terminal is in its normal
+    /// (cooked) mode then, so the line is read as typed. Returns nil at end of
+    /// input or after a Ctrl-C. Reads one byte at a time so nothing after the
+    /// line is taken from the terminal, and never while readline owns it.
+    func readInputLine(prompt: String) -> String? {
+        let generation = inputGeneration.load(ordering: .sequentiallyConsistent)
+        write(prompt)
+        var bytes: [UInt8] = []
+        while true {
+            if inputGeneration.load(ordering: .sequentiallyConsistent) != generation { return nil }
+            var pfd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 100) <= 0 { continue }
+            lock.lock()
+            let promptUp = atPrompt
+            lock.unlock()
+            if promptUp { usleep(50_000); continue }
+            var byte: UInt8 = 0
+            let n = Glibc.read(STDIN_FILENO, &byte, 1)
+            if n == 0 { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return nil
+            }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
     }
 
     // MARK: Input

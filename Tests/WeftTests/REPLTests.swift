@@ -9,6 +9,7 @@
 // expected text appears, at most 10 s, so a loaded 2-core CI machine passes.
 
 import XCTest
+import Weft
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -22,13 +23,37 @@ final class PTYSession {
     /// How much of the cleaned transcript earlier expectations consumed.
     private var consumed = 0
     private var exitStatus: Int32?
+    /// After one expectation timed out, later ones fail at once (no cascade of waits).
+    private var broken = false
 
-    init(weft: URL, arguments: [String] = [], environment: [String: String], directory: String? = nil) throws {
-        let m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)
-        guard m >= 0, grantpt(m) == 0, unlockpt(m) == 0, let namePtr = ptsname(m) else {
+    /// glibc's POSIX_SPAWN_SETSID (not exported by the Swift Glibc module): the child
+    /// starts a new session, so the pty it opens becomes its controlling terminal.
+    static let spawnSetsid: Int32 = 0x80
+
+    /// A new pty: the master descriptor and the slave's path. posix_openpt and
+    /// friends are not exported by the Swift Glibc module; they are looked up.
+    static func openPTY() -> (Int32, String)? {
+        typealias OpenPT = @convention(c) (Int32) -> Int32
+        typealias FDCall = @convention(c) (Int32) -> Int32
+        typealias PtsName = @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32
+        guard let o = dlsym(nil, "posix_openpt"), let g = dlsym(nil, "grantpt"),
+              let u = dlsym(nil, "unlockpt"), let n = dlsym(nil, "ptsname_r") else { return nil }
+        let openpt = unsafeBitCast(o, to: OpenPT.self)
+        let grant = unsafeBitCast(g, to: FDCall.self)
+        let unlock = unsafeBitCast(u, to: FDCall.self)
+        let ptsname = unsafeBitCast(n, to: PtsName.self)
+        let m = openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard m >= 0 else { return nil }
+        var name = [CChar](repeating: 0, count: 128)
+        guard grant(m) == 0, unlock(m) == 0, ptsname(m, &name, name.count) == 0 else { close(m); return nil }
+        return (m, String(cString: name))
+    }
+
+    init(weft: URL, arguments: [String] = [], environment: [String: String]) throws {
+        guard let pty = PTYSession.openPTY() else {
             throw NSError(domain: "PTY", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot create a pty"])
         }
-        let slavePath = String(cString: namePtr)
+        let (m, slavePath) = pty
         master = m
         var size = winsize(ws_row: 40, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(m, UInt(TIOCSWINSZ), &size)
@@ -40,7 +65,6 @@ final class PTYSession {
         posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
-        if let dir = directory { posix_spawn_file_actions_addchdir_np(&actions, dir) }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -53,7 +77,7 @@ final class PTYSession {
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigmask(&attr, &noSignals)
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attr, Int16(PTYSession.spawnSetsid | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = [weft.path] + arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
@@ -167,7 +191,12 @@ final class PTYSession {
                     return upTo
                 }
             }
+            if broken {
+                XCTFail("not waiting for \(needle.debugDescription): an earlier expectation failed", file: file, line: line)
+                return nil
+            }
             if !open || Date() >= deadline {
+                broken = true
                 XCTFail("timed out waiting for \(needle.debugDescription); transcript so far:\n\(text)", file: file, line: line)
                 return nil
             }
@@ -189,6 +218,7 @@ final class PTYSession {
 
     /// Waits for the process to exit; its status, or nil on timeout or signal.
     func waitForExit(timeout: Double = 10) -> Int32? {
+        if broken { return nil }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             pump(waitMs: 20)
@@ -237,7 +267,7 @@ final class REPLTests: XCTestCase {
     }
 
     private func start(_ arguments: [String] = [], term: String = "xterm") throws -> PTYSession {
-        try PTYSession(weft: weft, arguments: arguments, environment: environment(term: term), directory: tmp.path)
+        try PTYSession(weft: weft, arguments: arguments, environment: environment(term: term))
     }
 
     /// Whether the runtime provides a builtin yet (tests of unfinished parts skip).
@@ -310,10 +340,20 @@ final class REPLTests: XCTestCase {
         s.expect("7\n7\n")
     }
 
+    func testScriptInputReadsFromTerminal() throws {
+        let s = try start()
+        s.enter("let who = input(\"na\" + \"me: \")")
+        s.expect("name: ")
+        s.send("bob\r")
+        s.enter("who")
+        s.expect("who\n\"bob\"\n")
+    }
+
     func testRuntimeErrorKeepsState() throws {
         let s = try start()
         s.enter("var total = 10")
-        s.enter("{\"a\": 1}[\"b\"]")
+        s.enter("let m = {\"a\": 1}")
+        s.enter("m[\"b\"]")
         s.expect("error: KeyError")
         s.expect("at <main> (<repl>:1:")
         s.enter("total + 1")
@@ -349,13 +389,38 @@ final class REPLTests: XCTestCase {
         s.enter("twice(4)")
         s.expect("twice(4)\n8\n")
         s.expect("weft> ")
-        s.send("\u{1b}[A\u{1b}[A\u{1b}[A\u{1b}[A\r")   // back to "40 + 2" from the first session
-        s.expect("42\n")
-        s.expect("weft> ")
+        // History now: 40 + 2, fn twice, let answer, fn twice, twice(4): five up is "40 + 2".
+        s.send("\u{1b}[A\u{1b}[A\u{1b}[A\u{1b}[A\u{1b}[A\r")
+        s.expect("\n42\nweft> ")        // the result (redraws of recalled lines come before)
         s.send("\u{04}")
         XCTAssertEqual(s.waitForExit(), 0)
         let after = try String(contentsOfFile: historyPath, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(after.last, "40 + 2")
+    }
+
+    func testHistoryIsBoundedAndSharedBySessionsExitingTogether() throws {
+        // An over-full file from earlier sessions.
+        let old = (1...10_005).map { "old \($0)" }.joined(separator: "\n") + "\n"
+        try old.write(toFile: historyPath, atomically: true, encoding: .utf8)
+        let a = try start(), b = try start()
+        a.enter("\"from a\"")
+        b.enter("\"from b\"")
+        a.expect("\"from a\"\n")
+        b.expect("\"from b\"\n")
+        a.expect("weft> ")
+        b.expect("weft> ")
+        a.send("\u{04}")
+        b.send("\u{04}")
+        XCTAssertEqual(a.waitForExit(), 0)
+        XCTAssertEqual(b.waitForExit(), 0)
+        let lines = try String(contentsOfFile: historyPath, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.last, "")                        // ends with a newline
+        let entries = lines.dropLast()
+        XCTAssertEqual(entries.count, 10_000)
+        XCTAssertEqual(Set(entries.suffix(2)), ["\"from a\"", "\"from b\""])
+        XCTAssertEqual(entries.first, "old 8")                // the oldest were cut
+        XCTAssertTrue(entries.dropLast(2).allSatisfy { $0.hasPrefix("old ") })
     }
 
     // MARK: - Completion
@@ -388,9 +453,9 @@ final class REPLTests: XCTestCase {
         s.enter("5")
         s.expect("5\n5\n")
         s.enter("var before = 1")
-        s.enter("sleep(100)")
-        s.expect("sleep(100)\n")
-        s.settle(0.3)
+        s.enter("print(\"zz\" + \"z\"); sleep(100)")
+        s.expect("zzz\n")                  // the evaluation has started
+        s.settle(0.1)
         s.send("\u{03}")
         s.expect("Interrupted")
         s.enter("before + 1")
@@ -400,7 +465,7 @@ final class REPLTests: XCTestCase {
     func testCtrlDWaitsForRunningThread() throws {
         try requireBuiltin("spawn")
         let s = try start()
-        s.enter("spawn(fn() { sleep(0.5); print(\"done\") })")
+        s.enter("spawn(fn() { sleep(1.5); print(\"do\" + \"ne\") })")
         s.expect("weft> ")
         s.send("\u{04}")
         s.expect("waiting for 1 running thread")
@@ -412,16 +477,25 @@ final class REPLTests: XCTestCase {
         try requireBuiltin("queue")
         let s = try start()
         s.enter("let q = queue(); spawn(fn() => q.get(), name: \"getter\")")
-        s.settle(0.2)
-        s.enter(":threads")
-        guard let listing = s.expect("\nweft> ") else { return }
-        let line = listing.split(separator: "\n").first { $0.contains("getter") }
+        // Until the new thread has reached q.get() it shows as running: ask again.
+        var listing = ""
+        var line: Substring?
+        for _ in 0..<40 {
+            s.enter(":threads")
+            guard let text = s.expect("\nweft> ") else { return }
+            listing = text
+            line = listing.split(separator: "\n").first { $0.contains("getter") }
+            if line?.contains("blocked") == true { break }
+            s.settle(0.1)
+            s.send("\r")          // an empty line: a fresh prompt for the next ask
+        }
         XCTAssertNotNil(line, listing)
         XCTAssertTrue(line?.contains("blocked") == true, listing)
         XCTAssertTrue(line?.lowercased().contains("queue") == true, listing)
         s.send("q.\t\t")                     // a queue's methods
         s.expect("put")
         s.send("\u{15}q.put(1)\r")           // Ctrl-U clears the line; unblock the getter
+        s.expect("q.put(1)\n")
         s.expect("weft> ")
         s.send("\u{04}")
         XCTAssertEqual(s.waitForExit(), 0)
@@ -446,7 +520,7 @@ final class REPLTests: XCTestCase {
         let s = try start()
         s.enter(":help")
         s.expect(":threads")
-        s.enter(":load lib.weft")
+        s.enter(":load \(script.path)")
         s.enter("triple(loaded)")
         s.expect("triple(loaded)\n21\n")
         s.enter(":time 2 ** 10")
@@ -495,5 +569,66 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(text, "6\n")           // no prompt, no banner, no repr of `x + 1`
         XCTAssertEqual(p.terminationStatus, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: historyPath))
+    }
+}
+
+/// The library side of the REPL: completion candidates and repr (no terminal).
+final class REPLTestsLibrary: XCTestCase {
+    private func interpreter() throws -> Interpreter {
+        let interp = Interpreter()
+        try interp.eval("""
+            let abcdef = 1
+            let abcxyz = 2
+            let xs = [1]
+            let text = "hi"
+            import math
+            class Point {
+              let origin = 0
+              fn init(x) { self.x = x; self.xlabel = "x" }
+              fn xnorm() { return self.x }
+            }
+            let p = Point(3)
+            """, file: "<test>", replMode: true)
+        return interp
+    }
+
+    func testCompletesNames() throws {
+        let interp = try interpreter()
+        XCTAssertEqual(interp.completions(for: "abc", cursor: 3), ["abcdef", "abcxyz"])
+        XCTAssertEqual(interp.completions(for: "print(abcd", cursor: 10), ["abcdef"])
+        XCTAssertTrue(interp.completions(for: "whi", cursor: 3).contains("while"))     // keyword
+        XCTAssertTrue(interp.completions(for: "pri", cursor: 3).contains("print"))     // builtin
+        XCTAssertEqual(interp.completions(for: "import js", cursor: 9), ["json"])
+        XCTAssertEqual(interp.completions(for: "1.5", cursor: 3), [])
+        // The cursor decides which word: here the one before it.
+        XCTAssertEqual(interp.completions(for: "abcd + 1", cursor: 4), ["abcdef"])
+    }
+
+    func testCompletesMembers() throws {
+        let interp = try interpreter()
+        XCTAssertEqual(interp.completions(for: "xs.app", cursor: 6), ["xs.append"])
+        XCTAssertTrue(interp.completions(for: "text.", cursor: 5).contains("text.upper"))
+        XCTAssertEqual(interp.completions(for: "math.sq", cursor: 7), ["math.sqrt"])
+        XCTAssertEqual(interp.completions(for: "p.x", cursor: 3), ["p.x", "p.xlabel", "p.xnorm"])
+        XCTAssertEqual(interp.completions(for: "p.ori", cursor: 5), ["p.origin"])
+        XCTAssertEqual(interp.completions(for: "p.xlabel.up", cursor: 11), ["p.xlabel.upper"])
+        XCTAssertEqual(interp.completions(for: "nothing.x", cursor: 9), [])
+    }
+
+    func testCompletesRuntimeObjectMethods() throws {
+        let interp = Interpreter()
+        do { try interp.eval("let q = queue()", replMode: true) } catch {
+            throw XCTSkip("the runtime does not provide queue() yet")
+        }
+        let names = interp.completions(for: "q.", cursor: 2)
+        XCTAssertTrue(names.contains("q.get") && names.contains("q.put"), "\(names)")
+    }
+
+    func testRepr() throws {
+        let interp = Interpreter()
+        XCTAssertEqual(try interp.repr(try interp.eval("\"a\"")), "\"a\"")
+        XCTAssertEqual(try interp.repr(try interp.eval("[1, \"b\", nil, 2.0]")), "[1, \"b\", nil, 2.0]")
+        try interp.eval("class T { fn to_str() { return \"tee\" } }", replMode: true)
+        XCTAssertEqual(try interp.repr(try interp.eval("T()")), "tee")
     }
 }

@@ -55,8 +55,10 @@ enum Builtins {
         if let p = try args.arg(0, "prompt"), !Conversions.isNil(p) {
             if case .str(let s) = p { prompt = s.value } else { prompt = try vm.str(p) }
         }
-        guard let line = vm.readLine(prompt: prompt) else { return .nil }
-        return .string(line)
+        let line = vm.readLine(prompt: prompt)
+        try vm.thread.checkPending()        // Ctrl-C while reading raises Interrupted
+        guard let text = line else { return .nil }
+        return .string(text)
     }
 
     // MARK: - Introspection

@@ -208,8 +208,13 @@ enum Conversions {
     static func str(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .string("") }
-        if case .str = args[0] { return args[0] }
-        return .string(try vm.str(args[0]))
+        switch args[0] {
+        case .str: return args[0]
+        case .int(let i):
+            let text = String(i)
+            return .str(StrObj(text, count: text.utf8.count))   // digits are ASCII
+        default: return .string(try vm.str(args[0]))
+        }
     }
 
     static func bool(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {

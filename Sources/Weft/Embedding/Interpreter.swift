@@ -181,6 +181,8 @@ public final class Interpreter: @unchecked Sendable {
         let thread = Thread {
             let vm = VM(core: core)
             vm.thread = core.mainThread
+            // A Ctrl-C that arrived after the previous evaluation ended is stale.
+            core.mainThread.interrupted.store(false, ordering: .relaxed)
             core.mainThread.setActivity(.running)
             defer { core.mainThread.setActivity(.outside) }
             do {

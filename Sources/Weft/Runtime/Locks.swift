@@ -37,6 +37,7 @@ final class LockObj: Obj, @unchecked Sendable {
     var label: String { "\(typeName)#\(id)" }
 
     override func method(_ sym: Int32) -> NativeFn? { LockBuiltins.methods[sym] }
+    override func methodNames() -> [String] { ["acquire", "release", "locked", "enter", "exit"] }
 
     var isLocked: Bool { monitor.lock(); defer { monitor.unlock() }; return held }
 

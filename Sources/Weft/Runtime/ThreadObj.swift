@@ -49,6 +49,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
     override var typeName: String { "Thread" }
 
     override func attribute(_ sym: Int32, vm: VM) throws -> Value? { threadAttribute(sym) }
+    override func methodNames() -> [String] { ["name", "ident", "daemon", "cancelled"] }
 
     override func setAttribute(_ sym: Int32, _ value: Value, vm: VM) throws -> Bool {
         try setThreadAttribute(sym, value)

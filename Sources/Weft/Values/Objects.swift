@@ -53,7 +53,13 @@ public final class StrObj: Obj {
 
     init(_ value: String) {
         self.value = value
-        self.count = value.unicodeScalars.count
+        // Scalars = UTF-8 bytes that are not continuation bytes (10xxxxxx).
+        var v = value
+        self.count = v.withUTF8 { bytes in
+            var n = 0
+            for b in bytes where b & 0xC0 != 0x80 { n += 1 }
+            return n
+        }
     }
 
     init(_ value: String, count: Int) {

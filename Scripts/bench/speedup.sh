@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# speedup.sh — how much faster CPU-bound work runs on 2 threads than on 1, in Weft and
+# in CPython.
+#
+# Usage: Scripts/bench/speedup.sh [--quick]
+#   Times Scripts/bench/speedup/parallel1.{weft,py} (the `parallel` workload's function
+#   on 1 thread) against parallel2.{weft,py} (the same work split over 2 threads), RUNS
+#   times each (env, default 5; --quick means 1), alternating, and prints a Markdown
+#   table of median wall times and the speedup t(1 thread) / t(2 threads).
+#   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter).
+# Exit status: 0 on success, 1 if a run fails or the two variants disagree, 2 on usage
+# or build errors.
+set -uo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$script_dir/../.." && pwd)
+dir="$script_dir/speedup"
+
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+runs=${RUNS:-5}
+for arg in "$@"; do
+  case $arg in
+    --quick) runs=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "speedup.sh: unknown argument $arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then
+  echo "speedup.sh: RUNS must be a positive integer (got '$runs')" >&2; exit 2
+fi
+
+if [[ -n ${WEFT_BIN:-} ]]; then
+  weft=$WEFT_BIN
+else
+  echo "building: swift build -c release (in $root)" >&2
+  if ! (cd "$root" && swift build -c release >&2); then
+    echo "speedup.sh: release build failed" >&2; exit 2
+  fi
+  bin_dir=$(cd "$root" && swift build -c release --show-bin-path 2>/dev/null) \
+    || bin_dir="$root/.build/release"
+  weft="$bin_dir/weft"
+fi
+[[ -x $weft ]] || { echo "speedup.sh: weft binary not found: $weft" >&2; exit 2; }
+if [[ -n ${PYTHON:-} ]]; then python=$PYTHON
+elif [[ -x /usr/bin/python3 ]]; then python=/usr/bin/python3
+else python=python3
+fi
+command -v "$python" >/dev/null 2>&1 || { echo "speedup.sh: python not found: $python" >&2; exit 2; }
+
+echo "weft:   $weft" >&2
+echo "python: $python ($("$python" --version 2>&1))" >&2
+echo "cores:  $(nproc 2>/dev/null || echo '?')   runs: $runs" >&2
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/weft-speedup.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+now() {
+  if [[ -n ${EPOCHREALTIME:-} ]]; then printf '%s\n' "${EPOCHREALTIME/,/.}"
+  else date +%s.%N
+  fi
+}
+
+# timed OUTFILE CMD... — sets `elapsed` (seconds) and `status`.
+timed() {
+  local out=$1; shift
+  local t0 t1
+  t0=$(now)
+  "$@" >"$out" 2>"$tmp/err" </dev/null
+  status=$?
+  t1=$(now)
+  elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+  if ((status != 0)); then
+    echo "!! $* exited with status $status:" >&2
+    sed 's/^/   | /' "$tmp/err" >&2
+  fi
+}
+
+median() {
+  printf '%s\n' "$@" | LC_ALL=C sort -g | awk '
+    { v[NR] = $1 }
+    END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+          printf "%.6f", m }'
+}
+
+failed=0
+declare -A t1s t2s
+for ((r = 1; r <= runs; r++)); do
+  echo "  run $r/$runs" >&2
+  for lang in weft python; do
+    if [[ $lang == weft ]]; then cmd=("$weft"); ext=weft; else cmd=("$python"); ext=py; fi
+    timed "$tmp/$lang.1" "${cmd[@]}" "$dir/parallel1.$ext"; ((status)) && failed=1
+    t1s[$lang]+="$elapsed "
+    timed "$tmp/$lang.2" "${cmd[@]}" "$dir/parallel2.$ext"; ((status)) && failed=1
+    t2s[$lang]+="$elapsed "
+    if ! cmp -s "$tmp/$lang.1" "$tmp/$lang.2"; then
+      echo "!! $lang: 1-thread and 2-thread results differ:" \
+           "$(cat "$tmp/$lang.1") / $(cat "$tmp/$lang.2")" >&2
+      failed=1
+    fi
+  done
+done
+if ! cmp -s "$tmp/weft.1" "$tmp/python.1"; then
+  echo "!! weft and python results differ: $(cat "$tmp/weft.1") / $(cat "$tmp/python.1")" >&2
+  failed=1
+fi
+
+echo "| language | 1 thread (s) | 2 threads (s) | speedup |"
+echo "|---|---:|---:|---:|"
+for lang in weft python; do
+  # shellcheck disable=SC2086
+  m1=$(median ${t1s[$lang]}); m2=$(median ${t2s[$lang]})
+  awk -v l="$lang" -v a="$m1" -v b="$m2" \
+    'BEGIN { printf "| %s | %.3f | %.3f | %s |\n", l, a, b, (b > 0 ? sprintf("%.2fx", a / b) : "n/a") }'
+done
+exit $failed
