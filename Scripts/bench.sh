@@ -6,6 +6,7 @@
 #   (sorted by name) unless some are named. Each runs RUNS times (env, default 5;
 #   --quick means 1), Weft and Python alternately; the table shows median wall times.
 #   Both sides must print the same output, unless Scripts/bench/NAME.nocheck exists.
+#   Python runs isolated (-I), so a workload may be named like a stdlib module.
 #   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter).
 # Exit status: 0 if every row succeeded, 1 if any row is FAIL or MISMATCH, 2 on usage
 # or build errors.
@@ -15,7 +16,7 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$script_dir/.." && pwd)
 bench_dir="$script_dir/bench"
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 runs=${RUNS:-5}
 names=()
@@ -132,7 +133,9 @@ for n in "${names[@]}"; do
     fi
     wtimes+=("$elapsed")
 
-    timed "$tmp/p.out" "$tmp/p.err" "$python" "$bench_dir/$n.py"
+    # -I (isolated): the script's folder is not put on sys.path, so queue.py does not
+    # shadow the standard `queue` module (nor PYTHON* env vars change the run).
+    timed "$tmp/p.out" "$tmp/p.err" "$python" -I "$bench_dir/$n.py"
     if ((status != 0)); then
       echo "!! $n: python exited with status $status; stderr:" >&2
       sed 's/^/   | /' "$tmp/p.err" >&2

@@ -4,6 +4,8 @@
 // the conformance suite finds it: $WEFT_BIN, next to the test bundle, or .build/*/weft),
 // with Scripts/examples as the working directory, and its stdout must equal the
 // `NAME.out` file beside it; the exit status must be 0. Stderr is only shown on failure.
+// Lines of output that start with "~ " are left out of the comparison (and do not belong
+// in the .out file): examples print measurements such as a parallel speed-up that way.
 //
 // The scripts run one at a time: some of them compare timings (a parallel speed-up,
 // start-all-then-join-all vs one-at-a-time), which other scripts running at the same
@@ -32,6 +34,14 @@ final class ExamplesTests: XCTestCase {
             .filter { name in filter.map { $0.isEmpty || name.contains($0) } ?? true }
             .sorted()
             .map { examplesRoot.appendingPathComponent($0) }
+    }
+
+    /// The output without its "~ " lines (run-dependent measurements).
+    static func withoutMeasurements(_ text: String) -> String {
+        guard text.contains("~ ") else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("~ ") }
+            .joined(separator: "\n")
     }
 
     /// Every example has its expected-output file, and every `.out` has its script.
@@ -86,9 +96,10 @@ final class ExamplesTests: XCTestCase {
                 } else if r.status != 0 {
                     problems.append("exit status \(r.status), expected 0")
                 }
-                if r.stdout != expected {
+                let actual = Self.withoutMeasurements(r.stdout)
+                if actual != expected {
                     problems.append("stdout differs (- expected, + actual):\n"
-                                    + ConformanceTests.diff(expected: expected, actual: r.stdout))
+                                    + ConformanceTests.diff(expected: expected, actual: actual))
                 }
                 if !problems.isEmpty && !r.stderr.isEmpty {
                     problems.append("stderr was:\n" + ConformanceTests.clip(r.stderr, lines: 15))

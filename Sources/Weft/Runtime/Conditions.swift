@@ -20,7 +20,12 @@ final class ConditionObj: Obj, @unchecked Sendable {
     let lock: LockObj
     private let mutex = NSLock()
     /// Waiters not yet notified, oldest first; guarded by `mutex`.
-    private var waiters: [CondWaiter] = []
+    private var waiters: [CondWaiter] = [] {
+        didSet { waiterCount.store(waiters.count, ordering: .relaxed) }
+    }
+    /// `waiters.count`, readable without `mutex`. Waiters enqueue while holding
+    /// the lock, so a notifier (which holds it too) never reads it too low.
+    private let waiterCount = Atomic<Int>(0)
     /// Reusable records; guarded by `mutex`.
     private var spare: [CondWaiter] = []
     let gate = SpinGate()
@@ -35,33 +40,69 @@ final class ConditionObj: Obj, @unchecked Sendable {
         ["acquire", "release", "enter", "exit", "wait", "wait_for", "notify", "notify_all"]
     }
 
+    /// Whether the current thread holds the lock. Lock-free: the lock publishes
+    /// its owner's ident, and only this thread's own acquire and release (or,
+    /// for a plain Lock, another thread's release, which clears it) change it
+    /// from or to this thread's ident.
+    @inline(__always) func heldByMe(_ vm: VM) -> Bool {
+        let me = vm.thread.ident ?? 0
+        return me != 0 && lock.ownerIdent.load(ordering: .relaxed) == me
+    }
+
     /// Acquires the lock (`with`, `acquire()`). While another thread holds it,
     /// first spins briefly trying to take it as it is released: the lock of a
     /// condition is typically held for a microsecond, and parking costs ~20.
     func acquire(_ vm: VM, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
-        if blocking && timeout != 0 {
-            let owner = lock.ownerIdent.load(ordering: .relaxed)
-            if owner != 0 && owner != (vm.thread.ident ?? 0) {
-                let start = timeout == nil ? 0 : Spin.nowNs()
-                var got = false
-                var failure: Error?
-                _ = Spin.poll(lockGate) {
-                    if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
-                    do { got = try lock.acquire(vm, blocking: false, timeout: nil) } catch { failure = error; return true }
-                    return got
-                }
-                if let f = failure { throw f }
-                if got { return true }
-                let left = timeout.map { max(0, $0 - Double(Spin.nowNs() - start) / 1e9) }
-                return try lock.acquire(vm, blocking: true, timeout: left)
-            }
+        guard blocking && timeout != 0 else {
+            return try lock.acquire(vm, blocking: blocking, timeout: timeout)
         }
-        return try lock.acquire(vm, blocking: blocking, timeout: timeout)
+        let owner = lock.ownerIdent.load(ordering: .relaxed)
+        if owner == 0 {
+            if try lock.acquire(vm, blocking: false, timeout: nil) { return true }
+        } else if owner == vm.thread.ident ?? 0 {
+            return try lock.acquire(vm, blocking: true, timeout: timeout)   // re-entry
+        }
+        let start = Spin.nowNs()
+        var got = false
+        var failure: Error?
+        _ = Spin.poll(lockGate, since: start) {
+            if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
+            do { got = try lock.acquire(vm, blocking: false, timeout: nil) } catch { failure = error; return true }
+            return got
+        }
+        if let f = failure { throw f }
+        if got { return true }
+        defer { lockGate.record(since: start) }
+        return try lock.acquire(vm, blocking: true, timeout: Spin.remaining(timeout, since: start))
+    }
+
+    /// Takes the lock back after a wait, at its old recursion depth. Spins
+    /// first (the notifier usually holds it for a moment more); then waits
+    /// without interruption: the lock must be held again whatever happened.
+    private func reacquire(_ vm: VM, depth: Int, _ failure: inout Error?) {
+        let start = Spin.nowNs()
+        var got = false
+        _ = Spin.poll(lockGate, since: start) {
+            if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
+            do {
+                got = try lock.acquire(vm, blocking: false, timeout: nil)
+            } catch {
+                if failure == nil { failure = error }   // a pending interrupt or cancel
+                return true
+            }
+            return got
+        }
+        if got {
+            for _ in 1..<max(depth, 1) { _ = try? lock.acquire(vm, blocking: true, timeout: nil) }
+            return
+        }
+        try? lock.reacquire(vm, depth: depth)
+        lockGate.record(since: start)
     }
 
     /// Waits for a notify; false on timeout.
     func wait(_ vm: VM, timeout: Double?) throws -> Bool {
-        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         try vm.thread.checkPending()
         mutex.lock()
         let w = spare.popLast() ?? CondWaiter()
@@ -81,8 +122,9 @@ final class ConditionObj: Obj, @unchecked Sendable {
 
         var got = false
         var failure: Error?
+        let start = Spin.nowNs()
         if timeout != 0 {
-            got = Spin.poll(gate) { w.notified.load(ordering: .acquiring) }
+            got = Spin.poll(gate, since: start) { w.notified.load(ordering: .acquiring) }
         }
         if !got {
             w.cv.lock()
@@ -94,6 +136,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
                 failure = error
             }
             w.cv.unlock()
+            if timeout != 0 { gate.record(since: start) }
         }
 
         // Settle the token: a notify that raced with a timeout counts as a wake-up;
@@ -111,19 +154,14 @@ final class ConditionObj: Obj, @unchecked Sendable {
         mutex.unlock()
         if let p = passOn { p.cv.lock(); p.cv.signal(); p.cv.unlock() }
 
-        // The notifier usually still holds the lock for a moment: wait for it to
-        // let go without parking twice.
-        if lock.ownerIdent.load(ordering: .relaxed) != 0 {
-            _ = Spin.poll(lockGate) { lock.ownerIdent.load(ordering: .relaxed) == 0 }
-        }
-        try lock.reacquire(vm, depth: depth)
+        reacquire(vm, depth: depth, &failure)
         if let f = failure { throw f }
         return got || notified
     }
 
     /// Waits until `pred()` is truthy, or the timeout passes; returns pred's last value.
     func waitFor(_ vm: VM, _ pred: Value, timeout: Double?) throws -> Value {
-        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         var result = try vm.call(pred, [])
         if result.isTruthy { return result }
         let deadline = timeout.map { Spin.nowNs() &+ UInt64(min($0, 1e9) * 1e9) }
@@ -142,8 +180,8 @@ final class ConditionObj: Obj, @unchecked Sendable {
 
     /// Wakes up to `n` waiters, oldest first.
     func notify(_ vm: VM, _ n: Int) throws {
-        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot notify on un-acquired lock") }
-        if n <= 0 { return }
+        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot notify on un-acquired lock") }
+        if n <= 0 || waiterCount.load(ordering: .relaxed) == 0 { return }
         mutex.lock()
         if waiters.isEmpty { mutex.unlock(); return }
         if n == 1 {

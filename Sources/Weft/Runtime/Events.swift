@@ -2,13 +2,15 @@
 // condition, semaphore, bounded_semaphore, barrier), and the spin-then-park
 // helper they share.
 //
-// Parking a thread and waking it costs ~22 µs; a hand-off between two running
+// Parking a thread and waking it costs ~10-25 µs; a hand-off between two running
 // threads that spins briefly first costs ~0.1 µs. So every blocking primitive
 // here polls its wake-up condition for a few microseconds (lock-free, no monitor
-// held) before it parks in `VM.blockingWait`. Spinning is bounded three ways: at
-// most `cores - 1` threads spin at once (a spinner never takes the last core from
-// the thread it waits for), each spin lasts at most `Spin.budgetNs`, and an
-// object whose recent spins failed stops spinning for a while (`SpinGate`).
+// held) before it parks in `VM.blockingWait`. Each object learns how long its
+// waits usually last (`SpinGate`, a moving average of every wait, parked or not)
+// and spins for about twice that, or not at all when waits are long; at most
+// `cores - 1` threads spin at once, so a spinner never takes the last core from
+// the thread it waits for. With more running threads than cores the waits grow
+// long and spinning stops by itself.
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -25,8 +27,6 @@ enum Spin {
     static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Threads spinning right now.
     private static let spinners = Atomic<Int>(0)
-    /// The longest a single spin lasts.
-    static let budgetNs: UInt64 = 20_000
 
     @inline(__always) static func nowNs() -> UInt64 {
         var ts = timespec()
@@ -34,51 +34,54 @@ enum Spin {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    /// Polls `ready` for up to `budgetNs` unless `gate` says spinning has been
-    /// failing on this object; true when `ready()` became true. Holds no lock.
-    static func poll(_ gate: SpinGate, _ ready: () -> Bool) -> Bool {
-        guard cores > 1, gate.shouldSpin() else { return false }
+    /// Seconds left of `timeout` after what passed since `start`.
+    @inline(__always) static func remaining(_ timeout: Double?, since start: UInt64) -> Double? {
+        timeout.map { max(0, $0 - Double(nowNs() &- start) / 1e9) }
+    }
+
+    /// Polls `ready` for as long as `gate` suggests (maybe not at all); true when
+    /// it became true, in which case the wait's length is recorded. After a false
+    /// return the caller parks, then calls `gate.record(since: start)`.
+    /// Holds no lock; `ready` must only read atomics.
+    static func poll(_ gate: SpinGate, since start: UInt64, _ ready: () -> Bool) -> Bool {
+        let budget = gate.budget()
+        guard budget > 0, cores > 1 else { return false }
         if spinners.add(1, ordering: .relaxed).newValue >= cores {
             spinners.subtract(1, ordering: .relaxed)
             return false
         }
         defer { spinners.subtract(1, ordering: .relaxed) }
-        let start = nowNs()
         var i = 0
         while true {
-            if ready() { gate.succeeded(); return true }
+            if ready() { gate.record(since: start); return true }
             i &+= 1
-            if i & 63 == 0 {
-                if nowNs() &- start > budgetNs { break }
-            }
+            if i & 31 == 0 && nowNs() &- start > budget { break }
         }
-        if ready() { gate.succeeded(); return true }
-        gate.failed()
         return false
     }
 }
 
-/// Per-object spin adaptation: after a failed spin the object skips spinning for
-/// 1, 2, 4, ... up to 64 waits, and a successful spin resets that. Races between
-/// threads only blur the counts (relaxed atomics).
+/// How long the waits on one object last: an exponential moving average of
+/// every wait (spun or parked), from which the spin budget follows. Races
+/// between threads only blur the average (relaxed atomics).
 final class SpinGate: @unchecked Sendable {
-    private let skip = Atomic<Int>(0)
-    private let penalty = Atomic<Int>(0)
+    /// Average wait, ns. Starts optimistic: the first waits spin.
+    private let average = Atomic<Int>(2_000)
 
-    @inline(__always) func shouldSpin() -> Bool {
-        let s = skip.load(ordering: .relaxed)
-        if s > 0 { skip.store(s - 1, ordering: .relaxed); return false }
-        return true
+    /// Spin for about twice the usual wait, at least 4 µs; not at all when
+    /// waits usually outlast what a spin may cost.
+    static let maxSpinNs = 60_000
+
+    @inline(__always) func budget() -> UInt64 {
+        let a = average.load(ordering: .relaxed)
+        if a * 2 > SpinGate.maxSpinNs { return 0 }
+        return UInt64(max(4_000, a * 2))
     }
 
-    @inline(__always) func succeeded() {
-        if penalty.load(ordering: .relaxed) != 0 { penalty.store(0, ordering: .relaxed) }
-    }
-
-    func failed() {
-        let p = min(max(1, penalty.load(ordering: .relaxed) * 2), 64)
-        penalty.store(p, ordering: .relaxed)
-        skip.store(p, ordering: .relaxed)
+    @inline(__always) func record(since start: UInt64) {
+        let sample = Int(min(Spin.nowNs() &- start, 1_000_000))
+        let a = average.load(ordering: .relaxed)
+        average.store(a + (sample - a) / 4, ordering: .relaxed)
     }
 }
 
@@ -124,14 +127,14 @@ final class EventObj: Obj, @unchecked Sendable {
         if flag.load(ordering: .acquiring) { return true }
         if let t = timeout, t <= 0 { return false }
         let gen = generation.load(ordering: .acquiring)
-        let start = timeout == nil ? 0 : Spin.nowNs()
-        if Spin.poll(gate, { flag.load(ordering: .acquiring) || generation.load(ordering: .acquiring) != gen }) {
+        let start = Spin.nowNs()
+        if Spin.poll(gate, since: start, { flag.load(ordering: .acquiring) || generation.load(ordering: .acquiring) != gen }) {
             return true
         }
-        let left = timeout.map { max(0, $0 - Double(Spin.nowNs() - start) / 1e9) }
+        let left = Spin.remaining(timeout, since: start)
         monitor.lock()
         parked += 1
-        defer { parked -= 1; monitor.unlock() }
+        defer { parked -= 1; monitor.unlock(); gate.record(since: start) }
         let woke = try vm.blockingWait(monitor, timeout: left, on: label) {
             flag.load(ordering: .relaxed) || generation.load(ordering: .relaxed) != gen
         }

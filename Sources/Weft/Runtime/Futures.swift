@@ -72,13 +72,23 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
 
     private func complete(_ vm: VM, _ s: State, _ v: Value) {
         monitor.lock()
+        let (ls, cbs) = settle(s, v)
+        monitor.unlock()
+        notify(vm, ls, cbs)
+    }
+
+    /// Records the outcome (monitor held); returns what must run afterwards.
+    private func settle(_ s: State, _ v: Value) -> ([(FutureObj) -> Void], [Value]) {
         state = s
         if s == .finished { value = v } else if s == .failed { failure = v }
         finishSeq = FutureObj.finishCounter.add(1, ordering: .relaxed).newValue
-        let ls = listeners, cbs = callbacks
+        let out = (listeners, callbacks)
         listeners = []; callbacks = []
         if waiters > 0 { monitor.broadcast() }
-        monitor.unlock()
+        return out
+    }
+
+    private func notify(_ vm: VM, _ ls: [(FutureObj) -> Void], _ cbs: [Value]) {
         for l in ls { l(self) }
         for cb in cbs { callCallback(vm, cb) }
     }
@@ -88,8 +98,9 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         monitor.lock()
         if state == .cancelled { monitor.unlock(); return true }
         guard state == .pending else { monitor.unlock(); return false }
+        let (ls, cbs) = settle(.cancelled, .nil)
         monitor.unlock()
-        complete(vm, .cancelled, .nil)
+        notify(vm, ls, cbs)
         return true
     }
 

@@ -25,6 +25,10 @@ final class PoolObj: Obj, @unchecked Sendable {
     private var shutdownWaiters = 0
     /// Worker threads started and not yet joined by a shutdown.
     private var workerThreads: [ThreadObj] = []
+    /// Queued task count and shutdown flag, for idle workers spinning before
+    /// they park.
+    private let queuedMirror = Atomic<Int>(0)
+    private let shutdownMirror = Atomic<Bool>(false)
 
     init(core: InterpreterCore, workers: Int, name: String) {
         self.maxWorkers = workers
@@ -50,6 +54,7 @@ final class PoolObj: Obj, @unchecked Sendable {
     private func popTask() -> FutureObj {
         let f = tasks[taskHead]
         taskHead += 1
+        queuedMirror.store(tasks.count - taskHead, ordering: .relaxed)
         if taskHead == tasks.count {
             tasks.removeAll(keepingCapacity: true)
             taskHead = 0
@@ -79,6 +84,7 @@ final class PoolObj: Obj, @unchecked Sendable {
             throw ScriptThrow(ErrorKinds.closed, "cannot submit to pool \"\(name)\" after shutdown")
         }
         tasks.append(f)
+        queuedMirror.store(queued, ordering: .releasing)
         if idle > 0 { monitor.signal() }
         let k = reserveWorker()
         monitor.unlock()
@@ -120,11 +126,13 @@ final class PoolObj: Obj, @unchecked Sendable {
     func shutdown(_ vm: VM, wait: Bool, cancelPending: Bool) throws {
         monitor.lock()
         isShutdown = true
+        shutdownMirror.store(true, ordering: .releasing)
         var dropped: [FutureObj] = []
         if cancelPending {
             dropped = Array(tasks[taskHead...])
             tasks = []
             taskHead = 0
+            queuedMirror.store(0, ordering: .relaxed)
         }
         if idle > 0 { monitor.broadcast() }
         monitor.unlock()
@@ -173,7 +181,7 @@ final class PoolObj: Obj, @unchecked Sendable {
         threads -= 1
         if shutdownWaiters > 0 { monitor.broadcast() }
         if replace && queued > 0 {
-            if idle > 0 { monitor.signal() }
+            if idle > 0 { monitor.broadcast() }
             return reserveWorker()
         }
         return nil
@@ -181,6 +189,8 @@ final class PoolObj: Obj, @unchecked Sendable {
 
     private func workerLoop(_ vm: VM) throws -> Value {
         let me = vm.thread!
+        /// Spin once before each park, not again until a task arrived.
+        var spun = false
         monitor.lock()
         while true {
             if me.cancelled.load(ordering: .relaxed) {
@@ -191,6 +201,7 @@ final class PoolObj: Obj, @unchecked Sendable {
                 throw ScriptThrow(ErrorKinds.cancelled, "thread \"\(me.name)\" was cancelled")
             }
             if queued > 0 {
+                spun = false
                 let f = popTask()
                 monitor.unlock()
                 do {
@@ -208,6 +219,13 @@ final class PoolObj: Obj, @unchecked Sendable {
                 _ = leave(vm, replace: false)
                 monitor.unlock()
                 return .nil
+            }
+            if !spun && Spinner.allowed(vm.core) {
+                spun = true
+                monitor.unlock()
+                _ = Spinner.spin { queuedMirror.load(ordering: .relaxed) > 0 || shutdownMirror.load(ordering: .relaxed) }
+                monitor.lock()
+                continue
             }
             idle += 1
             do {
@@ -272,7 +290,7 @@ enum PoolBuiltins {
         }),
         ("shutdown", { vm, r, args in
             try args.check(min: 0, max: 2, keywords: ["wait", "cancel_pending"])
-            let wait = try QueueBuiltins.blockArg(args.arg(0, "wait"))
+            let wait = try QueueBuiltins.boolArg(args.arg(0, "wait"), "wait", default: true)
             let cancel = try ThreadBuiltins.boolArg(args.arg(1, "cancel_pending"), "cancel_pending")
             try this(r).shutdown(vm, wait: wait, cancelPending: cancel)
             return .nil

@@ -150,7 +150,7 @@ final class QueueObj: Obj, @unchecked Sendable {
         kind == .priority ? QueueBuiltins.priorityMethods[sym] : QueueBuiltins.methods[sym]
     }
 
-    override func methodNames() -> [String] { QueueBuiltins.names + ["closed"] }
+    override func methodNames() -> [String] { QueueBuiltins.names + ["closed", "maxsize"] }
 
     override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
         if sym == QueueBuiltins.closedSym { return .bool(closed) }
@@ -415,11 +415,13 @@ enum QueueBuiltins {
         return unsafeDowncast(o, to: QueueObj.self)
     }
 
-    static func blockArg(_ v: Value?) throws -> Bool {
+    static func blockArg(_ v: Value?) throws -> Bool { try boolArg(v, "block", default: true) }
+
+    static func boolArg(_ v: Value?, _ name: String, default d: Bool) throws -> Bool {
         switch v {
-        case nil, .nil?: return true
+        case nil, .nil?: return d
         case .bool(let b)?: return b
-        case let other?: throw ScriptThrow.typeError("block must be a bool, not '\(other.typeName)'")
+        case let other?: throw ScriptThrow.typeError("\(name) must be a bool, not '\(other.typeName)'")
         }
     }
 

@@ -38,12 +38,12 @@ final class SemaphoreObj: Obj, @unchecked Sendable {
         monitor.unlock()
         if !blocking { return false }
         if let t = timeout, t <= 0 { return false }
-        let start = timeout == nil ? 0 : Spin.nowNs()
-        _ = Spin.poll(gate) { available.load(ordering: .relaxed) > 0 }
-        let left = timeout.map { max(0, $0 - Double(Spin.nowNs() - start) / 1e9) }
+        let start = Spin.nowNs()
+        _ = Spin.poll(gate, since: start) { available.load(ordering: .relaxed) > 0 }
+        let left = Spin.remaining(timeout, since: start)
 
         monitor.lock()
-        defer { monitor.unlock() }
+        defer { monitor.unlock(); gate.record(since: start) }
         if value > 0 {
             value -= 1
             available.store(value, ordering: .relaxed)
