@@ -184,7 +184,6 @@ public final class Interpreter: @unchecked Sendable {
             // A Ctrl-C that arrived after the previous evaluation ended is stale.
             core.mainThread.interrupted.store(false, ordering: .relaxed)
             core.mainThread.setActivity(.running)
-            defer { core.mainThread.setActivity(.outside) }
             do {
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {
@@ -192,6 +191,8 @@ public final class Interpreter: @unchecked Sendable {
             } catch {
                 outcome.result = .failure(error)
             }
+            // Before signalling: the next evaluation may start at once.
+            core.mainThread.setActivity(.outside)
             done.signal()
         }
         thread.stackSize = Interpreter.scriptStackSize

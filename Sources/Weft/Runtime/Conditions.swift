@@ -65,7 +65,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
         let start = Spin.nowNs()
         var got = false
         var failure: Error?
-        _ = Spin.poll(lockGate, since: start) {
+        _ = Spin.poll(lockGate, since: start, backoff: true) {
             if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
             do { got = try lock.acquire(vm, blocking: false, timeout: nil) } catch { failure = error; return true }
             return got
@@ -82,7 +82,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
     private func reacquire(_ vm: VM, depth: Int, _ failure: inout Error?) {
         let start = Spin.nowNs()
         var got = false
-        _ = Spin.poll(lockGate, since: start) {
+        _ = Spin.poll(lockGate, since: start, backoff: true) {
             if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
             do {
                 got = try lock.acquire(vm, blocking: false, timeout: nil)

@@ -42,22 +42,41 @@ enum Spin {
     /// Polls `ready` for as long as `gate` suggests (maybe not at all); true when
     /// it became true, in which case the wait's length is recorded. After a false
     /// return the caller parks, then calls `gate.record(since: start)`.
-    /// Holds no lock; `ready` must only read atomics.
-    static func poll(_ gate: SpinGate, since start: UInt64, _ ready: () -> Bool) -> Bool {
+    /// Holds no lock; `ready` must be cheap. With `backoff` (polling a lock that
+    /// its holder keeps re-taking) the polls space out exponentially, so the
+    /// holder can finish a burst of short critical sections instead of having
+    /// the lock's cache lines pulled away on every one.
+    static func poll(_ gate: SpinGate, since start: UInt64, backoff: Bool = false, _ ready: () -> Bool) -> Bool {
         let budget = gate.budget()
         guard budget > 0, cores > 1 else { return false }
-        if spinners.add(1, ordering: .relaxed).newValue >= cores {
+        if spinners.add(1, ordering: .relaxed).newValue > cores {
             spinners.subtract(1, ordering: .relaxed)
             return false
         }
         defer { spinners.subtract(1, ordering: .relaxed) }
         var i = 0
+        var delay = 8
         while true {
             if ready() { gate.record(since: start); return true }
             i &+= 1
-            if i & 31 == 0 && nowNs() &- start > budget { break }
+            if backoff {
+                pause(delay)
+                if delay < 512 { delay &*= 2 } else if nowNs() &- start > budget { break }
+            } else if i & 31 == 0 && nowNs() &- start > budget {
+                break
+            }
         }
         return false
+    }
+
+    /// A line every core may cache read-only: pausing reads it, which costs
+    /// no coherence traffic (Swift has no `pause` instruction).
+    private static let idle = Atomic<Int>(0)
+
+    @inline(never) static func pause(_ n: Int) {
+        var k = 0
+        for _ in 0..<n { k &+= idle.load(ordering: .relaxed) }
+        if k == -1 { print(k) }
     }
 }
 

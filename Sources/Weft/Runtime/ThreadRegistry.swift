@@ -88,17 +88,24 @@ final class ThreadRegistry: @unchecked Sendable {
         if checkScheduled { lock.unlock(); return }
         checkScheduled = true
         lock.unlock()
-        confirm(after: epoch.load(ordering: .relaxed))
+        confirm(after: epoch.load(ordering: .relaxed), quietRounds: 0)
     }
 
-    private func confirm(after seen: Int) {
+    /// Delivers the verdict once no thread has changed activity for two
+    /// consecutive 150 ms windows (a notified thread starved by a loaded machine
+    /// must not be mistaken for a blocked one).
+    private func confirm(after seen: Int, quietRounds: Int) {
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.15) { [self] in
             let now = epoch.load(ordering: .relaxed)
             guard let (main, report) = quiescentReport() else {
                 lock.lock(); checkScheduled = false; lock.unlock()
+                // A transition that arrived while this check was in flight was
+                // skipped: look again now that a new check may be scheduled.
+                if quiescentReport() != nil { checkQuiescence() }
                 return
             }
-            if now != seen { confirm(after: now); return }
+            if now != seen { confirm(after: now, quietRounds: 0); return }
+            if quietRounds < 1 { confirm(after: now, quietRounds: quietRounds + 1); return }
             lock.lock(); checkScheduled = false; lock.unlock()
             main.deliverDeadlock(report)
         }

@@ -183,7 +183,8 @@ extension VM {
 
     func makeRange(_ a: Value, _ b: Value, inclusive: Bool) throws -> Value {
         guard case .int(let x) = a, case .int(var y) = b else {
-            throw ScriptThrow.typeError("range bounds must be int, not '\(a.typeName)' and '\(b.typeName)'")
+            let bad = a.isInt ? b : a
+            throw ScriptThrow.typeError("range bounds must be int, not '\(bad.typeName)'")
         }
         if inclusive {
             let (e, o) = y.addingReportingOverflow(1)

@@ -113,6 +113,7 @@ public struct ScriptThrow: Error {
 
 extension Value {
     var isStr: Bool { if case .str = self { return true }; return false }
+    var isInt: Bool { if case .int = self { return true }; return false }
 
     /// True for instances of Error or its subclasses.
     var isError: Bool {

@@ -1,1 +1,0 @@
-// TEMPORARY: placeholders replaced by the helpers' files (Sync, Queues, Pools, Locals).
