@@ -9,8 +9,8 @@ final class AtomicObj: Obj, @unchecked Sendable {
     init(_ v: Value) { value = v }
 
     override var typeName: String { "Atomic" }
-    override func method(_ sym: Int32) -> NativeFn? { AtomicBuiltins.methods[sym] }
-    override func methodNames() -> [String] { ["get", "set", "add", "exchange", "compare_and_set"] }
+    override func method(_ sym: Int32) -> NativeFn? { AtomicBuiltins.methods.find(sym) }
+    override func methodNames() -> [String] { AtomicBuiltins.methods.names }
 
     func get() -> Value { locked { value } }
 
@@ -82,7 +82,7 @@ enum AtomicBuiltins {
         return v
     }
 
-    static let methods: [Int32: NativeFn] = LockBuiltins.table([
+    static let methods = MethodList([
         ("get", { _, r, args in
             try args.check(min: 0, max: 0)
             return this(r).get()

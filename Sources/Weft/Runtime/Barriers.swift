@@ -26,8 +26,8 @@ final class BarrierObj: Obj, @unchecked Sendable {
 
     override var typeName: String { "Barrier" }
     var label: String { "Barrier#\(id)" }
-    override func method(_ sym: Int32) -> NativeFn? { BarrierBuiltins.methods[sym] }
-    override func methodNames() -> [String] { ["wait", "reset", "abort", "parties", "n_waiting", "broken"] }
+    override func method(_ sym: Int32) -> NativeFn? { BarrierBuiltins.methods.find(sym) }
+    override func methodNames() -> [String] { BarrierBuiltins.methods.names + ["parties", "n_waiting", "broken"] }
 
     override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
         if sym == BarrierBuiltins.partiesSym { return .int(parties) }
@@ -141,7 +141,7 @@ enum BarrierBuiltins {
 
     static func this(_ r: Value) -> BarrierObj { SyncBuiltins.this(r, BarrierObj.self) }
 
-    static let methods: [Int32: NativeFn] = LockBuiltins.table([
+    static let methods = MethodList([
         ("wait", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "wait")

@@ -35,74 +35,28 @@ final class ConditionObj: Obj, @unchecked Sendable {
 
     override var typeName: String { "Condition" }
     var label: String { "Condition#\(id)" }
-    override func method(_ sym: Int32) -> NativeFn? { ConditionBuiltins.methods[sym] }
-    override func methodNames() -> [String] {
-        ["acquire", "release", "enter", "exit", "wait", "wait_for", "notify", "notify_all"]
-    }
+    override func method(_ sym: Int32) -> NativeFn? { ConditionBuiltins.methods.find(sym) }
+    override func methodNames() -> [String] { ConditionBuiltins.methods.names }
 
-    /// Whether the current thread holds the lock. Lock-free: the lock publishes
-    /// its owner's ident, and only this thread's own acquire and release (or,
-    /// for a plain Lock, another thread's release, which clears it) change it
-    /// from or to this thread's ident.
-    @inline(__always) func heldByMe(_ vm: VM) -> Bool {
-        let me = vm.thread.ident ?? 0
-        return me != 0 && lock.ownerIdent.load(ordering: .relaxed) == me
-    }
-
-    /// Acquires the lock (`with`, `acquire()`). While another thread holds it,
-    /// first spins briefly trying to take it as it is released: the lock of a
-    /// condition is typically held for a microsecond, and parking costs ~20.
-    func acquire(_ vm: VM, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
-        guard blocking && timeout != 0 else {
-            return try lock.acquire(vm, blocking: blocking, timeout: timeout)
-        }
-        let owner = lock.ownerIdent.load(ordering: .relaxed)
-        if owner == 0 {
-            if try lock.acquire(vm, blocking: false, timeout: nil) { return true }
-        } else if owner == vm.thread.ident ?? 0 {
-            return try lock.acquire(vm, blocking: true, timeout: timeout)   // re-entry
-        }
-        let start = Spin.nowNs()
-        var got = false
-        var failure: Error?
-        _ = Spin.poll(lockGate, since: start, backoff: true) {
-            if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
-            do { got = try lock.acquire(vm, blocking: false, timeout: nil) } catch { failure = error; return true }
-            return got
-        }
-        if let f = failure { throw f }
-        if got { return true }
-        defer { lockGate.record(since: start) }
-        return try lock.acquire(vm, blocking: true, timeout: Spin.remaining(timeout, since: start))
-    }
-
-    /// Takes the lock back after a wait, at its old recursion depth. Spins
-    /// first (the notifier usually holds it for a moment more); then waits
-    /// without interruption: the lock must be held again whatever happened.
-    private func reacquire(_ vm: VM, depth: Int, _ failure: inout Error?) {
-        let start = Spin.nowNs()
-        var got = false
-        _ = Spin.poll(lockGate, since: start, backoff: true) {
-            if lock.ownerIdent.load(ordering: .relaxed) != 0 { return false }
-            do {
-                got = try lock.acquire(vm, blocking: false, timeout: nil)
-            } catch {
-                if failure == nil { failure = error }   // a pending interrupt or cancel
-                return true
+    /// Takes the lock back after a wait, at its old recursion depth. The
+    /// notifier usually holds it a moment longer: poll for it to be let go
+    /// (spacing the polls out, so it can finish its critical section) before
+    /// parking. Not interruptible: the lock must be held again whatever happened.
+    private func reacquire(_ vm: VM, depth: Int) {
+        if lock.isLocked {
+            let start = Spin.nowNs()
+            if !Spin.poll(lockGate, since: start, backoff: true, { !lock.isLocked }) {
+                try? lock.reacquire(vm, depth: depth)
+                lockGate.record(since: start)
+                return
             }
-            return got
-        }
-        if got {
-            for _ in 1..<max(depth, 1) { _ = try? lock.acquire(vm, blocking: true, timeout: nil) }
-            return
         }
         try? lock.reacquire(vm, depth: depth)
-        lockGate.record(since: start)
     }
 
     /// Waits for a notify; false on timeout.
     func wait(_ vm: VM, timeout: Double?) throws -> Bool {
-        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         try vm.thread.checkPending()
         mutex.lock()
         let w = spare.popLast() ?? CondWaiter()
@@ -154,14 +108,14 @@ final class ConditionObj: Obj, @unchecked Sendable {
         mutex.unlock()
         if let p = passOn { p.cv.lock(); p.cv.signal(); p.cv.unlock() }
 
-        reacquire(vm, depth: depth, &failure)
+        reacquire(vm, depth: depth)
         if let f = failure { throw f }
         return got || notified
     }
 
     /// Waits until `pred()` is truthy, or the timeout passes; returns pred's last value.
     func waitFor(_ vm: VM, _ pred: Value, timeout: Double?) throws -> Value {
-        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         var result = try vm.call(pred, [])
         if result.isTruthy { return result }
         let deadline = timeout.map { Spin.nowNs() &+ UInt64(min($0, 1e9) * 1e9) }
@@ -180,7 +134,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
 
     /// Wakes up to `n` waiters, oldest first.
     func notify(_ vm: VM, _ n: Int) throws {
-        guard heldByMe(vm) else { throw ScriptThrow.runtimeError("cannot notify on un-acquired lock") }
+        guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot notify on un-acquired lock") }
         if n <= 0 || waiterCount.load(ordering: .relaxed) == 0 { return }
         mutex.lock()
         if waiters.isEmpty { mutex.unlock(); return }
@@ -203,10 +157,10 @@ final class ConditionObj: Obj, @unchecked Sendable {
 enum ConditionBuiltins {
     static func this(_ r: Value) -> ConditionObj { SyncBuiltins.this(r, ConditionObj.self) }
 
-    static let methods: [Int32: NativeFn] = LockBuiltins.table([
+    static let methods = MethodList([
         ("acquire", { vm, r, args in
             let (blocking, timeout) = try SyncBuiltins.acquireArgs(vm, args)
-            return .bool(try this(r).acquire(vm, blocking: blocking, timeout: timeout))
+            return .bool(try this(r).lock.acquire(vm, blocking: blocking, timeout: timeout))
         }),
         ("release", { vm, r, args in
             try args.check(min: 0, max: 0)
@@ -215,7 +169,7 @@ enum ConditionBuiltins {
         }),
         ("enter", { vm, r, args in
             try args.check(min: 0, max: 0)
-            _ = try this(r).acquire(vm)
+            _ = try this(r).lock.acquire(vm, blocking: true, timeout: nil)
             return r
         }),
         ("exit", { vm, r, args in

@@ -7,10 +7,9 @@
 // here polls its wake-up condition for a few microseconds (lock-free, no monitor
 // held) before it parks in `VM.blockingWait`. Each object learns how long its
 // waits usually last (`SpinGate`, a moving average of every wait, parked or not)
-// and spins for about twice that, or not at all when waits are long; at most
-// `cores - 1` threads spin at once, so a spinner never takes the last core from
-// the thread it waits for. With more running threads than cores the waits grow
-// long and spinning stops by itself.
+// and spins for about twice that (at most 60 µs), or not at all when waits are
+// long; at most one thread per core spins at once. With more running threads
+// than cores the waits grow long and spinning stops by itself.
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -120,8 +119,8 @@ final class EventObj: Obj, @unchecked Sendable {
 
     override var typeName: String { "Event" }
     var label: String { "Event#\(id)" }
-    override func method(_ sym: Int32) -> NativeFn? { SyncBuiltins.eventMethods[sym] }
-    override func methodNames() -> [String] { ["set", "clear", "is_set", "wait"] }
+    override func method(_ sym: Int32) -> NativeFn? { SyncBuiltins.eventMethods.find(sym) }
+    override func methodNames() -> [String] { SyncBuiltins.eventMethods.names }
 
     var isSet: Bool { flag.load(ordering: .acquiring) }
 
@@ -224,7 +223,7 @@ enum SyncBuiltins {
         return unsafeDowncast(o, to: T.self)
     }
 
-    static let eventMethods: [Int32: NativeFn] = LockBuiltins.table([
+    static let eventMethods = MethodList([
         ("set", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r, EventObj.self).set()

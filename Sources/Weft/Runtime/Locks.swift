@@ -18,15 +18,16 @@ enum LockGraph {
 final class LockObj: Obj, @unchecked Sendable {
     let reentrant: Bool
     let id: Int
+    /// Parks threads that have to wait; the lock itself is `ownerIdent`.
     let monitor = NSCondition()
-    /// Guarded by `monitor`.
-    private var held = false
-    private var count = 0
-    private var owner: ThreadObj? {
-        didSet { ownerIdent.store(owner?.ident ?? 0, ordering: .relaxed) }
-    }
-    /// The owner's ident, readable without the monitor (for the wait-for graph).
+    /// The owner's thread ident, 0 when free: acquiring is one compare-exchange
+    /// from 0, releasing one store. Also read by the wait-for graph and Condition.
     let ownerIdent = Atomic<Int>(0)
+    /// Threads parked (or about to park) on `monitor`; a release wakes only if > 0.
+    private let parked = Atomic<Int>(0)
+    /// Recursion depth of an RLock: touched only by the owning thread (a plain
+    /// Lock may be released by any thread, so it never touches this).
+    private var depth = 0
 
     init(reentrant: Bool) {
         self.reentrant = reentrant
@@ -39,45 +40,63 @@ final class LockObj: Obj, @unchecked Sendable {
     override func method(_ sym: Int32) -> NativeFn? { LockBuiltins.methods[sym] }
     override func methodNames() -> [String] { ["acquire", "release", "locked", "enter", "exit"] }
 
-    var isLocked: Bool { monitor.lock(); defer { monitor.unlock() }; return held }
+    var isLocked: Bool { ownerIdent.load(ordering: .relaxed) != 0 }
+
+    @inline(__always) private func tryTake(_ me: Int) -> Bool {
+        ownerIdent.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged
+    }
 
     /// Acquires; false when non-blocking or timed out first.
     func acquire(_ vm: VM, blocking: Bool, timeout: Double?) throws -> Bool {
-        let me = vm.thread!
+        let thread = vm.thread!
+        let me = thread.ownIdent
+        let owner = ownerIdent.load(ordering: .relaxed)
+        if reentrant && owner == me {
+            depth += 1
+            return true
+        }
+        try thread.checkPending()
+        if tryTake(me) { if reentrant { depth = 1 }; return true }
+        if !blocking || timeout == 0 { return false }
+        if timeout == nil && owner == me {
+            throw ScriptThrow(ErrorKinds.deadlockError,
+                              "thread \"\(thread.name)\" would wait forever for \(label), which it holds itself")
+        }
+        // The holder usually lets go within a microsecond: poll briefly before
+        // parking (parking and waking cost ~20 µs each).
+        for i in 0..<4000 {
+            if ownerIdent.load(ordering: .relaxed) == 0 && tryTake(me) { if reentrant { depth = 1 }; return true }
+            if i & 255 == 255 { sched_yield() }
+        }
+        if timeout == nil { try checkCycle(thread, vm) }
+        defer {
+            if timeout == nil {
+                LockGraph.lock.lock()
+                LockGraph.waitingFor[me] = nil
+                LockGraph.lock.unlock()
+            }
+        }
         monitor.lock()
         defer { monitor.unlock() }
-        if reentrant && held && owner === me {
-            count += 1
-            return true
+        parked.add(1, ordering: .sequentiallyConsistent)
+        defer { parked.subtract(1, ordering: .sequentiallyConsistent) }
+        let got = try vm.blockingWait(monitor, timeout: timeout, on: label) { tryTake(me) }
+        if got && reentrant { depth = 1 }
+        return got
+    }
+
+    /// Frees the lock and wakes parked threads, if any.
+    private func free() {
+        ownerIdent.store(0, ordering: .sequentiallyConsistent)
+        if parked.load(ordering: .sequentiallyConsistent) > 0 {
+            monitor.lock(); monitor.broadcast(); monitor.unlock()
         }
-        if !held {
-            try me.checkPending()
-            held = true; count = 1; owner = me
-            return true
-        }
-        if !blocking { return false }
-        if timeout == nil {
-            if owner === me {
-                throw ScriptThrow(ErrorKinds.deadlockError,
-                                  "thread \"\(me.name)\" would wait forever for \(label), which it holds itself")
-            }
-            try checkCycle(me, vm)
-        }
-        defer {
-            LockGraph.lock.lock()
-            LockGraph.waitingFor[me.ident ?? 0] = nil
-            LockGraph.lock.unlock()
-        }
-        let got = try vm.blockingWait(monitor, timeout: timeout, on: label) { !held }
-        if !got { return false }
-        held = true; count = 1; owner = me
-        return true
     }
 
     /// Registers `me` as waiting for this lock, raising DeadlockError when the
     /// owners' waits lead back to `me`.
     private func checkCycle(_ me: ThreadObj, _ vm: VM) throws {
-        let myIdent = me.ident ?? 0
+        let myIdent = me.ownIdent
         func name(_ ident: Int) -> String {
             vm.core.threads.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
         }
@@ -100,48 +119,46 @@ final class LockObj: Obj, @unchecked Sendable {
     }
 
     func release(_ vm: VM) throws {
-        monitor.lock()
-        defer { monitor.unlock() }
-        guard held else { throw ScriptThrow.runtimeError("release of an unlocked \(typeName)") }
+        let owner = ownerIdent.load(ordering: .relaxed)
+        guard owner != 0 else { throw ScriptThrow.runtimeError("release of an unlocked \(typeName)") }
         if reentrant {
-            guard owner === vm.thread else {
+            guard owner == vm.thread.ownIdent else {
                 throw ScriptThrow.runtimeError("cannot release an RLock owned by another thread")
             }
-            count -= 1
-            if count > 0 { return }
+            depth -= 1
+            if depth > 0 { return }
         }
-        held = false; count = 0; owner = nil
-        monitor.signal()
+        free()
     }
 
-    /// For Condition: fully releases an RLock held by `me`, returning the depth.
+    /// For Condition: fully releases the lock held by the current thread,
+    /// returning the recursion depth.
     func releaseAll(_ vm: VM) throws -> Int {
-        monitor.lock()
-        defer { monitor.unlock() }
-        guard held, !reentrant || owner === vm.thread else {
+        guard ownerIdent.load(ordering: .relaxed) == vm.thread.ownIdent else {
             throw ScriptThrow.runtimeError("cannot wait on a condition without holding its lock")
         }
-        let depth = count
-        held = false; count = 0; owner = nil
-        monitor.signal()
-        return depth
+        let d = reentrant ? depth : 1
+        free()
+        return d
     }
 
     /// For Condition: reacquires after a wait, restoring the recursion depth.
-    func reacquire(_ vm: VM, depth: Int) throws {
-        let me = vm.thread!
-        monitor.lock()
-        defer { monitor.unlock() }
-        // Cancellation must not leave the condition's lock unheld: wait plainly.
-        while held { monitor.wait() }
-        held = true; count = depth; owner = me
+    /// Not cancellable: the condition's lock must be held again whatever happened.
+    func reacquire(_ vm: VM, depth d: Int) throws {
+        let me = vm.thread.ownIdent
+        if !tryTake(me) {
+            monitor.lock()
+            parked.add(1, ordering: .sequentiallyConsistent)
+            while !tryTake(me) { monitor.wait() }
+            parked.subtract(1, ordering: .sequentiallyConsistent)
+            monitor.unlock()
+        }
+        if reentrant { depth = d }
     }
 
-    /// Whether the current thread holds this lock (Condition's ownership check;
-    /// a plain Lock only knows that someone holds it).
+    /// Whether the current thread holds this lock.
     func isHeld(by vm: VM) -> Bool {
-        monitor.lock(); defer { monitor.unlock() }
-        return held && (owner === vm.thread)
+        ownerIdent.load(ordering: .relaxed) == vm.thread.ownIdent
     }
 }
 
@@ -181,8 +198,11 @@ enum LockBuiltins {
         return unsafeDowncast(o, to: LockObj.self)
     }
 
-    static let methods: [Int32: NativeFn] = table([
+    static let methods = table([
         ("acquire", { vm, r, args in
+            if args.count == 0 && args.keywordCount == 0 {
+                return .bool(try this(r).acquire(vm, blocking: true, timeout: nil))
+            }
             try args.check(min: 0, max: 2, keywords: ["blocking", "timeout"])
             let blocking = try ThreadBuiltins.boolArg(args.arg(0, "blocking") ?? .bool(true), "blocking")
             let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "acquire")
@@ -208,7 +228,7 @@ enum LockBuiltins {
         }),
     ])
 
-    static let allMethods: [Int32: NativeFn] = table([
+    static let allMethods = table([
         ("enter", { vm, r, args in
             guard case .object(let o) = r, let all = o as? LockAllObj else { return .nil }
             var taken: [LockObj] = []
@@ -228,9 +248,5 @@ enum LockBuiltins {
     ])
 
     /// A method table keyed by interned name.
-    static func table(_ entries: [(String, NativeBody)]) -> [Int32: NativeFn] {
-        var t: [Int32: NativeFn] = [:]
-        for (n, b) in entries { t[Symbols.intern(n)] = NativeFn(n, b) }
-        return t
-    }
+    static func table(_ entries: [(String, NativeBody)]) -> MethodList { MethodList(entries) }
 }

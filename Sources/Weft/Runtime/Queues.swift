@@ -469,7 +469,7 @@ enum QueueBuiltins {
 
     static let names: [String] = (common.map(\.0) + ["put", "put_nowait"]).sorted()
 
-    static let methods: [Int32: NativeFn] = LockBuiltins.table(common + [
+    static let methods = LockBuiltins.table(common + [
         ("put", { vm, r, args in
             if args.count == 1 && args.keywordCount == 0 {
                 try this(r).put(vm, args[0], priority: nil, block: true, timeout: nil)
@@ -488,7 +488,7 @@ enum QueueBuiltins {
         }),
     ])
 
-    static let priorityMethods: [Int32: NativeFn] = LockBuiltins.table(common + [
+    static let priorityMethods = LockBuiltins.table(common + [
         ("put", { vm, r, args in
             try args.check(min: 1, max: 4, keywords: ["priority", "block", "timeout"])
             let p = try QueuePriority(args.arg(1, "priority") ?? .int(0))

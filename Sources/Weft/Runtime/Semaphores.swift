@@ -23,8 +23,8 @@ final class SemaphoreObj: Obj, @unchecked Sendable {
 
     override var typeName: String { bounded ? "BoundedSemaphore" : "Semaphore" }
     var label: String { "\(typeName)#\(id)" }
-    override func method(_ sym: Int32) -> NativeFn? { SemaphoreBuiltins.methods[sym] }
-    override func methodNames() -> [String] { ["acquire", "release", "enter", "exit"] }
+    override func method(_ sym: Int32) -> NativeFn? { SemaphoreBuiltins.methods.find(sym) }
+    override func methodNames() -> [String] { SemaphoreBuiltins.methods.names }
 
     func acquire(_ vm: VM, blocking: Bool, timeout: Double?) throws -> Bool {
         try vm.thread.checkPending()
@@ -81,7 +81,7 @@ final class SemaphoreObj: Obj, @unchecked Sendable {
 enum SemaphoreBuiltins {
     static func this(_ r: Value) -> SemaphoreObj { SyncBuiltins.this(r, SemaphoreObj.self) }
 
-    static let methods: [Int32: NativeFn] = LockBuiltins.table([
+    static let methods = MethodList([
         ("acquire", { vm, r, args in
             let (blocking, timeout) = try SyncBuiltins.acquireArgs(vm, args)
             return .bool(try this(r).acquire(vm, blocking: blocking, timeout: timeout))

@@ -20,6 +20,8 @@ final class ThreadObj: Obj, @unchecked Sendable {
     private var _activity: ThreadActivity = .running
     private var currentWait: NSCondition?
     private var pendingDeadlock: String?
+    /// Set with `pendingDeadlock`, so the common check needs no lock.
+    private let hasPendingDeadlock = Atomic<Bool>(false)
     var target: Value = .nil
     var args: [Value] = []
     /// The thread's return value or uncaught error, once finished.
@@ -61,6 +63,9 @@ final class ThreadObj: Obj, @unchecked Sendable {
     }
     var daemon: Bool { stateLock.lock(); defer { stateLock.unlock() }; return _daemon }
     var ident: Int? { stateLock.lock(); defer { stateLock.unlock() }; return _ident }
+    /// This thread's ident, read by the thread itself without locking: it is
+    /// assigned before the thread starts running.
+    var ownIdent: Int { _ident ?? 0 }
     var isStarted: Bool { stateLock.lock(); defer { stateLock.unlock() }; return _started }
     var isFinished: Bool { stateLock.lock(); defer { stateLock.unlock() }; return _finished }
     var isAlive: Bool { stateLock.lock(); defer { stateLock.unlock() }; return _started && !_finished }
@@ -105,6 +110,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         stateLock.lock()
         pendingDeadlock = report
         stateLock.unlock()
+        hasPendingDeadlock.store(true, ordering: .sequentiallyConsistent)
         wake()
     }
 
@@ -124,11 +130,14 @@ final class ThreadObj: Obj, @unchecked Sendable {
             interrupted.store(false, ordering: .relaxed)
             throw ScriptThrow(ErrorKinds.interrupted, "interrupted")
         }
-        stateLock.lock()
-        let d = pendingDeadlock
-        pendingDeadlock = nil
-        stateLock.unlock()
-        if let d = d { throw ScriptThrow(ErrorKinds.deadlockError, d) }
+        if hasPendingDeadlock.load(ordering: .relaxed) {
+            stateLock.lock()
+            let d = pendingDeadlock
+            pendingDeadlock = nil
+            hasPendingDeadlock.store(false, ordering: .relaxed)
+            stateLock.unlock()
+            if let d = d { throw ScriptThrow(ErrorKinds.deadlockError, d) }
+        }
         if cancelled.load(ordering: .relaxed) {
             throw ScriptThrow(ErrorKinds.cancelled, "thread \"\(name)\" was cancelled")
         }

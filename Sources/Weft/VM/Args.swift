@@ -14,12 +14,15 @@ public struct Args {
     /// Number of positional arguments.
     public let count: Int
     let keywords: KeywordNames?
-    /// The function's name, for error messages.
-    let fnName: String
+    /// The function being called (kept alive by the caller's stack slot).
+    unowned(unsafe) let function: NativeFn
 
-    init(base: UnsafePointer<Value>, count: Int, keywords: KeywordNames?, fnName: String) {
-        self.base = base; self.count = count; self.keywords = keywords; self.fnName = fnName
+    init(base: UnsafePointer<Value>, count: Int, keywords: KeywordNames?, function: NativeFn) {
+        self.base = base; self.count = count; self.keywords = keywords; self.function = function
     }
+
+    /// The function's name, for error messages.
+    var fnName: String { function.name }
 
     /// Positional argument `i` (0-based); the caller checks `count` first.
     public subscript(i: Int) -> Value { base[i] }
@@ -52,14 +55,22 @@ public struct Args {
     }
 
     /// Checks the positional count is in `min...max` and every keyword is one of `allowed`.
-    public func check(min: Int, max: Int, keywords allowed: [String] = []) throws {
+    @inline(__always)
+    public func check(min: Int, max: Int) throws {
+        if count < min || count > max || keywords != nil { try check(min: min, max: max, keywords: []) }
+    }
+
+    /// `allowed` is an autoclosure so that the common call without keywords does
+    /// not build (allocate) the array.
+    public func check(min: Int, max: Int, keywords allowed: @autoclosure () -> [String]) throws {
         if count < min || count > max {
             let want = min == max ? "\(min)" : (max == Int.max ? "at least \(min)" : "\(min) to \(max)")
             let s = (min == max && min == 1) ? "" : "s"
             throw ScriptThrow.typeError("\(fnName)() takes \(want) argument\(s) (\(count) given)")
         }
         if let k = keywords {
-            for n in k.names where !allowed.contains(n) {
+            let names = allowed()
+            for n in k.names where !names.contains(n) {
                 throw ScriptThrow.typeError("\(fnName)() got an unexpected keyword argument '\(n)'")
             }
         }

@@ -53,9 +53,11 @@ extension VM {
                     argc: Int, kw: KeywordNames?) throws {
         let total = argc + (kw?.ids.count ?? 0)
         sp = calleePos + 1 + total
-        let result = try n.body(self, receiver, Args(base: calleePos + 1, count: argc, keywords: kw, fnName: n.name))
-        (calleePos + 1).deinitialize(count: total)
-        calleePos.pointee = result
+        let result = try n.body(self, receiver, Args(base: calleePos + 1, count: argc, keywords: kw, function: n))
+        var p = calleePos + 1
+        while p < sp { drop(p); p += 1 }
+        drop(calleePos)
+        calleePos.initialize(to: result)
         sp = calleePos + 1
     }
 
@@ -106,6 +108,14 @@ extension VM {
                 }
             }
             if pushed { return true }
+        }
+        if case .object = recvPos.pointee {
+            // Fast path: a native method of a runtime object, found without
+            // retaining the object.
+            if let n = recvPos.withUnretained(Obj.self, { $0.method(sym) }) {
+                try callNative(n, receiver: recvPos.pointee, recvPos, argc: argc, kw: kw)
+                return false
+            }
         }
         let recv = recvPos.pointee
         switch recv {
