@@ -44,12 +44,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
     /// parking. Not interruptible: the lock must be held again whatever happened.
     private func reacquire(_ vm: VM, depth: Int) {
         if lock.isLocked {
-            let start = Spin.nowNs()
-            if !Spin.poll(lockGate, since: start, backoff: true, { !lock.isLocked }) {
-                try? lock.reacquire(vm, depth: depth)
-                lockGate.record(since: start)
-                return
-            }
+            _ = Spin.poll(lockGate, since: Spin.nowNs(), backoff: true) { !lock.isLocked }
         }
         try? lock.reacquire(vm, depth: depth)
     }
@@ -90,7 +85,6 @@ final class ConditionObj: Obj, @unchecked Sendable {
                 failure = error
             }
             w.cv.unlock()
-            if timeout != 0 { gate.record(since: start) }
         }
 
         // Settle the token: a notify that raced with a timeout counts as a wake-up;

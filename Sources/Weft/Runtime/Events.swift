@@ -2,14 +2,15 @@
 // condition, semaphore, bounded_semaphore, barrier), and the spin-then-park
 // helper they share.
 //
-// Parking a thread and waking it costs ~10-25 µs; a hand-off between two running
+// Parking a thread and waking it costs 10-40 µs; a hand-off between two running
 // threads that spins briefly first costs ~0.1 µs. So every blocking primitive
-// here polls its wake-up condition for a few microseconds (lock-free, no monitor
-// held) before it parks in `VM.blockingWait`. Each object learns how long its
-// waits usually last (`SpinGate`, a moving average of every wait, parked or not)
-// and spins for about twice that (at most 60 µs), or not at all when waits are
-// long; at most one thread per core spins at once. With more running threads
-// than cores the waits grow long and spinning stops by itself.
+// here polls its wake-up condition for a while (lock-free, no monitor held)
+// before it parks in `VM.blockingWait`. Each object tracks whether spinning
+// pays (`SpinGate`): after failed spins it parks at once for a growing number
+// of waits, so with more runnable threads than cores spinning all but stops.
+// At most one thread per core spins at a time, and spinners never yield (with
+// CPU-bound threads around, `sched_yield` gives the core away for a whole
+// time slice, measured at milliseconds per hand-off).
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -38,13 +39,11 @@ enum Spin {
         timeout.map { max(0, $0 - Double(nowNs() &- start) / 1e9) }
     }
 
-    /// Polls `ready` for as long as `gate` suggests (maybe not at all); true when
-    /// it became true, in which case the wait's length is recorded. After a false
-    /// return the caller parks, then calls `gate.record(since: start)`.
-    /// Holds no lock; `ready` must be cheap. With `backoff` (polling a lock that
-    /// its holder keeps re-taking) the polls space out exponentially, so the
-    /// holder can finish a burst of short critical sections instead of having
-    /// the lock's cache lines pulled away on every one.
+    /// Polls `ready` for as long as `gate` allows (maybe not at all); true when
+    /// it became true, else the caller parks. Holds no lock; `ready` must be
+    /// cheap. With `backoff` (polling a lock that its holder keeps re-taking)
+    /// the polls space out exponentially, so the holder can finish a burst of
+    /// short critical sections instead of losing the lock's cache line on each.
     static func poll(_ gate: SpinGate, since start: UInt64, backoff: Bool = false, _ ready: () -> Bool) -> Bool {
         let budget = gate.budget()
         guard budget > 0, cores > 1 else { return false }
@@ -56,7 +55,7 @@ enum Spin {
         var i = 0
         var delay = 8
         while true {
-            if ready() { gate.record(since: start); return true }
+            if ready() { gate.succeeded(); return true }
             i &+= 1
             if backoff {
                 pause(delay)
@@ -65,6 +64,7 @@ enum Spin {
                 break
             }
         }
+        gate.failed()
         return false
     }
 
@@ -79,27 +79,37 @@ enum Spin {
     }
 }
 
-/// How long the waits on one object last: an exponential moving average of
-/// every wait (spun or parked), from which the spin budget follows. Races
-/// between threads only blur the average (relaxed atomics).
+/// Whether spinning pays on one object. A spin that fails (the other thread did
+/// not act within the budget: it was parked, busy, or had no core to run on)
+/// makes the object skip spinning for the next 1, 2, 4, ... up to 64 waits; a
+/// spin that succeeds resets that. So with idle cores hand-offs stay hot, and
+/// with more runnable threads than cores (where spinning only delays the
+/// thread being waited for) nearly every wait parks at once. Races between
+/// threads only blur the counts (relaxed atomics).
 final class SpinGate: @unchecked Sendable {
-    /// Average wait, ns. Starts optimistic: the first waits spin.
-    private let average = Atomic<Int>(2_000)
+    private let skip = Atomic<Int>(0)
+    private let penalty = Atomic<Int>(0)
 
-    /// Spin for about twice the usual wait, at least 4 µs; not at all when
-    /// waits usually outlast what a spin may cost.
-    static let maxSpinNs = 60_000
+    /// The spin budget: long enough to cover one wake-up of a parked thread
+    /// (10-40 µs on this kind of VM), so that two threads that keep parking for
+    /// each other get back to running side by side.
+    static let budgetNs: UInt64 = 50_000
 
+    /// The budget for this wait, or 0 to park at once.
     @inline(__always) func budget() -> UInt64 {
-        let a = average.load(ordering: .relaxed)
-        if a * 2 > SpinGate.maxSpinNs { return 0 }
-        return UInt64(max(4_000, a * 2))
+        let s = skip.load(ordering: .relaxed)
+        if s > 0 { skip.store(s - 1, ordering: .relaxed); return 0 }
+        return SpinGate.budgetNs
     }
 
-    @inline(__always) func record(since start: UInt64) {
-        let sample = Int(min(Spin.nowNs() &- start, 1_000_000))
-        let a = average.load(ordering: .relaxed)
-        average.store(a + (sample - a) / 4, ordering: .relaxed)
+    @inline(__always) func succeeded() {
+        if penalty.load(ordering: .relaxed) != 0 { penalty.store(0, ordering: .relaxed) }
+    }
+
+    func failed() {
+        let p = min(max(1, penalty.load(ordering: .relaxed) * 2), 64)
+        penalty.store(p, ordering: .relaxed)
+        skip.store(p, ordering: .relaxed)
     }
 }
 
@@ -152,7 +162,7 @@ final class EventObj: Obj, @unchecked Sendable {
         let left = Spin.remaining(timeout, since: start)
         monitor.lock()
         parked += 1
-        defer { parked -= 1; monitor.unlock(); gate.record(since: start) }
+        defer { parked -= 1; monitor.unlock() }
         let woke = try vm.blockingWait(monitor, timeout: left, on: label) {
             flag.load(ordering: .relaxed) || generation.load(ordering: .relaxed) != gen
         }

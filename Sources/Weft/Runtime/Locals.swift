@@ -22,7 +22,7 @@ final class LocalObj: Obj, @unchecked Sendable {
 
     private func key(_ vm: VM) -> (Int, ThreadObj) {
         let t = vm.thread!
-        return (t.ident ?? 0, t)
+        return (t.ownIdent, t)
     }
 
     override func attribute(_ sym: Int32, vm: VM) throws -> Value? {

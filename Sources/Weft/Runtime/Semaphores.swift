@@ -43,7 +43,7 @@ final class SemaphoreObj: Obj, @unchecked Sendable {
         let left = Spin.remaining(timeout, since: start)
 
         monitor.lock()
-        defer { monitor.unlock(); gate.record(since: start) }
+        defer { monitor.unlock() }
         if value > 0 {
             value -= 1
             available.store(value, ordering: .relaxed)
