@@ -64,9 +64,17 @@ final class LockObj: Obj, @unchecked Sendable {
         }
         // The holder usually lets go within a microsecond: poll briefly before
         // parking (parking and waking cost ~20 µs each).
-        for i in 0..<4000 {
-            if ownerIdent.load(ordering: .relaxed) == 0 && tryTake(me) { if reentrant { depth = 1 }; return true }
-            if i & 255 == 255 { sched_yield() }
+        // Only while the running threads fit on the cores: otherwise the holder
+        // may need this core to get on.
+        if Spinner.allowed(vm.core) {
+            for i in 0..<4000 {
+                if ownerIdent.load(ordering: .relaxed) == 0 && tryTake(me) {
+                    if reentrant { depth = 1 }
+                    return true
+                }
+                // Measured: an occasional yield lets a preempted holder finish.
+                if i & 255 == 255 { sched_yield() }
+            }
         }
         if timeout == nil { try checkCycle(thread, vm) }
         defer {
