@@ -75,469 +75,449 @@ extension VM {
 
 
         do {
-            while true {
-                let word = code[pc]
-                pc += 1
-                let a = Int(word >> 8)
-                switch decodeOp(word) {
-                case .nop:
-                    break
-                case .constant:
-                    sp.initialize(to: consts[a]); sp += 1
-                case .pushNil:
-                    sp.initialize(to: .nil); sp += 1
-                case .pushTrue:
-                    sp.initialize(to: .bool(true)); sp += 1
-                case .pushFalse:
-                    sp.initialize(to: .bool(false)); sp += 1
-                case .pushInt:
-                    sp.initialize(to: .int(a - (1 << 23))); sp += 1
-                case .pop:
-                    sp -= 1
-                    drop(sp)
-                case .dup:
-                    sp.initialize(to: (sp - 1).pointee); sp += 1
-                case .dup2:
-                    let x = (sp - 2).pointee, y = (sp - 1).pointee
-                    sp.initialize(to: x); sp += 1; sp.initialize(to: y); sp += 1
-
-                case .loadLocal:
-                    sp.initialize(to: base[a]); sp += 1
-                case .storeLocal:
-                    sp -= 1
-                    drop(base + a)
-                    (base + a).initialize(to: sp.move())
-                case .loadCell:
-                    sp.initialize(to: cellAt(base + a).value); sp += 1
-                case .storeCell:
-                    sp -= 1
-                    cellAt(base + a).value = sp.move()
-                case .boxLocal:
-                    if case .object(let o) = base[a], o is Cell {} else { base[a] = .object(Cell(base[a])) }
-                case .newCell:
-                    base[a] = .object(Cell(.nil))
-                case .loadCapture:
-                    sp.initialize(to: frame.pointee.closure.captures[a]); sp += 1
-                case .loadCaptureCell:
-                    sp.initialize(to: unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value); sp += 1
-                case .storeCaptureCell:
-                    sp -= 1
-                    unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
-                case .loadGlobal:
-                    let v = globals.get(a)
-                    if v.isMissing {
-                        frame.pointee.pc = pc; self.sp = sp
-                        throw ScriptThrow(ErrorKinds.nameError, "name '\(globals.locked { globals.names[a] })' is not defined")
-                    }
-                    sp.initialize(to: v); sp += 1
-                case .storeGlobal:
-                    sp -= 1
-                    globals.put(a, sp.move())
-                case .addLocal:
-                    sp -= 1
-                    self.sp = sp
-                    let rhs = sp.move()
-                    let slot = base + a
-                    if case .int(let x) = slot.pointee, case .int(let y) = rhs {
-                        let (r, o) = x.addingReportingOverflow(y)
-                        if !o { slot.pointee = .int(r); break }
-                    }
-                    try addInPlace(slot, rhs)
-
-                case .add:
-                    let l = sp - 2, r = sp - 1
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        let (v, o) = x.addingReportingOverflow(y)
-                        if !o { l.pointee = .int(v); sp = r; break }
-                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
-                        l.pointee = .float(x + y); sp = r; break
-                    }
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try binary(.add, x, y)); sp += 1
-                case .sub:
-                    let l = sp - 2, r = sp - 1
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        let (v, o) = x.subtractingReportingOverflow(y)
-                        if !o { l.pointee = .int(v); sp = r; break }
-                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
-                        l.pointee = .float(x - y); sp = r; break
-                    }
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try binary(.sub, x, y)); sp += 1
-                case .mul:
-                    let l = sp - 2, r = sp - 1
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        let (v, o) = x.multipliedReportingOverflow(by: y)
-                        if !o { l.pointee = .int(v); sp = r; break }
-                    } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
-                        l.pointee = .float(x * y); sp = r; break
-                    }
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try binary(.mul, x, y)); sp += 1
-                case .div, .floorDiv, .mod, .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
-                case .neg:
-                    let x = popPublishing(&sp, self)
-                    sp.initialize(to: try negate(x)); sp += 1
-                case .bitNot:
-                    let x = popPublishing(&sp, self)
-                    guard case .int(let i) = x else {
-                        throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
-                    }
-                    sp.initialize(to: .int(~i)); sp += 1
-                case .not:
-                    let x = popPublishing(&sp, self)
-                    sp.initialize(to: .bool(!x.isTruthy)); sp += 1
-
-                case .eq, .ne:
-                    let l = sp - 2, r = sp - 1
-                    let negate = word & 0xFF == UInt32(Op.ne.rawValue)
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        l.pointee = .bool((x == y) != negate)
-                        sp = r
-                        break
-                    }
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    sp.initialize(to: .bool(try equals(x, y) != negate)); sp += 1
-                case .lt, .le, .gt, .ge:
-                    let l = sp - 2, r = sp - 1
-                    let op = decodeOp(word)
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        let res: Bool
-                        switch op {
-                        case .lt: res = x < y
-                        case .le: res = x <= y
-                        case .gt: res = x > y
-                        default: res = x >= y
-                        }
-                        l.pointee = .bool(res)
-                        sp = r
-                        break
-                    }
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
-                case .isIn, .notIn:
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    let r = try contains(y, x)
-                    sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r)); sp += 1
-                case .isSame, .isNot:
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    let r = x.isIdentical(to: y)
-                    sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
-
-                case .jump:
-                    if a < pc && thread.interrupted.load(ordering: .relaxed) {
-                        // Loops are where Ctrl-C must be able to stop a script.
-                        frame.pointee.pc = pc; self.sp = sp
-                        try thread.checkPending()
-                    }
-                    pc = a
-                case .jumpIfFalse:
-                    sp -= 1
-                    let c = sp.move()
-                    if case .bool(let b) = c { if !b { pc = a } } else if !c.isTruthy { pc = a }
-                case .jumpIfTrue:
-                    sp -= 1
-                    let c = sp.move()
-                    if case .bool(let b) = c { if b { pc = a } } else if c.isTruthy { pc = a }
-                case .jumpIfFalseOrPop:
-                    if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
-                case .jumpIfTrueOrPop:
-                    if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
-                case .jumpIfNotMissing:
-                    let target = Int(code[pc])
+            // Entered at start and whenever a call or return changes the running
+            // frame: reload the frame's registers, then dispatch.
+            enterFrame: while true {
+                frame = frames + (frameCount - 1)
+                proto = frame.pointee.closure.proto
+                globals = proto.globals
+                code = UnsafePointer(proto.code)
+                consts = UnsafePointer(proto.constants)
+                base = frame.pointee.base
+                pc = frame.pointee.pc
+                while true {
+                    let word = code[pc]
                     pc += 1
-                    if !base[a].isMissing { pc = target }
-
-                case .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe:
-                    let l = sp - 2, r = sp - 1
-                    let op = decodeOp(word)
-                    let holds: Bool
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        switch op {
-                        case .jumpUnlessLt: holds = x < y
-                        case .jumpUnlessLe: holds = x <= y
-                        case .jumpUnlessGt: holds = x > y
-                        default: holds = x >= y
-                        }
-                        sp = l
-                    } else {
-                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
-                        let cmp: Op = op == .jumpUnlessLt ? .lt : op == .jumpUnlessLe ? .le : op == .jumpUnlessGt ? .gt : .ge
-                        holds = try compare(cmp, x, y)
-                    }
-                    if !holds { pc = a }
-                case .jumpUnlessEq, .jumpUnlessNe:
-                    let l = sp - 2, r = sp - 1
-                    var holds: Bool
-                    if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
-                        holds = x == y
-                        sp = l
-                    } else {
-                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
-                        holds = try equals(x, y)
-                    }
-                    if word & 0xFF == UInt32(Op.jumpUnlessNe.rawValue) { holds = !holds }
-                    if !holds { pc = a }
-                case .addImm, .subImm:
-                    let t = sp - 1
-                    let isAdd = word & 0xFF == UInt32(Op.addImm.rawValue)
-                    let k = a - (1 << 23)
-                    if case .int(let x) = t.pointee {
-                        let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
-                        if !o { t.pointee = .int(v); break }
-                    }
-                    let x = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
-                case .buildList:
-                    let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
-                    (sp - a).deinitialize(count: a)
-                    sp -= a
-                    sp.initialize(to: .list(ListObj(items))); sp += 1
-                case .buildMap:
-                    let m = MapObj()
-                    self.sp = sp
-                    let start = sp - 2 * a
-                    for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
-                    start.deinitialize(count: 2 * a)
-                    sp = start
-                    sp.initialize(to: .map(m)); sp += 1
-                case .appendLocal:
-                    let v = popPublishing(&sp, self)
-                    if case .list(let l) = base[a] { l.items.append(v) }
-                case .insertLocal:
-                    let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
-                    if case .map(let m) = base[a] { try mapSet(m, k, v) }
-                case .makeRange:
-                    let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
-                case .index:
-                    let l = sp - 2, r = sp - 1
-                    if case .list(let list) = l.pointee, case .int(let i) = r.pointee {
-                        let v: Value? = list.locked {
-                            let n = list.items.count
-                            let j = i < 0 ? i + n : i
-                            return j >= 0 && j < n ? list.items[j] : nil
-                        }
-                        if let v = v { l.pointee = v; sp = r; break }
-                    }
-                    let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try index(x, i)); sp += 1
-                case .storeIndex:
-                    let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    try setIndex(x, i, v)
-                case .slice:
-                    let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    sp.initialize(to: try slice(x, lo, hi)); sp += 1
-                case .getAttr:
-                    let l = sp - 1
-                    if case .instance = l.pointee,
-                       let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
-                        drop(l)
-                        l.initialize(to: v)
+                    let a = Int(word >> 8)
+                    switch decodeOp(word) {
+                    case .nop:
                         break
-                    }
-                    let x = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
-                case .setAttr:
-                    let target = sp - 2
-                    if case .instance = target.pointee,
-                       target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
-                        sp -= 1
-                        let v = sp.move()
-                        target.withUnretained(Instance.self) { inst in
-                            inst.locked { inst.setFieldUnlocked(Int32(a), v) }
-                        }
+                    case .constant:
+                        sp.initialize(to: consts[a]); sp += 1
+                    case .pushNil:
+                        sp.initialize(to: .nil); sp += 1
+                    case .pushTrue:
+                        sp.initialize(to: .bool(true)); sp += 1
+                    case .pushFalse:
+                        sp.initialize(to: .bool(false)); sp += 1
+                    case .pushInt:
+                        sp.initialize(to: .int(a - (1 << 23))); sp += 1
+                    case .pop:
                         sp -= 1
                         drop(sp)
-                        break
-                    }
-                    let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    try setAttribute(x, Int32(a), v)
-                case .getSuper:
-                    let x = popPublishing(&sp, self)
-                    sp.initialize(to: try superMethod(frame.pointee.closure, x, Int32(a))); sp += 1
-                case .unpack:
-                    let x = popPublishing(&sp, self)
-                    let items = try unpack(x, count: a)
-                    for v in items.reversed() { sp.initialize(to: v); sp += 1 }
+                    case .dup:
+                        sp.initialize(to: (sp - 1).pointee); sp += 1
+                    case .dup2:
+                        let x = (sp - 2).pointee, y = (sp - 1).pointee
+                        sp.initialize(to: x); sp += 1; sp.initialize(to: y); sp += 1
 
-                case .call:
-                    frame.pointee.pc = pc; self.sp = sp
-                    if try setupCall(sp - a - 1, argc: a, kw: nil) {
-                        frame = frames + (frameCount - 1)
-                        proto = frame.pointee.closure.proto
-                        globals = proto.globals
-                        code = UnsafePointer(proto.code)
-                        consts = UnsafePointer(proto.constants)
-                        base = frame.pointee.base
-                        pc = 0
-                    }
-                    sp = self.sp
-                case .callKw:
-                    let kw = proto.keywordSets[Int(code[pc])]
-                    pc += 1
-                    frame.pointee.pc = pc; self.sp = sp
-                    if try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw) {
-                        frame = frames + (frameCount - 1)
-                        proto = frame.pointee.closure.proto
-                        globals = proto.globals
-                        code = UnsafePointer(proto.code)
-                        consts = UnsafePointer(proto.constants)
-                        base = frame.pointee.base
-                        pc = 0
-                    }
-                    sp = self.sp
-                case .invoke:
-                    let argc = Int(code[pc])
-                    pc += 1
-                    let recv = sp - argc - 1
-                    // Inline fast path: list.append(x).
-                    if argc == 1 && a == MethodSymbols.appendIndex, case .list(let l) = recv.pointee, !l.frozen {
-                        let v = popPublishing(&sp, self)
-                        l.locked { l.items.append(v) }
-                        recv.pointee = .nil
-                        break
-                    }
-                    frame.pointee.pc = pc; self.sp = sp
-                    if try setupInvoke(recv, sym: Int32(a), argc: argc, kw: nil) {
-                        frame = frames + (frameCount - 1)
-                        proto = frame.pointee.closure.proto
-                        globals = proto.globals
-                        code = UnsafePointer(proto.code)
-                        consts = UnsafePointer(proto.constants)
-                        base = frame.pointee.base
-                        pc = 0
-                    }
-                    sp = self.sp
-                case .invokeKw:
-                    let argc = Int(code[pc])
-                    let kw = proto.keywordSets[Int(code[pc + 1])]
-                    pc += 2
-                    frame.pointee.pc = pc; self.sp = sp
-                    if try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw) {
-                        frame = frames + (frameCount - 1)
-                        proto = frame.pointee.closure.proto
-                        globals = proto.globals
-                        code = UnsafePointer(proto.code)
-                        consts = UnsafePointer(proto.constants)
-                        base = frame.pointee.base
-                        pc = 0
-                    }
-                    sp = self.sp
-                case .callSpread:
-                    frame.pointee.pc = pc; self.sp = sp
-                    if try setupSpreadCall(sp - 3) {
-                        frame = frames + (frameCount - 1)
-                        proto = frame.pointee.closure.proto
-                        globals = proto.globals
-                        code = UnsafePointer(proto.code)
-                        consts = UnsafePointer(proto.constants)
-                        base = frame.pointee.base
-                        pc = 0
-                    }
-                    sp = self.sp
-
-                case .ret:
-                    sp -= 1
-                    let result: Value
-                    if frame.pointee.isConstructor {
-                        result = base[0]
-                        sp.deinitialize(count: 1)
-                    } else {
-                        result = sp.move()
-                    }
-                    let r = frame.pointee.ret
-                    var p = r
-                    while p < sp { drop(p); p += 1 }
-                    r.initialize(to: result)
-                    sp = r + 1
-                    frameCount -= 1
-                    if frameCount == entry {
-                        self.sp = sp
-                        return
-                    }
-                    frame = frames + (frameCount - 1)
-                    proto = frame.pointee.closure.proto
-                    globals = proto.globals
-                    code = UnsafePointer(proto.code)
-                    consts = UnsafePointer(proto.constants)
-                    base = frame.pointee.base
-                    pc = frame.pointee.pc
-
-                case .closure:
-                    let p = unsafeDowncast(consts[a].heapObject!, to: ProtoBox.self).proto
-                    sp.initialize(to: .function(makeClosure(p, frame: frame.pointee))); sp += 1
-                case .makeClass:
-                    let t = unsafeDowncast(consts[a].heapObject!, to: ClassTemplate.self)
-                    let n = t.methodNames.count + t.attrNames.count
-                    let values = Array(UnsafeBufferPointer(start: sp - n, count: n))
-                    (sp - n).deinitialize(count: n)
-                    sp -= n
-                    let sup = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
-
-                case .iterInit:
-                    let pairs = code[pc] != 0
-                    pc += 1
-                    let x = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    base[a] = .object(try makeIterator(x, pairs: pairs))
-                case .iterNext:
-                    let target = Int(code[pc])
-                    pc += 1
-                    unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
-                    if type(of: it) == RangeIterator.self {
-                        unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
-                        if r.step > 0 ? r.current < r.end : r.current > r.end {
-                            sp.initialize(to: .int(r.current)); sp += 1
-                            r.current &+= r.step
-                        } else {
-                            pc = target
+                    case .loadLocal:
+                        sp.initialize(to: base[a]); sp += 1
+                    case .storeLocal:
+                        sp -= 1
+                        drop(base + a)
+                        (base + a).initialize(to: sp.move())
+                    case .loadCell:
+                        sp.initialize(to: cellAt(base + a).value); sp += 1
+                    case .storeCell:
+                        sp -= 1
+                        cellAt(base + a).value = sp.move()
+                    case .boxLocal:
+                        if case .object(let o) = base[a], o is Cell {} else { base[a] = .object(Cell(base[a])) }
+                    case .newCell:
+                        base[a] = .object(Cell(.nil))
+                    case .loadCapture:
+                        sp.initialize(to: frame.pointee.closure.captures[a]); sp += 1
+                    case .loadCaptureCell:
+                        sp.initialize(to: unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value); sp += 1
+                    case .storeCaptureCell:
+                        sp -= 1
+                        unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
+                    case .loadGlobal:
+                        let v = globals.get(a)
+                        if v.isMissing {
+                            frame.pointee.pc = pc; self.sp = sp
+                            throw ScriptThrow(ErrorKinds.nameError, "name '\(globals.locked { globals.names[a] })' is not defined")
                         }
-                        break
-                    }
-                    frame.pointee.pc = pc; self.sp = sp
-                    if let v = try it.next(self) { sp.initialize(to: v); sp += 1 } else { pc = target }
+                        sp.initialize(to: v); sp += 1
+                    case .storeGlobal:
+                        sp -= 1
+                        globals.put(a, sp.move())
+                    case .addLocal:
+                        sp -= 1
+                        self.sp = sp
+                        let rhs = sp.move()
+                        let slot = base + a
+                        if case .int(let x) = slot.pointee, case .int(let y) = rhs {
+                            let (r, o) = x.addingReportingOverflow(y)
+                            if !o { slot.pointee = .int(r); break }
+                        }
+                        try addInPlace(slot, rhs)
 
-                case .throwError:
-                    let e = popPublishing(&sp, self)
-                    frame.pointee.pc = pc; self.sp = sp
-                    throw try makeThrowable(e)
-                case .setupTry:
-                    handlers.append(Handler(frameIndex: frameCount - 1, target: a, sp: sp))
-                case .popTry:
-                    handlers.removeLast()
-                case .importModule:
-                    frame.pointee.pc = pc; self.sp = sp
-                    guard case .str(let key) = consts[a] else { break }
-                    sp.initialize(to: try importModule(key.value, from: proto.file)); sp += 1
-                case .toStr:
-                    let x = popPublishing(&sp, self)
-                    if case .str = x { sp.initialize(to: x); sp += 1 } else {
+                    case .add:
+                        let l = sp - 2, r = sp - 1
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            let (v, o) = x.addingReportingOverflow(y)
+                            if !o { l.pointee = .int(v); sp = r; break }
+                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                            l.pointee = .float(x + y); sp = r; break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(.add, x, y)); sp += 1
+                    case .sub:
+                        let l = sp - 2, r = sp - 1
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            let (v, o) = x.subtractingReportingOverflow(y)
+                            if !o { l.pointee = .int(v); sp = r; break }
+                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                            l.pointee = .float(x - y); sp = r; break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(.sub, x, y)); sp += 1
+                    case .mul:
+                        let l = sp - 2, r = sp - 1
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            let (v, o) = x.multipliedReportingOverflow(by: y)
+                            if !o { l.pointee = .int(v); sp = r; break }
+                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                            l.pointee = .float(x * y); sp = r; break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(.mul, x, y)); sp += 1
+                    case .div, .floorDiv, .mod, .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
+                    case .neg:
+                        let x = popPublishing(&sp, self)
+                        sp.initialize(to: try negate(x)); sp += 1
+                    case .bitNot:
+                        let x = popPublishing(&sp, self)
+                        guard case .int(let i) = x else {
+                            throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
+                        }
+                        sp.initialize(to: .int(~i)); sp += 1
+                    case .not:
+                        let x = popPublishing(&sp, self)
+                        sp.initialize(to: .bool(!x.isTruthy)); sp += 1
+
+                    case .eq, .ne:
+                        let l = sp - 2, r = sp - 1
+                        let negate = word & 0xFF == UInt32(Op.ne.rawValue)
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            l.pointee = .bool((x == y) != negate)
+                            sp = r
+                            break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc; self.sp = sp
-                        sp.initialize(to: .string(try str(x))); sp += 1
+                        sp.initialize(to: .bool(try equals(x, y) != negate)); sp += 1
+                    case .lt, .le, .gt, .ge:
+                        let l = sp - 2, r = sp - 1
+                        let op = decodeOp(word)
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            let res: Bool
+                            switch op {
+                            case .lt: res = x < y
+                            case .le: res = x <= y
+                            case .gt: res = x > y
+                            default: res = x >= y
+                            }
+                            l.pointee = .bool(res)
+                            sp = r
+                            break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
+                    case .isIn, .notIn:
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        let r = try contains(y, x)
+                        sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r)); sp += 1
+                    case .isSame, .isNot:
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        let r = x.isIdentical(to: y)
+                        sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
+
+                    case .jump:
+                        if a < pc && thread.interrupted.load(ordering: .relaxed) {
+                            // Loops are where Ctrl-C must be able to stop a script.
+                            frame.pointee.pc = pc; self.sp = sp
+                            try thread.checkPending()
+                        }
+                        pc = a
+                    case .jumpIfFalse:
+                        sp -= 1
+                        let c = sp.move()
+                        if case .bool(let b) = c { if !b { pc = a } } else if !c.isTruthy { pc = a }
+                    case .jumpIfTrue:
+                        sp -= 1
+                        let c = sp.move()
+                        if case .bool(let b) = c { if b { pc = a } } else if c.isTruthy { pc = a }
+                    case .jumpIfFalseOrPop:
+                        if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
+                    case .jumpIfTrueOrPop:
+                        if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
+                    case .jumpIfNotMissing:
+                        let target = Int(code[pc])
+                        pc += 1
+                        if !base[a].isMissing { pc = target }
+
+                    case .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe:
+                        let l = sp - 2, r = sp - 1
+                        let op = decodeOp(word)
+                        let holds: Bool
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            switch op {
+                            case .jumpUnlessLt: holds = x < y
+                            case .jumpUnlessLe: holds = x <= y
+                            case .jumpUnlessGt: holds = x > y
+                            default: holds = x >= y
+                            }
+                            sp = l
+                        } else {
+                            let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                            frame.pointee.pc = pc; self.sp = sp
+                            let cmp: Op = op == .jumpUnlessLt ? .lt : op == .jumpUnlessLe ? .le : op == .jumpUnlessGt ? .gt : .ge
+                            holds = try compare(cmp, x, y)
+                        }
+                        if !holds { pc = a }
+                    case .jumpUnlessEq, .jumpUnlessNe:
+                        let l = sp - 2, r = sp - 1
+                        var holds: Bool
+                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                            holds = x == y
+                            sp = l
+                        } else {
+                            let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                            frame.pointee.pc = pc; self.sp = sp
+                            holds = try equals(x, y)
+                        }
+                        if word & 0xFF == UInt32(Op.jumpUnlessNe.rawValue) { holds = !holds }
+                        if !holds { pc = a }
+                    case .addImm, .subImm:
+                        let t = sp - 1
+                        let isAdd = word & 0xFF == UInt32(Op.addImm.rawValue)
+                        let k = a - (1 << 23)
+                        if case .int(let x) = t.pointee {
+                            let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
+                            if !o { t.pointee = .int(v); break }
+                        }
+                        let x = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
+                    case .buildList:
+                        let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
+                        (sp - a).deinitialize(count: a)
+                        sp -= a
+                        sp.initialize(to: .list(ListObj(items))); sp += 1
+                    case .buildMap:
+                        let m = MapObj()
+                        self.sp = sp
+                        let start = sp - 2 * a
+                        for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
+                        start.deinitialize(count: 2 * a)
+                        sp = start
+                        sp.initialize(to: .map(m)); sp += 1
+                    case .appendLocal:
+                        let v = popPublishing(&sp, self)
+                        if case .list(let l) = base[a] { l.items.append(v) }
+                    case .insertLocal:
+                        let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
+                        if case .map(let m) = base[a] { try mapSet(m, k, v) }
+                    case .makeRange:
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
+                    case .index:
+                        let l = sp - 2, r = sp - 1
+                        if case .list(let list) = l.pointee, case .int(let i) = r.pointee {
+                            let v: Value? = list.locked {
+                                let n = list.items.count
+                                let j = i < 0 ? i + n : i
+                                return j >= 0 && j < n ? list.items[j] : nil
+                            }
+                            if let v = v { l.pointee = v; sp = r; break }
+                        }
+                        let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try index(x, i)); sp += 1
+                    case .storeIndex:
+                        let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        try setIndex(x, i, v)
+                    case .slice:
+                        let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try slice(x, lo, hi)); sp += 1
+                    case .getAttr:
+                        let l = sp - 1
+                        if case .instance = l.pointee,
+                           let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
+                            drop(l)
+                            l.initialize(to: v)
+                            break
+                        }
+                        let x = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
+                    case .setAttr:
+                        let target = sp - 2
+                        if case .instance = target.pointee,
+                           target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
+                            sp -= 1
+                            let v = sp.move()
+                            target.withUnretained(Instance.self) { inst in
+                                inst.locked { inst.setFieldUnlocked(Int32(a), v) }
+                            }
+                            sp -= 1
+                            drop(sp)
+                            break
+                        }
+                        let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        try setAttribute(x, Int32(a), v)
+                    case .getSuper:
+                        let x = popPublishing(&sp, self)
+                        sp.initialize(to: try superMethod(frame.pointee.closure, x, Int32(a))); sp += 1
+                    case .unpack:
+                        let x = popPublishing(&sp, self)
+                        let items = try unpack(x, count: a)
+                        for v in items.reversed() { sp.initialize(to: v); sp += 1 }
+
+                    case .call:
+                        frame.pointee.pc = pc; self.sp = sp
+                        if try setupCall(sp - a - 1, argc: a, kw: nil) {
+                            sp = self.sp
+                            continue enterFrame
+                        }
+                        sp = self.sp
+                    case .callKw:
+                        let kw = proto.keywordSets[Int(code[pc])]
+                        pc += 1
+                        frame.pointee.pc = pc; self.sp = sp
+                        if try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw) {
+                            sp = self.sp
+                            continue enterFrame
+                        }
+                        sp = self.sp
+                    case .invoke:
+                        let argc = Int(code[pc])
+                        pc += 1
+                        let recv = sp - argc - 1
+                        // Inline fast path: list.append(x).
+                        if argc == 1 && a == MethodSymbols.appendIndex, case .list(let l) = recv.pointee, !l.frozen {
+                            let v = popPublishing(&sp, self)
+                            l.locked { l.items.append(v) }
+                            recv.pointee = .nil
+                            break
+                        }
+                        frame.pointee.pc = pc; self.sp = sp
+                        if try setupInvoke(recv, sym: Int32(a), argc: argc, kw: nil) {
+                            sp = self.sp
+                            continue enterFrame
+                        }
+                        sp = self.sp
+                    case .invokeKw:
+                        let argc = Int(code[pc])
+                        let kw = proto.keywordSets[Int(code[pc + 1])]
+                        pc += 2
+                        frame.pointee.pc = pc; self.sp = sp
+                        if try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw) {
+                            sp = self.sp
+                            continue enterFrame
+                        }
+                        sp = self.sp
+                    case .callSpread:
+                        frame.pointee.pc = pc; self.sp = sp
+                        if try setupSpreadCall(sp - 3) {
+                            sp = self.sp
+                            continue enterFrame
+                        }
+                        sp = self.sp
+
+                    case .ret:
+                        sp -= 1
+                        let result: Value
+                        if frame.pointee.isConstructor {
+                            result = base[0]
+                            sp.deinitialize(count: 1)
+                        } else {
+                            result = sp.move()
+                        }
+                        let r = frame.pointee.ret
+                        var p = r
+                        while p < sp { drop(p); p += 1 }
+                        r.initialize(to: result)
+                        sp = r + 1
+                        frameCount -= 1
+                        if frameCount == entry {
+                            self.sp = sp
+                            return
+                        }
+                        continue enterFrame
+
+                    case .closure:
+                        let p = unsafeDowncast(consts[a].heapObject!, to: ProtoBox.self).proto
+                        sp.initialize(to: .function(makeClosure(p, frame: frame.pointee))); sp += 1
+                    case .makeClass:
+                        let t = unsafeDowncast(consts[a].heapObject!, to: ClassTemplate.self)
+                        let n = t.methodNames.count + t.attrNames.count
+                        let values = Array(UnsafeBufferPointer(start: sp - n, count: n))
+                        (sp - n).deinitialize(count: n)
+                        sp -= n
+                        let sup = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
+
+                    case .iterInit:
+                        let pairs = code[pc] != 0
+                        pc += 1
+                        let x = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        base[a] = .object(try makeIterator(x, pairs: pairs))
+                    case .iterNext:
+                        let target = Int(code[pc])
+                        pc += 1
+                        unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
+                        if type(of: it) == RangeIterator.self {
+                            unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
+                            if r.step > 0 ? r.current < r.end : r.current > r.end {
+                                sp.initialize(to: .int(r.current)); sp += 1
+                                r.current &+= r.step
+                            } else {
+                                pc = target
+                            }
+                            break
+                        }
+                        frame.pointee.pc = pc; self.sp = sp
+                        if let v = try it.next(self) { sp.initialize(to: v); sp += 1 } else { pc = target }
+
+                    case .throwError:
+                        let e = popPublishing(&sp, self)
+                        frame.pointee.pc = pc; self.sp = sp
+                        throw try makeThrowable(e)
+                    case .setupTry:
+                        handlers.append(Handler(frameIndex: frameCount - 1, target: a, sp: sp))
+                    case .popTry:
+                        handlers.removeLast()
+                    case .importModule:
+                        frame.pointee.pc = pc; self.sp = sp
+                        guard case .str(let key) = consts[a] else { break }
+                        sp.initialize(to: try importModule(key.value, from: proto.file)); sp += 1
+                    case .toStr:
+                        let x = popPublishing(&sp, self)
+                        if case .str = x { sp.initialize(to: x); sp += 1 } else {
+                            frame.pointee.pc = pc; self.sp = sp
+                            sp.initialize(to: .string(try str(x))); sp += 1
+                        }
+                    case .concat:
+                        var s = ""
+                        var count = 0
+                        for i in 0..<a {
+                            if case .str(let part) = (sp - a + i).pointee { s += part.value; count += part.count }
+                        }
+                        (sp - a).deinitialize(count: a)
+                        sp -= a
+                        sp.initialize(to: .str(StrObj(s, count: count))); sp += 1
+                    case .assertCatchable:
+                        let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)
+                        sp.initialize(to: .bool(try errorMatches(e, kind))); sp += 1
                     }
-                case .concat:
-                    var s = ""
-                    var count = 0
-                    for i in 0..<a {
-                        if case .str(let part) = (sp - a + i).pointee { s += part.value; count += part.count }
-                    }
-                    (sp - a).deinitialize(count: a)
-                    sp -= a
-                    sp.initialize(to: .str(StrObj(s, count: count))); sp += 1
-                case .assertCatchable:
-                    let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)
-                    sp.initialize(to: .bool(try errorMatches(e, kind))); sp += 1
                 }
             }
         } catch {
