@@ -63,7 +63,7 @@ final class Compiler {
     private func compileJumpIfFalse(_ cond: Expr) -> Int {
         if case .compare(let op, let a, let b, let p) = cond {
             let fused: Op?
-            switch op {
+            switch compareOpcode(op) {
             case .lt: fused = .jumpUnlessLt
             case .le: fused = .jumpUnlessLe
             case .gt: fused = .jumpUnlessGt
@@ -568,6 +568,21 @@ final class Compiler {
         }
     }
 
+    private func compareOpcode(_ op: CmpOp) -> Op {
+        switch op {
+        case .eq: return .eq
+        case .ne: return .ne
+        case .lt: return .lt
+        case .le: return .le
+        case .gt: return .gt
+        case .ge: return .ge
+        case .isIn: return .isIn
+        case .notIn: return .notIn
+        case .isSame: return .isSame
+        case .isNot: return .isNot
+        }
+    }
+
     private func binOpcode(_ op: BinOp) -> Op {
         switch op {
         case .add: return .add
@@ -808,20 +823,7 @@ final class Compiler {
         case .compare(let op, let a, let b, let p):
             compileExpr(a); compileExpr(b)
             fs.pos = p
-            let code: Op
-            switch op {
-            case .eq: code = .eq
-            case .ne: code = .ne
-            case .lt: code = .lt
-            case .le: code = .le
-            case .gt: code = .gt
-            case .ge: code = .ge
-            case .isIn: code = .isIn
-            case .notIn: code = .notIn
-            case .isSame: code = .isSame
-            case .isNot: code = .isNot
-            }
-            fs.emit(code, effect: -1)
+            fs.emit(compareOpcode(op), effect: -1)
         case .ternary(let c, let a, let b, _):
             let toElse = compileJumpIfFalse(c)
             compileExpr(a)

@@ -61,8 +61,6 @@ final class FuncProto {
     var paramCount: Int { paramNames.count }
 
 
-    /// True when a call with exactly `paramCount` positionals needs no binding work.
-    var isSimple: Bool { restIndex == nil }
     /// Slots in a frame beyond the parameters (and `self`), initialised to nil per call.
 
     func position(at pc: Int) -> SourcePos {

@@ -1,0 +1,88 @@
+import XCTest
+import Foundation
+
+/// The `weft` command line (§9): options, exit statuses, stdin scripts.
+final class CLITests: XCTestCase {
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    func weft(_ args: [String], stdin: String = "", cwd: URL? = nil) throws -> Outcome {
+        guard let bin = ConformanceTests.findWeft() else { throw XCTSkip("weft binary not built") }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        if let cwd = cwd { p.currentDirectoryURL = cwd }
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        p.environment = env
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        p.standardInput = input; p.standardOutput = out; p.standardError = err
+        try p.run()
+        input.fileHandleForWriting.write(stdin.data(using: .utf8)!)
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                       stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func tempFile(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString).weft")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testVersionHelpAndUsageErrors() throws {
+        let v = try weft(["--version"])
+        XCTAssertEqual(v.status, 0)
+        XCTAssertTrue(v.stdout.hasPrefix("weft "))
+        XCTAssertEqual(try weft(["--help"]).status, 0)
+        let bad = try weft(["--no-such-option"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("unknown option"))
+        XCTAssertEqual(try weft(["-e"]).status, 2)
+    }
+
+    func testEvalStdinAndArguments() throws {
+        XCTAssertEqual(try weft(["-e", "print(1 + 2)"]).stdout, "3\n")
+        XCTAssertEqual(try weft([], stdin: "print(\"from stdin\")\n").stdout, "from stdin\n")
+        let failing = try weft(["-e", "let m = {}\nm[\"missing\"]"])
+        XCTAssertEqual(failing.status, 1)
+        XCTAssertTrue(failing.stderr.contains("error: KeyError: \"missing\" not in map"))
+        XCTAssertTrue(failing.stderr.contains("at <main> (<-e>:2:"))
+    }
+
+    func testCheckReportsEverySyntaxErrorAndRunsNothing() throws {
+        let file = try tempFile("print(\"ran\")\nlet a = = 1\nlet b = 2\nfn f( { }\nlet c = .5\n")
+        let r = try weft(["--check", file.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "")
+        for line in [2, 4, 5] {
+            XCTAssertTrue(r.stderr.contains(":\(line):"), "line \(line) not reported:\n\(r.stderr)")
+        }
+        XCTAssertTrue(r.stderr.contains("syntax error:"))
+        let ok = try tempFile("print(1)\n")
+        XCTAssertEqual(try weft(["--check", ok.path]).status, 0)
+    }
+
+    func testMaxDepthRaisesRecursionError() throws {
+        let script = "fn d(n) { return d(n + 1) }\ntry { d(0) } catch e: RecursionError { print(\"limit\") }\n"
+        let r = try weft(["--max-depth", "50", "-e", script])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.stdout, "limit\n")
+    }
+
+    func testDisassemblyListsEveryFunction() throws {
+        let file = try tempFile("fn add(a, b) { return a + b }\nprint(add(1, 2))\n")
+        let r = try weft(["--dis", file.path])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("== <main>"))
+        XCTAssertTrue(r.stdout.contains("== add"))
+        XCTAssertTrue(r.stdout.contains("ret"))
+    }
+
+    func testScriptArgumentsAreNotOptions() throws {
+        let file = try tempFile("print(\"ok\")\n")
+        XCTAssertEqual(try weft([file.path, "--version", "-e"]).stdout, "ok\n")
+    }
+}
