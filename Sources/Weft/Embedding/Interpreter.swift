@@ -178,8 +178,9 @@ public final class Interpreter: @unchecked Sendable {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
-        let thread = Thread {
-            let vm = VM(core: core)
+        guard let stack = VM.reserveStack() else { throw ScriptError(NativeThread.cannotStart()) }
+        let start = {
+            let vm = VM(core: core, stack: stack)
             vm.thread = core.mainThread
             // A Ctrl-C that arrived after the previous evaluation ended is stale.
             core.mainThread.interrupted.store(false, ordering: .relaxed)
@@ -195,8 +196,12 @@ public final class Interpreter: @unchecked Sendable {
             core.mainThread.setActivity(.outside)
             done.signal()
         }
-        thread.stackSize = Interpreter.scriptStackSize
-        thread.start()
+        do {
+            try NativeThread.start(stackSize: Interpreter.scriptStackSize, start)
+        } catch let t as ScriptThrow {
+            VM.releaseStack(stack)
+            throw ScriptError(t)
+        }
         done.wait()
         return try outcome.result.get()
     }

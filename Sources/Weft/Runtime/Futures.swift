@@ -187,12 +187,12 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
     /// Done futures not yet yielded: a min-heap on finish order. Guarded by `monitor`.
     private var ready: [FutureObj] = []
     private var remaining: Int
-    private let deadline: Date?
+    private let deadline: Deadline?
     private let timeout: Double?
 
     init(_ futures: [FutureObj], timeout: Double?) {
         self.timeout = timeout
-        deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        deadline = Deadline.after(timeout)
         remaining = futures.count
         super.init()
         monitor.lock()
@@ -245,7 +245,7 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
         monitor.lock()
         defer { monitor.unlock() }
         if remaining == 0 { return nil }
-        let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
+        let left = deadline?.left
         let ok = try vm.blockingWait(monitor, timeout: left, on: "as_completed") { !ready.isEmpty }
         if !ok {
             throw ScriptThrow(ErrorKinds.timeout,

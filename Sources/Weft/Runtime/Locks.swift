@@ -4,13 +4,8 @@
 import Foundation
 import Synchronization
 
-/// The wait-for graph: which lock each thread is blocked acquiring. Lock owners
-/// live in the locks. Guarded by one process-wide lock; touched only on the slow
-/// path of an acquire that has to wait.
+/// Ids for lock and queue labels ("Lock#3"); process-wide, only for naming.
 enum LockGraph {
-    static let lock = NSLock()
-    /// Thread ident -> the lock it is blocked acquiring (untimed).
-    nonisolated(unsafe) static var waitingFor: [Int: LockObj] = [:]
     private static let counter = Atomic<Int>(0)
     static func nextId() -> Int { counter.add(1, ordering: .relaxed).newValue }
 }
@@ -76,12 +71,13 @@ final class LockObj: Obj, @unchecked Sendable {
                 if i & 255 == 255 { sched_yield() }
             }
         }
+        let graph = vm.core.threads
         if timeout == nil { try checkCycle(thread, vm) }
         defer {
             if timeout == nil {
-                LockGraph.lock.lock()
-                LockGraph.waitingFor[me] = nil
-                LockGraph.lock.unlock()
+                graph.graphLock.lock()
+                graph.lockWaits[me] = nil
+                graph.graphLock.unlock()
             }
         }
         monitor.lock()
@@ -101,15 +97,16 @@ final class LockObj: Obj, @unchecked Sendable {
         }
     }
 
-    /// Registers `me` as waiting for this lock, raising DeadlockError when the
-    /// owners' waits lead back to `me`.
+    /// Registers `me` as waiting for this lock in its interpreter's wait-for
+    /// graph, raising DeadlockError when the owners' waits lead back to `me`.
     private func checkCycle(_ me: ThreadObj, _ vm: VM) throws {
         let myIdent = me.ownIdent
         func name(_ ident: Int) -> String {
             vm.core.threads.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
         }
-        LockGraph.lock.lock()
-        defer { LockGraph.lock.unlock() }
+        let graph = vm.core.threads
+        graph.graphLock.lock()
+        defer { graph.graphLock.unlock() }
         var path: [String] = ["thread \"\(me.name)\" waits for \(label)"]
         var lock: LockObj = self
         var seen = Set<Int>()
@@ -119,14 +116,15 @@ final class LockObj: Obj, @unchecked Sendable {
                 throw ScriptThrow(ErrorKinds.deadlockError, "lock cycle: " + path.joined(separator: ", "))
             }
             path.append("held by \(name(holder))")
-            guard let next = LockGraph.waitingFor[holder] else { break }
+            guard let next = graph.lockWaits[holder] else { break }
             path.append("which waits for \(next.label)")
             lock = next
         }
-        LockGraph.waitingFor[myIdent] = self
+        graph.lockWaits[myIdent] = self
     }
 
     func release(_ vm: VM) throws {
+        if debtCount.load(ordering: .relaxed) != 0, payDebt(vm) { return }
         let owner = ownerIdent.load(ordering: .relaxed)
         guard owner != 0 else { throw ScriptThrow.runtimeError("release of an unlocked \(typeName)") }
         if reentrant {
@@ -151,17 +149,71 @@ final class LockObj: Obj, @unchecked Sendable {
     }
 
     /// For Condition: reacquires after a wait, restoring the recursion depth.
-    /// Not cancellable: the condition's lock must be held again whatever happened.
-    func reacquire(_ vm: VM, depth d: Int) throws {
-        let me = vm.thread.ownIdent
+    /// An ordinary untimed wait (shown by `:threads`, counted by deadlock
+    /// detection, part of the lock wait-for graph) except that cancellation does
+    /// not end it: a Cancelled wait() returns with the lock held, as in Python.
+    /// Interrupted (Ctrl-C) and DeadlockError (the holder can never let go) do
+    /// end it: they propagate with the lock not held, and the thread's next
+    /// `depth` releases of this lock (the with-statements it is inside) do
+    /// nothing instead of raising RuntimeError or freeing another thread's hold.
+    func reacquire(_ vm: VM, depth d: Int, for what: String) throws {
+        let thread = vm.thread!
+        let me = thread.ownIdent
         if !tryTake(me) {
-            monitor.lock()
-            parked.add(1, ordering: .sequentiallyConsistent)
-            while !tryTake(me) { monitor.wait() }
-            parked.subtract(1, ordering: .sequentiallyConsistent)
-            monitor.unlock()
+            let graph = vm.core.threads
+            do {
+                try checkCycle(thread, vm)
+                defer {
+                    graph.graphLock.lock()
+                    graph.lockWaits[me] = nil
+                    graph.graphLock.unlock()
+                }
+                monitor.lock()
+                defer { monitor.unlock() }
+                parked.add(1, ordering: .sequentiallyConsistent)
+                defer { parked.subtract(1, ordering: .sequentiallyConsistent) }
+                _ = try vm.blockingWait(monitor, timeout: nil, on: "\(label) (to return from \(what).wait)",
+                                        cancellable: false) { tryTake(me) }
+            } catch {
+                addDebt(me, d)
+                throw error
+            }
         }
         if reentrant { depth = d }
+    }
+
+    // MARK: Releases owed by a thread whose Condition wait lost the lock
+
+    /// Thread ident -> releases to ignore; guarded by `debtLock`. Non-empty only
+    /// after a Condition wait was interrupted while re-taking this lock.
+    private var debts: [Int: Int] = [:]
+    private let debtLock = NSLock()
+    private let debtCount = Atomic<Int>(0)
+
+    private func addDebt(_ me: Int, _ n: Int) {
+        debtLock.lock()
+        debts[me, default: 0] += n
+        debtCount.store(debts.count, ordering: .sequentiallyConsistent)
+        debtLock.unlock()
+    }
+
+    /// True when this release is one the current thread owes: it then does
+    /// nothing. A thread that took the lock again since releases normally (and
+    /// its debt is forgiven).
+    private func payDebt(_ vm: VM) -> Bool {
+        let me = vm.thread.ownIdent
+        debtLock.lock()
+        defer {
+            debtCount.store(debts.count, ordering: .sequentiallyConsistent)
+            debtLock.unlock()
+        }
+        guard let n = debts[me] else { return false }
+        if ownerIdent.load(ordering: .relaxed) == me {
+            debts[me] = nil
+            return false
+        }
+        debts[me] = n > 1 ? n - 1 : nil
+        return true
     }
 
     /// Whether the current thread holds this lock.

@@ -99,9 +99,9 @@ final class PoolObj: Obj, @unchecked Sendable {
         var fs: [FutureObj] = []
         fs.reserveCapacity(items.count)
         for x in items { fs.append(try submit(vm, fn, [x])) }
-        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        let deadline = Deadline.after(timeout)
         for (i, f) in fs.enumerated() {
-            let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
+            let left = deadline?.left
             var ok = false
             do {
                 ok = try f.waitDone(vm, timeout: left)

@@ -27,6 +27,12 @@ final class ThreadRegistry: @unchecked Sendable {
     /// Signalled whenever a thread finishes (the end-of-program wait).
     let finished = NSCondition()
 
+    /// The lock wait-for graph (§7.7): thread ident -> the lock it is blocked
+    /// acquiring, untimed. Per interpreter, like the idents it is keyed by (lock
+    /// owners live in the locks). Touched only on the slow path of an acquire.
+    let graphLock = NSLock()
+    var lockWaits: [Int: LockObj] = [:]
+
     /// The next `ident`, and the next default name number ("thread-N").
     func allocateIdent() -> Int {
         lock.lock(); defer { lock.unlock() }

@@ -38,10 +38,14 @@ final class InterpreterCore: @unchecked Sendable {
     }
 
     private let moduleLock = NSCondition()
+    /// Guarded by `moduleLock`.
     private var modules: [String: ModuleState] = [:]
+    /// Threads waiting for a module another thread is importing: the waiter
+    /// and the key it waits for. Guarded by `moduleLock`.
+    private var importWaits: [ObjectIdentifier: String] = [:]
 
     enum ModuleState {
-        case loading(Thread)
+        case loading(ThreadObj)
         case loaded(ModuleObj)
     }
 
@@ -66,22 +70,53 @@ final class InterpreterCore: @unchecked Sendable {
 
     /// Returns the module for `key`, loading it once per interpreter even when several
     /// threads import it at the same time. An import that reaches a module still
-    /// loading in the same thread is a cycle and raises ImportError.
-    func module(_ key: String, load: () throws -> ModuleObj) throws -> ModuleObj {
+    /// loading in the same thread is a cycle and raises ImportError; so is one that
+    /// would wait for a thread which (through the imports it waits for) waits for
+    /// a module this thread is loading. Waiting for another thread's import is an
+    /// ordinary blocking wait: cancellable, interruptible, seen by deadlock detection.
+    func module(_ key: String, vm: VM, load: () throws -> ModuleObj) throws -> ModuleObj {
+        let me = vm.thread!
+        func name(_ k: String) -> String { "'\(k.drop { $0 != ":" }.dropFirst())'" }
         moduleLock.lock()
         while true {
             switch modules[key] {
             case .loaded(let m)?:
                 moduleLock.unlock()
                 return m
-            case .loading(let t)?:
-                if t === Thread.current {
+            case .loading(let loader)?:
+                if loader === me {
                     moduleLock.unlock()
-                    throw ScriptThrow(ErrorKinds.importError, "import cycle: '\(key.dropFirst(5))' is already being imported")
+                    throw ScriptThrow(ErrorKinds.importError, "import cycle: \(name(key)) is already being imported")
                 }
-                moduleLock.wait()
+                // Follow what the loader waits for: back to this thread is a cycle.
+                var t = loader
+                var path = ["\(name(key)) is being imported by thread \"\(loader.name)\""]
+                var seen: Set<ObjectIdentifier> = [ObjectIdentifier(loader)]
+                while let k = importWaits[ObjectIdentifier(t)], case .loading(let next)? = modules[k] {
+                    path.append("which waits for \(name(k)), being imported by " +
+                                (next === me ? "this thread (\"\(me.name)\")" : "thread \"\(next.name)\""))
+                    if next === me {
+                        moduleLock.unlock()
+                        throw ScriptThrow(ErrorKinds.importError, "import cycle between threads: " + path.joined(separator: ", "))
+                    }
+                    if !seen.insert(ObjectIdentifier(next)).inserted { break }
+                    t = next
+                }
+                importWaits[ObjectIdentifier(me)] = key
+                do {
+                    _ = try vm.blockingWait(moduleLock, timeout: nil,
+                                            on: "import of \(name(key)) (by thread \"\(loader.name)\")") {
+                        if case .loading(let l)? = modules[key], l === loader { return false }
+                        return true
+                    }
+                } catch {
+                    importWaits[ObjectIdentifier(me)] = nil
+                    moduleLock.unlock()
+                    throw error
+                }
+                importWaits[ObjectIdentifier(me)] = nil
             case nil:
-                modules[key] = .loading(Thread.current)
+                modules[key] = .loading(me)
                 moduleLock.unlock()
                 do {
                     let m = try load()
