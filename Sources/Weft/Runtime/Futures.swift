@@ -93,6 +93,16 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         for cb in cbs { callCallback(vm, cb) }
     }
 
+    /// Fails a task not yet started with `error` (its pool could not start a
+    /// worker to run it).
+    func fail(_ vm: VM, _ error: Value) {
+        monitor.lock()
+        guard state == .pending else { monitor.unlock(); return }
+        let (ls, cbs) = settle(.failed, error)
+        monitor.unlock()
+        notify(vm, ls, cbs)
+    }
+
     /// Cancels a task not yet started; true if cancelled (now or before).
     func cancel(_ vm: VM) -> Bool {
         monitor.lock()

@@ -44,11 +44,13 @@ enum NativeThread {
     private static let live = Atomic<Int>(0)
 
     /// Each script thread costs the process a few memory maps (its stack and
-    /// guard page, its VM's value stack, malloc's buffers for its frames): when
-    /// `vm.max_map_count` runs out, any allocation may fail, and Swift traps on
-    /// a failed allocation. So threads stop starting well before that: at most
-    /// one per `mapsPerThread` maps, keeping `reservedMaps` for everything else.
-    static let mapsPerThread = 6
+    /// guard page, its VM's value stack, malloc's buffer for its frames: 3.2
+    /// measured). When `vm.max_map_count` (65530 by default) runs out, any
+    /// allocation may fail, and Swift traps on a failed allocation. So threads
+    /// stop starting well before that: at most one per `mapsPerThread` maps,
+    /// keeping `reservedMaps` for everything else (14,334 threads by default).
+    /// The environment variable WEFT_MAX_THREADS sets another limit (tests).
+    static let mapsPerThread = 4
     static let reservedMaps = 8192
 
     /// The most script threads that may be alive at once (besides the main one).
