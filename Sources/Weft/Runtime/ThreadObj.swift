@@ -211,10 +211,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 } catch {
                     failure = ScriptThrow(ErrorKinds.runtimeError, "\(error)").value
                 }
+                // Before finishing: a joiner may start another thread at once.
+                NativeThread.releaseSlot()
                 finish(value, failure)
                 withExtendedLifetime(holder) {}
-                withExtendedLifetime(vm) {}
-                NativeThread.releaseSlot()
             }
         } catch {
             VM.releaseStack(stack)
