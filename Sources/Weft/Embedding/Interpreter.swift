@@ -88,8 +88,14 @@ public final class Interpreter: @unchecked Sendable {
 
     /// A global of the main module (nil when unset).
     public subscript(name: String) -> Value? {
-        get { core.globals.lookup(name) }
-        set { core.globals.set(name, newValue ?? .nil) }
+        get {
+            Runtime.enter(nil); defer { Runtime.leave() }
+            return core.globals.lookup(name)
+        }
+        set {
+            Runtime.enter(nil); defer { Runtime.leave() }
+            core.globals.set(name, newValue ?? .nil)
+        }
     }
 
     /// Checks source for syntax and compile errors without running it; returns every
@@ -139,7 +145,7 @@ public final class Interpreter: @unchecked Sendable {
     /// call it is in wakes at once. Safe to call from any thread, even a signal
     /// handler's helper thread.
     public func interrupt() {
-        core.mainThread.interrupt()
+        for t in core.evaluations.running(core) { t.interrupt() }
     }
 
     /// Number of script threads still running besides the main one.
@@ -179,13 +185,16 @@ public final class Interpreter: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let core = self.core
         guard let stack = VM.reserveStack() else { throw ScriptError(NativeThread.cannotStart()) }
+        let evaluation = core.evaluations.claim(core)
         let start = {
-            let vm = VM(core: core, stack: stack)
-            vm.thread = core.mainThread
+            // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
+            Runtime.enter(evaluation)
             // A Ctrl-C that arrived after the previous evaluation ended is stale.
-            core.mainThread.interrupted.store(false, ordering: .relaxed)
-            core.mainThread.setActivity(.running)
+            evaluation.clearInterrupt()
+            evaluation.setActivity(.running)
             do {
+                let vm = VM(core: core, stack: stack)
+                vm.thread = evaluation
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {
                 outcome.result = .failure(ScriptError(t))
@@ -193,13 +202,15 @@ public final class Interpreter: @unchecked Sendable {
                 outcome.result = .failure(error)
             }
             // Before signalling: the next evaluation may start at once.
-            core.mainThread.setActivity(.outside)
+            core.evaluations.release(evaluation, core)
+            Runtime.leave()
             done.signal()
         }
         do {
             try NativeThread.start(stackSize: Interpreter.scriptStackSize, start)
         } catch let t as ScriptThrow {
             VM.releaseStack(stack)
+            core.evaluations.release(evaluation, core)
             throw ScriptError(t)
         }
         done.wait()
