@@ -101,23 +101,25 @@ final class LockObj: Obj, @unchecked Sendable {
     /// graph, raising DeadlockError when the owners' waits lead back to `me`.
     private func checkCycle(_ me: ThreadObj, _ vm: VM) throws {
         let myIdent = me.ownIdent
-        func name(_ ident: Int) -> String {
-            vm.core.threads.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
-        }
         let graph = vm.core.threads
         graph.graphLock.lock()
         defer { graph.graphLock.unlock() }
-        var path: [String] = ["thread \"\(me.name)\" waits for \(label)"]
+        // The chain of (holder, lock it waits for); names are looked up only
+        // when it closes a cycle.
+        var hops: [(holder: Int, waitsFor: LockObj)] = []
         var lock: LockObj = self
-        var seen = Set<Int>()
-        while case let holder = lock.ownerIdent.load(ordering: .relaxed), holder != 0, seen.insert(holder).inserted {
+        while case let holder = lock.ownerIdent.load(ordering: .relaxed), holder != 0 {
             if holder == myIdent {
+                func name(_ ident: Int) -> String {
+                    graph.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
+                }
+                var path = ["thread \"\(me.name)\" waits for \(label)"]
+                for h in hops { path.append("held by \(name(h.holder))"); path.append("which waits for \(h.waitsFor.label)") }
                 path.append("held by thread \"\(me.name)\"")
                 throw ScriptThrow(ErrorKinds.deadlockError, "lock cycle: " + path.joined(separator: ", "))
             }
-            path.append("held by \(name(holder))")
-            guard let next = graph.lockWaits[holder] else { break }
-            path.append("which waits for \(next.label)")
+            guard let next = graph.lockWaits[holder], !hops.contains(where: { $0.holder == holder }) else { break }
+            hops.append((holder, next))
             lock = next
         }
         graph.lockWaits[myIdent] = self
