@@ -61,7 +61,7 @@ final class LockObj: Obj, @unchecked Sendable {
         // parking (parking and waking cost ~20 µs each).
         // Only while the running threads fit on the cores: otherwise the holder
         // may need this core to get on.
-        if Spinner.allowed(vm.core) {
+        if Spin.allowed(vm.core) {
             for i in 0..<4000 {
                 if ownerIdent.load(ordering: .relaxed) == 0 && tryTake(me) {
                     if reentrant { depth = 1 }

@@ -235,10 +235,10 @@ final class PoolObj: Obj, @unchecked Sendable {
                 monitor.unlock()
                 return .nil
             }
-            if !spun && Spinner.allowed(vm.core) {
+            if !spun && Spin.allowed(vm.core) {
                 spun = true
                 monitor.unlock()
-                _ = Spinner.spin { queuedMirror.load(ordering: .relaxed) > 0 || shutdownMirror.load(ordering: .relaxed) }
+                _ = Spin.spin { queuedMirror.load(ordering: .relaxed) > 0 || shutdownMirror.load(ordering: .relaxed) }
                 monitor.lock()
                 continue
             }
