@@ -120,9 +120,14 @@ public final class Interpreter: @unchecked Sendable {
     ///   uncaught runtime error, `ExitRequest` when the script calls `exit`.
     @discardableResult
     public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Value {
-        let proto = try compileSource(source, file: file, globals: core.globals,
-                                      builtins: core.builtins, allowRedeclare: replMode)
-        return try runOnScriptThread { vm in try vm.runMain(proto) }
+        let core = self.core
+        // Compiling declares globals in the shared table, so it runs on the script
+        // thread too (inside Runtime.enter), and on its large stack.
+        return try runOnScriptThread { vm in
+            let proto = try compileSource(source, file: file, globals: core.globals,
+                                          builtins: core.builtins, allowRedeclare: replMode)
+            return try vm.runMain(proto)
+        }
     }
 
     /// Runs a script file in the main module.
