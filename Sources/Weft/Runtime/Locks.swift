@@ -126,7 +126,7 @@ final class LockObj: Obj, @unchecked Sendable {
     }
 
     func release(_ vm: VM) throws {
-        if debtCount.load(ordering: .relaxed) != 0, payDebt(vm) { return }
+        if debtors.load(ordering: .relaxed) != 0, payDebt(vm) { return }
         let owner = ownerIdent.load(ordering: .relaxed)
         guard owner != 0 else { throw ScriptThrow.runtimeError("release of an unlocked \(typeName)") }
         if reentrant {
@@ -177,7 +177,7 @@ final class LockObj: Obj, @unchecked Sendable {
                 _ = try vm.blockingWait(monitor, timeout: nil, on: "\(label) (to return from \(what).wait)",
                                         cancellable: false) { tryTake(me) }
             } catch {
-                addDebt(me, d)
+                addDebt(vm, me, d)
                 throw error
             }
         }
@@ -186,36 +186,37 @@ final class LockObj: Obj, @unchecked Sendable {
 
     // MARK: Releases owed by a thread whose Condition wait lost the lock
 
-    /// Thread ident -> releases to ignore; guarded by `debtLock`. Non-empty only
-    /// after a Condition wait was interrupted while re-taking this lock.
-    private var debts: [Int: Int] = [:]
-    private let debtLock = NSLock()
-    private let debtCount = Atomic<Int>(0)
+    /// How many threads owe this lock releases (the debts themselves live in
+    /// the interpreter's ThreadRegistry, so a lock costs no more than this).
+    private let debtors = Atomic<Int>(0)
 
-    private func addDebt(_ me: Int, _ n: Int) {
-        debtLock.lock()
-        debts[me, default: 0] += n
-        debtCount.store(debts.count, ordering: .sequentiallyConsistent)
-        debtLock.unlock()
+    private func addDebt(_ vm: VM, _ me: Int, _ n: Int) {
+        let graph = vm.core.threads
+        let key = LockDebtKey(lock: ObjectIdentifier(self), thread: me)
+        graph.graphLock.lock()
+        if graph.lockDebts[key] == nil { debtors.add(1, ordering: .sequentiallyConsistent) }
+        graph.lockDebts[key, default: 0] += n
+        graph.graphLock.unlock()
     }
 
     /// True when this release is one the current thread owes: it then does
     /// nothing. A thread that took the lock again since releases normally (and
     /// its debt is forgiven).
     private func payDebt(_ vm: VM) -> Bool {
+        let graph = vm.core.threads
         let me = vm.thread.ownIdent
-        debtLock.lock()
-        defer {
-            debtCount.store(debts.count, ordering: .sequentiallyConsistent)
-            debtLock.unlock()
+        let key = LockDebtKey(lock: ObjectIdentifier(self), thread: me)
+        graph.graphLock.lock()
+        defer { graph.graphLock.unlock() }
+        guard let n = graph.lockDebts[key] else { return false }
+        let retaken = ownerIdent.load(ordering: .relaxed) == me
+        if retaken || n == 1 {
+            graph.lockDebts[key] = nil
+            debtors.subtract(1, ordering: .sequentiallyConsistent)
+        } else {
+            graph.lockDebts[key] = n - 1
         }
-        guard let n = debts[me] else { return false }
-        if ownerIdent.load(ordering: .relaxed) == me {
-            debts[me] = nil
-            return false
-        }
-        debts[me] = n > 1 ? n - 1 : nil
-        return true
+        return !retaken
     }
 
     /// Whether the current thread holds this lock.
