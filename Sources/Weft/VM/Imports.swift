@@ -8,7 +8,7 @@ extension VM {
         if key.hasPrefix("mod:") {
             let name = String(key.dropFirst(4))
             let m = try core.module(key, vm: self) {
-                guard let m = StdModules.make(name) else {
+                guard let m = StdModules.make(name, core: core) else {
                     throw ScriptThrow(ErrorKinds.importError, "no module named '\(name)'")
                 }
                 return m

@@ -9,6 +9,8 @@ final class InterpreterCore: @unchecked Sendable {
     /// Arguments after the script path (`os.args`), and the script path.
     var scriptArgs: [String] = []
     var scriptPath: String = ""
+    /// What scripts may touch outside the interpreter (§11); fixed at creation.
+    var capabilities: Interpreter.Capabilities = []
     /// Where `print` goes. Called with one whole print call's text.
     var output: (String) -> Void
     /// Where `input` reads from; nil at end of input.
@@ -37,6 +39,17 @@ final class InterpreterCore: @unchecked Sendable {
         let h = exitHooks
         exitHooks = []
         return h
+    }
+
+    /// The one capability gate every I/O function passes first: raises
+    /// `PermissionError: fileRead is not granted (fs.read_text)` when the host
+    /// has not granted all of `needed`.
+    func require(_ needed: Interpreter.Capabilities, _ function: String) throws {
+        let missing = needed.subtracting(capabilities)
+        if missing.isEmpty { return }
+        let names = Interpreter.Capabilities.names.filter { missing.contains($0.0) }.map(\.1)
+        throw ScriptThrow(ErrorKinds.permissionError,
+                          "\(names.joined(separator: " and ")) \(names.count == 1 ? "is" : "are") not granted (\(function))")
     }
 
     private let moduleLock = NSCondition()
