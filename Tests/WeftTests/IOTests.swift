@@ -135,4 +135,88 @@ final class IOTests: XCTestCase {
         Thread.sleep(forTimeInterval: 1.3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: d + "/late"))
     }
+
+    // MARK: - fs
+
+    func testFSDenials() throws {
+        let d = try tempDir()
+        try "x".write(toFile: d + "/f.txt", atomically: true, encoding: .utf8)
+        let f = "\"\(d)/f.txt\""
+        let reads = ["read_text(\(f))", "read_bytes(\(f))", "read_lines(\(f))", "exists(\(f))",
+                     "stat(\(f))", "list_dir(\"\(d)\")", "walk(\"\(d)\")", "open(\(f))", "open(\(f), \"rb\")"]
+        for call in reads {
+            let name = String(call.prefix { $0 != "(" })
+            assertDenied("import fs\nfs.\(call)", [.fileWrite, .network, .subprocess, .environment],
+                         "fileRead is not granted (fs.\(name))")
+        }
+        let writes = ["write_text(\(f), \"y\")", "write_bytes(\(f), bytes(1))", "append_text(\(f), \"y\")",
+                      "remove(\(f))", "mkdir(\"\(d)/n\")", "rename(\(f), \"\(d)/g\")",
+                      "open(\(f), \"w\")", "open(\(f), \"a\")", "open(\"\(d)/new\", \"x\")", "open(\(f), \"wb\")"]
+        for call in writes {
+            let name = String(call.prefix { $0 != "(" })
+            assertDenied("import fs\nfs.\(call)", [.fileRead], "fileWrite is not granted (fs.\(name))")
+        }
+        assertDenied("import fs\nfs.open(\(f), \"r+\")", [.fileRead], "fileWrite is not granted (fs.open)")
+        assertDenied("import fs\nfs.open(\(f), \"r+\")", [.fileWrite], "fileRead is not granted (fs.open)")
+        assertDenied("import fs\nfs.copy(\(f), \"\(d)/c\")", [.fileRead], "fileWrite is not granted (fs.copy)")
+        assertDenied("import fs\nfs.copy(\(f), \"\(d)/c\")", [], "fileRead and fileWrite are not granted (fs.copy)")
+        // Nothing was changed by the denied calls.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d), ["f.txt"])
+        XCTAssertEqual(try String(contentsOfFile: d + "/f.txt", encoding: .utf8), "x")
+    }
+
+    func testFSGrantedReadOnly() throws {
+        let d = try tempDir()
+        try "a\nb\n".write(toFile: d + "/f.txt", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run("import fs\nprint(fs.read_lines(\"\(d)/f.txt\"), fs.list_dir(\"\(d)\"))", [.fileRead]),
+                       "[\"a\", \"b\"] [\"f.txt\"]\n")
+    }
+
+    func testPermissionDeniedNamesThePath() throws {
+        if getuid() == 0 {
+            throw XCTSkip("running as root, which ignores file permissions (the 'Not a directory' cases in Tests/Conformance/io/fs_errors.weft cover an unwritable path)")
+        }
+        let d = try tempDir()
+        try "secret".write(toFile: d + "/locked.txt", atomically: true, encoding: .utf8)
+        chmod(d + "/locked.txt", 0)
+        defer { chmod(d + "/locked.txt", 0o600) }
+        let e = error("import fs\nfs.read_text(\"\(d)/locked.txt\")")
+        XCTAssertEqual(e?.kind, "IOError")
+        XCTAssertEqual(e?.message, "cannot open '\(d)/locked.txt': Permission denied")
+    }
+
+    func testAtomicWriteKeepsModeAndWritesThroughSymlinks() throws {
+        let d = try tempDir()
+        let target = d + "/target.txt"
+        try "old".write(toFile: target, atomically: true, encoding: .utf8)
+        chmod(target, 0o640)
+        try FileManager.default.createSymbolicLink(atPath: d + "/link.txt", withDestinationPath: target)
+        try run("import fs\nfs.write_text(\"\(d)/link.txt\", \"new\")", [.fileWrite])
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "new")
+        let attrs = try FileManager.default.attributesOfItem(atPath: target)
+        XCTAssertEqual((attrs[.posixPermissions] as? NSNumber)?.intValue, 0o640)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: d + "/link.txt"), target)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: d).sorted(), ["link.txt", "target.txt"])
+    }
+
+    func testRelativePathsResolveAgainstTheProcessDirectory() throws {
+        let d = try tempDir()
+        let before = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(d)
+        defer { FileManager.default.changeCurrentDirectoryPath(before) }
+        try run("import fs\nfs.write_text(\"rel.txt\", \"here\")", [.fileWrite])
+        XCTAssertEqual(try String(contentsOfFile: d + "/rel.txt", encoding: .utf8), "here")
+    }
+
+    func testFreedFilesCloseTheirDescriptors() throws {
+        let d = try tempDir()
+        try "line\n".write(toFile: d + "/f.txt", atomically: true, encoding: .utf8)
+        func openCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        let before = openCount()
+        try run("""
+            import fs
+            for i in 0..<300 { let f = fs.open("\(d)/f.txt"); f.read_line() }
+            """, [.fileRead])
+        XCTAssertLessThanOrEqual(openCount() - before, 1)
+    }
 }

@@ -8,6 +8,7 @@ enum StdModules {
     static func make(_ name: String, core: InterpreterCore) -> ModuleObj? {
         switch name {
         case "os": return OSModule.make(core: core)
+        case "fs": return FSModule.make()
         case "math": return MathModule.make()
         case "time": return TimeModule.make()
         case "random": return RandomModule.make()
@@ -17,5 +18,5 @@ enum StdModules {
     }
 
     /// The names `make` knows.
-    static let names = ["json", "math", "os", "random", "time"]
+    static let names = ["fs", "json", "math", "os", "random", "time"]
 }
