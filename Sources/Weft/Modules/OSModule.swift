@@ -211,6 +211,7 @@ enum Subprocess {
         let deadline = Deadline.after(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
         var exitStatus: Int32?
+        var idleMs: Int32 = 1
 
         func kill9() {
             if exitStatus == nil {
@@ -251,7 +252,10 @@ enum Subprocess {
                     if inPipe[1] >= 0 { fds.append(pollfd(fd: inPipe[1], events: Int16(POLLOUT), revents: 0)) }
                     if outPipe[0] >= 0 { fds.append(pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0)) }
                     if errPipe[0] >= 0 { fds.append(pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)) }
-                    var ms = IOSupport.sliceMs
+                    // With both pipes closed the child is about to exit: look
+                    // again soon, then less often.
+                    var ms = fds.isEmpty ? idleMs : IOSupport.sliceMs
+                    if fds.isEmpty { idleMs = min(idleMs * 2, IOSupport.sliceMs) }
                     if let d = deadline { ms = min(ms, Int32(max(1, (d.left * 1000).rounded(.up)))) }
                     _ = IOSupport.pollSlice(&fds, ms: ms)
                     for p in fds where p.revents != 0 {
