@@ -96,6 +96,12 @@ final class IOTests: XCTestCase {
         XCTAssertEqual(out, "\(path) [\"x\"]\n")
     }
 
+    func testOSExitReachesTheHostAsExitRequest() {
+        XCTAssertThrowsError(try run("import os\nos.exit(3)", [])) { e in
+            XCTAssertEqual((e as? ExitRequest)?.code, 3)
+        }
+    }
+
     func testEnvironReturnsTheProcessEnvironment() throws {
         setenv("WEFT_IO_TEST_VAR", "v=1", 1)
         defer { unsetenv("WEFT_IO_TEST_VAR") }
