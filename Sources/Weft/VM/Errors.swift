@@ -61,6 +61,8 @@ enum ErrorKinds {
     static let deadlockError = kind("DeadlockError")
     static let brokenBarrierError = kind("BrokenBarrierError")
     static let interrupted = kind("Interrupted")
+    /// Not in the spec's list (§6): raised when a result cannot be allocated.
+    static let memoryError = kind("MemoryError")
 
     /// Every builtin error class, as globals see them.
     static let all: [ClassObj] = [
@@ -68,6 +70,7 @@ enum ErrorKinds {
         zeroDivisionError, overflowError, recursionError, runtimeError, assertionError,
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
+        memoryError,
     ]
 }
 

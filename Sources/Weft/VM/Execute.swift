@@ -478,7 +478,7 @@ extension VM {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
                             if r.step > 0 ? r.current < r.end : r.current > r.end {
                                 sp.initialize(to: .int(r.current)); sp += 1
-                                r.current &+= r.step
+                                r.advance()
                             } else {
                                 pc = target
                             }

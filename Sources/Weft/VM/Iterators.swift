@@ -18,8 +18,14 @@ final class RangeIterator: IteratorObj {
 
     override func next(_ vm: VM) throws -> Value? {
         guard step > 0 ? current < end : current > end else { return nil }
-        defer { current &+= step }
+        defer { advance() }
         return .int(current)
+    }
+
+    /// Steps on; a step past Int.max/Int.min ends the iteration instead of wrapping.
+    @inline(__always) func advance() {
+        let (n, o) = current.addingReportingOverflow(step)
+        current = o ? end : n
     }
 }
 

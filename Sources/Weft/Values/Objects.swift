@@ -149,17 +149,35 @@ public final class RangeObj: Obj {
     override var typeName: String { "range" }
     override var isTruthy: Bool { count > 0 }
 
-    var count: Int {
-        if step > 0 { return start < end ? (end - start - 1) / step + 1 : 0 }
-        return start > end ? (start - end - 1) / (-step) + 1 : 0
+    /// The element count, in unsigned arithmetic so no bounds overflow it; ranges
+    /// are only created when it fits an Int (`Conversions.makeRange`).
+    static func count(start: Int, end: Int, step: Int) -> UInt {
+        let dist: UInt
+        if step > 0 {
+            guard start < end else { return 0 }
+            dist = UInt(bitPattern: end &- start)
+        } else {
+            guard start > end else { return 0 }
+            dist = UInt(bitPattern: start &- end)
+        }
+        return (dist - 1) / step.magnitude + 1
     }
 
-    func element(_ i: Int) -> Int { start + i * step }
+    var count: Int { Int(truncatingIfNeeded: RangeObj.count(start: start, end: end, step: step)) }
+
+    /// Element `i` (0 <= i < count): in range, so the wrapping arithmetic is exact.
+    func element(_ i: Int) -> Int { start &+ i &* step }
 
     func contains(_ n: Int) -> Bool {
-        if step > 0 { guard n >= start && n < end else { return false } }
-        else { guard n <= start && n > end else { return false } }
-        return (n - start) % step == 0
+        let dist: UInt
+        if step > 0 {
+            guard n >= start && n < end else { return false }
+            dist = UInt(bitPattern: n &- start)
+        } else {
+            guard n <= start && n > end else { return false }
+            dist = UInt(bitPattern: start &- n)
+        }
+        return dist % step.magnitude == 0
     }
 }
 
