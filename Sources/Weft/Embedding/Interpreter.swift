@@ -55,8 +55,11 @@ public struct ScriptError: Error, CustomStringConvertible {
 public final class Interpreter: @unchecked Sendable {
     /// Settings fixed when the interpreter is created.
     public struct Options: Sendable {
-        /// Maximum script call depth; deeper calls raise RecursionError.
+        /// Maximum script call depth; deeper calls raise RecursionError. Clamped to
+        /// 16...`maxCallDepthLimit` when the interpreter is created.
         public var maxCallDepth: Int
+        /// The largest call depth an interpreter accepts (`--max-depth` rejects more).
+        public static let maxCallDepthLimit = 1_000_000
         public init(maxCallDepth: Int = 10_000) {
             self.maxCallDepth = maxCallDepth
         }
@@ -65,7 +68,7 @@ public final class Interpreter: @unchecked Sendable {
     let core: InterpreterCore
 
     public init(options: Options = Options()) {
-        core = InterpreterCore(maxDepth: max(16, options.maxCallDepth))
+        core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
     }
 
     /// Where `print` output goes (default: standard output). Called once per print call.
