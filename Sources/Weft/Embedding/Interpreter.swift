@@ -26,7 +26,7 @@ public struct ScriptError: Error, CustomStringConvertible {
         var frames: [TraceFrame] = []
         var thread: String?
         if case .instance(let i) = t.value, let s = i.native as? ErrorState {
-            frames = s.frames; thread = s.thread
+            (frames, thread) = s.snapshot
         }
         trace = frames
         self.thread = thread
