@@ -16,6 +16,7 @@ public final class MapObj: Obj {
     @exclusivity(unchecked) var frozen = false
 
     override init() { super.init() }
+    deinit { Reclaim.release(&keys); Reclaim.release(&vals) }
 
     override var typeName: String { "map" }
 

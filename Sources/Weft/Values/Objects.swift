@@ -125,6 +125,7 @@ public final class ListObj: Obj {
     @exclusivity(unchecked) var frozen = false
 
     init(_ items: [Value] = []) { self.items = items }
+    deinit { Reclaim.release(&items) }
 
     override var typeName: String { "list" }
 
@@ -186,8 +187,9 @@ public final class RangeObj: Obj {
 /// A captured variable: closures capture by reference, so a variable that an inner
 /// function captures and that is assigned after its declaration lives in a Cell.
 final class Cell: Obj {
-    @exclusivity(unchecked) private var stored: Value
+    @exclusivity(unchecked) var stored: Value      // read through `value`
     init(_ v: Value) { stored = v }
+    deinit { Reclaim.release(&stored) }
     override var typeName: String { "cell" }
 
     @inline(__always) var value: Value {
@@ -214,9 +216,10 @@ public final class NativeFn: Obj {
 
 /// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
 public final class BoundMethod: Obj {
-    let receiver: Value
-    let method: Value
+    @exclusivity(unchecked) var receiver: Value     // written only by Reclaim
+    @exclusivity(unchecked) var method: Value
     init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
+    deinit { Reclaim.release(&receiver); Reclaim.release(&method) }
     override var typeName: String { "fn" }
 }
 
@@ -320,6 +323,7 @@ public final class Instance: Obj {
     @exclusivity(unchecked) var native: AnyObject?
 
     init(cls: ClassObj) { self.cls = cls }
+    deinit { Reclaim.release(&values) }
 
     /// Whether field `sym` exists (a locked scan of the keys only).
     @inline(__always) func hasField(_ sym: Int32) -> Bool {
