@@ -245,7 +245,8 @@ extension VM {
         try t.checkPending()
         if try ready() { return true }
         if let d = timeout, d <= 0 { return false }
-        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        // Capped at ~31 years: a larger interval (1e300) traps converting to a timespec.
+        let deadline = timeout.map { Date(timeIntervalSinceNow: min($0, 1e9)) }
         t.beginWait(monitor, activity ?? .blocked(on: what(), untimed: timeout == nil))
         defer { t.endWait() }
         while true {
