@@ -475,7 +475,10 @@ extension VM {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
                             if r.step > 0 ? r.current < r.end : r.current > r.end {
                                 sp.initialize(to: .int(r.current)); sp += 1
-                                r.advance()
+                                // As RangeIterator.advance: stop rather than wrap.
+                                let (n, o) = r.current.addingReportingOverflow(r.step)
+                                r.current = n
+                                if o { r.current = r.end }
                             } else {
                                 pc = target
                             }
