@@ -473,12 +473,10 @@ extension VM {
                         unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
                         if type(of: it) == RangeIterator.self {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
-                            if r.step > 0 ? r.current < r.end : r.current > r.end {
+                            if r.remaining > 0 {
                                 sp.initialize(to: .int(r.current)); sp += 1
-                                // As RangeIterator.advance: stop rather than wrap.
-                                let (n, o) = r.current.addingReportingOverflow(r.step)
-                                r.current = n
-                                if o { r.current = r.end }
+                                r.current &+= r.step        // unused once remaining hits 0
+                                r.remaining &-= 1
                             } else {
                                 pc = target
                             }

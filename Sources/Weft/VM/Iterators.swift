@@ -12,20 +12,17 @@ class IteratorObj: Obj {
 
 final class RangeIterator: IteratorObj {
     var current: Int
-    let end: Int
+    /// Elements still to yield: counting them (rather than comparing with the
+    /// end) stops exactly at the last element, even when one more step would
+    /// pass Int.max or Int.min (the wrapped value is never used).
+    var remaining: Int
     let step: Int
-    init(_ r: RangeObj) { current = r.start; end = r.end; step = r.step }
+    init(_ r: RangeObj) { current = r.start; remaining = r.count; step = r.step }
 
     override func next(_ vm: VM) throws -> Value? {
-        guard step > 0 ? current < end : current > end else { return nil }
-        defer { advance() }
+        guard remaining > 0 else { return nil }
+        defer { current &+= step; remaining -= 1 }
         return .int(current)
-    }
-
-    /// Steps on; a step past Int.max/Int.min ends the iteration instead of wrapping.
-    @inline(__always) func advance() {
-        let (n, o) = current.addingReportingOverflow(step)
-        current = o ? end : n
     }
 }
 

@@ -1,91 +1,86 @@
 // Iterative destruction. Releasing the last reference to a list nested a million
-// deep (or a chain of a million instances, cells or closures) would otherwise run a
-// million nested Swift `deinit`s and overflow the native stack. Every object that
-// holds values calls `Reclaim.release` from its deinit: children that are about to
-// die with it (uniquely referenced objects that hold values themselves) are moved
-// onto a local worklist and dismantled one at a time, so the nesting of deinits
-// stays bounded whatever the shape of the data. Children that others still
-// reference, and leaves (ints, strings, bytes...), are released as before; a dying
-// object with no dying holders among its children costs one scan of its tags and
-// no allocation. The same on every thread: no thread-local state is needed.
+// deep (or a chain of a million instances, maps, cells or closures) would
+// otherwise run a million nested Swift `deinit`s and overflow the native stack of
+// whatever thread drops it (a script thread, or the host's 8 MiB main thread).
+//
+// Every object that holds values releases them from its deinit through
+// `Reclaim.release`, which counts, per thread, how deeply such deinits are nested.
+// Below `maxNesting` the children are released at once, as before (the common
+// case costs a thread-local read and a counter). Deeper, the children are parked
+// on the thread's pending list instead, and the outermost deinit releases them
+// one batch at a time: the nesting stays bounded whatever the shape of the data.
+import Foundation
+
+final class ReclaimState {
+    var depth = 0
+    var pending: [[Value]] = []
+}
 
 enum Reclaim {
-    /// Called by a dying object with its child values.
+    /// Nested releases allowed before parking: a few hundred bytes of stack each.
+    static let maxNesting = 200
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        let rc = pthread_key_create(&k) { p in
+            if let p = p { Unmanaged<ReclaimState>.fromOpaque(p).release() }
+        }
+        precondition(rc == 0, "cannot create the reclaim thread-local key")
+        return k
+    }()
+
+    /// This thread's state, borrowed (no reference counting).
+    @inline(__always) static func withState<R>(_ body: (ReclaimState) -> R) -> R {
+        let k = key
+        if let p = pthread_getspecific(k) {
+            return Unmanaged<ReclaimState>.fromOpaque(p)._withUnsafeGuaranteedRef(body)
+        }
+        let s = Unmanaged.passRetained(ReclaimState())
+        pthread_setspecific(k, s.toOpaque())
+        return s._withUnsafeGuaranteedRef(body)
+    }
+
+    /// Called by a dying object with its child values (left empty).
     @inline(__always) static func release(_ items: inout [Value]) {
         if items.isEmpty { return }
-        releaseSlow(&items)
+        withState { s in
+            if s.depth >= maxNesting {
+                s.pending.append(items)         // the buffer moves; no element is touched
+                items = []
+                return
+            }
+            s.depth += 1
+            items = []                          // children die here, one level deeper
+            s.depth -= 1
+            if s.depth == 0 && !s.pending.isEmpty { drain(s) }
+        }
     }
 
-    /// Called by a dying object that holds a single value.
+    /// Called by a dying object that holds a single value (left nil).
     @inline(__always) static func release(_ item: inout Value) {
-        guard let v = takeIfDying(&item) else { return }
-        var work = [v]
-        drain(&work)
-    }
-
-    @inline(never) static func releaseSlow(_ items: inout [Value]) {
-        var work: [Value] = []
-        steal(&items, into: &work)
-        if !work.isEmpty { drain(&work) }
-    }
-
-    /// Dismantles the objects on `work`: each gives up its dying children to the
-    /// worklist and is then released, its deinit finding nothing left to recurse into.
-    static func drain(_ work: inout [Value]) {
-        while let v = work.popLast() {
-            switch v {
-            case .list(let l): steal(&l.items, into: &work)
-            case .map(let m):
-                steal(&m.keys, into: &work)
-                steal(&m.vals, into: &work)
-            case .instance(let i): steal(&i.values, into: &work)
-            case .function(let c): steal(&c.captures, into: &work)
-            case .object(let o):
-                if let c = o as? Cell {
-                    if let x = takeIfDying(&c.stored) { work.append(x) }
-                } else if let b = o as? BoundMethod {
-                    if let x = takeIfDying(&b.receiver) { work.append(x) }
-                    if let x = takeIfDying(&b.method) { work.append(x) }
-                }
-            default: break
+        switch item {
+        case .nil, .bool, .int, .float, .str: return
+        default: break
+        }
+        withState { s in
+            if s.depth >= maxNesting {
+                s.pending.append([item])
+                item = .nil
+                return
             }
+            s.depth += 1
+            item = .nil
+            s.depth -= 1
+            if s.depth == 0 && !s.pending.isEmpty { drain(s) }
         }
     }
 
-    @inline(__always) static func steal(_ items: inout [Value], into work: inout [Value]) {
-        let n = items.count
-        if n == 0 { return }
-        items.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            for i in 0..<n {
-                if let v = takeIfDying(&base[i]) { work.append(v) }
-            }
+    /// Releases the parked batches, from the outermost deinit of this thread.
+    @inline(never) static func drain(_ s: ReclaimState) {
+        s.depth = 1
+        while let batch = s.pending.popLast() {
+            _ = batch                           // released here; may park more batches
         }
-    }
-
-    /// If `slot` holds an object that holds values (list, map, instance, function,
-    /// cell, bound method), moves it out, leaving nil: returns it when this was the
-    /// last reference (it is about to die: the caller dismantles it), else releases
-    /// it at once. Releasing shared children one by one, before looking at the next
-    /// slot, means a child referenced twice by one dying object (`x = [x, x]`) is
-    /// seen as dying at its last slot, and so is dismantled here too.
-    @inline(__always) static func takeIfDying(_ slot: inout Value) -> Value? {
-        switch slot {
-        case .list, .map, .instance, .function: break
-        case .object:
-            let holder = withUnsafeMutablePointer(to: &slot) { p in
-                p.withUnretained(Obj.self) { o in type(of: o) == Cell.self || type(of: o) == BoundMethod.self }
-            }
-            if !holder { return nil }
-        default: return nil
-        }
-        var v = Value.nil
-        swap(&v, &slot)                 // a move: no reference counting
-        // Every reference case keeps its object pointer at offset 0 (see
-        // `unretained` in VM.swift): check that object's reference count in place.
-        let unique = withUnsafeMutablePointer(to: &v) { p in
-            isKnownUniquelyReferenced(&UnsafeMutableRawPointer(p).assumingMemoryBound(to: Obj.self).pointee)
-        }
-        return unique ? v : nil
+        s.depth = 0
     }
 }
