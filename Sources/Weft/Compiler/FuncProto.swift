@@ -71,7 +71,7 @@ final class FuncProto {
 /// A function value: a prototype plus its captured variables.
 public final class Closure: Obj {
     let proto: FuncProto
-    @exclusivity(unchecked) var captures: [Value]   // written only by Reclaim when dying
+    @exclusivity(unchecked) private(set) var captures: [Value]   // var: released by deinit
     /// The class a method was defined in (for `super`).
     @exclusivity(unchecked) var homeClass: ClassObj?
 

@@ -187,7 +187,7 @@ public final class RangeObj: Obj {
 /// A captured variable: closures capture by reference, so a variable that an inner
 /// function captures and that is assigned after its declaration lives in a Cell.
 final class Cell: Obj {
-    @exclusivity(unchecked) var stored: Value      // read through `value`
+    @exclusivity(unchecked) private var stored: Value
     init(_ v: Value) { stored = v }
     deinit { Reclaim.release(&stored) }
     override var typeName: String { "cell" }
@@ -216,8 +216,8 @@ public final class NativeFn: Obj {
 
 /// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
 public final class BoundMethod: Obj {
-    @exclusivity(unchecked) var receiver: Value     // written only by Reclaim
-    @exclusivity(unchecked) var method: Value
+    @exclusivity(unchecked) private(set) var receiver: Value    // var: released by deinit
+    @exclusivity(unchecked) private(set) var method: Value
     init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
     deinit { Reclaim.release(&receiver); Reclaim.release(&method) }
     override var typeName: String { "fn" }
