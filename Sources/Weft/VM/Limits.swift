@@ -4,10 +4,11 @@
 import Foundation
 
 enum AllocationLimit {
-    /// The most bytes one result may take: the machine's physical memory (a
-    /// bigger block cannot be backed, and Swift's allocator traps on failure), and
-    /// never more than 32 GiB, so the limit does not depend much on the machine.
-    static let maxBytes: Int = min(Int(clamping: ProcessInfo.processInfo.physicalMemory), 1 << 35)
+    /// The most bytes one result may take: half the machine's physical memory (a
+    /// block near or beyond it cannot be backed, Swift's allocator traps when an
+    /// allocation fails, and the OOM killer ends the process when pages run out),
+    /// and never more than 32 GiB, so the limit depends little on the machine.
+    static let maxBytes: Int = min(Int(clamping: ProcessInfo.processInfo.physicalMemory / 2), 1 << 35)
 
     /// Raises MemoryError unless `count` elements of `stride` bytes may be allocated.
     static func check(_ count: Int, stride: Int, _ what: String) throws {
