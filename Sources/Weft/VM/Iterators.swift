@@ -83,6 +83,11 @@ extension VM {
     public func collect(_ x: Value) throws -> [Value] {
         if case .list(let l) = x { return l.snapshot }
         var out: [Value] = []
+        if case .object(let r as RangeObj) = x {
+            // A range may be lazily huge: refuse at once what could never be held.
+            try AllocationLimit.check(r.count, stride: MemoryLayout<Value>.stride, "list of range")
+            out.reserveCapacity(r.count)
+        }
         try iterate(x) { out.append($0) }
         return out
     }
