@@ -37,7 +37,7 @@ final class BadInputTests: XCTestCase {
         interp2 = nil
     }
 
-    /// Reclaim and the VM read an object reference at offset 0 of a Value.
+    /// The VM (`unretained` in VM.swift) reads a Value's object at offset 0.
     func testReferenceCasesKeepTheirObjectAtOffsetZero() {
         let l = ListObj([.int(1)])
         let cases: [(Value, AnyObject)] = [
