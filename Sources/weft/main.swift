@@ -16,7 +16,7 @@ options:
   -e CODE          run CODE instead of a file
   -i               after running the file, enter the REPL with its globals
   --check          parse and compile only; report every syntax error found
-  --max-depth N    maximum call depth (default 10000)
+  --max-depth N    maximum call depth (default 10000, at most 1000000)
   --dis            print the compiled bytecode of the file instead of running it
   --version        print the version and exit
   -h, --help       print this help and exit
@@ -62,7 +62,10 @@ func parseArguments(_ argv: [String]) -> CommandLineOptions {
         case "--dis":
             o.disassemble = true
         case "--max-depth":
-            guard i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 else { fail("--max-depth needs a positive number") }
+            let limit = Interpreter.Options.maxCallDepthLimit
+            guard i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0, n <= limit else {
+                fail("--max-depth needs a number from 1 to \(limit)")
+            }
             o.maxDepth = n; i += 2; continue
         case "--":
             if i + 1 < argv.count { o.file = argv[i + 1]; o.args = Array(argv[(i + 2)...]) }

@@ -72,6 +72,39 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.stdout, "limit\n")
     }
 
+    func testMaxDepthOutOfRangeIsAUsageError() throws {
+        for bad in ["0", "-5", "1000001", "1000000000", "9223372036854775807", "99999999999999999999", "x"] {
+            let r = try weft(["--max-depth", bad, "-e", "print(1)"])
+            XCTAssertEqual(r.status, 2, "--max-depth \(bad)")
+            XCTAssertEqual(r.stdout, "", "--max-depth \(bad)")
+            XCTAssertTrue(r.stderr.contains("--max-depth needs a number from 1 to 1000000"), r.stderr)
+        }
+    }
+
+    func testLargestMaxDepthStartsAtOnceAndRecursesSafely() throws {
+        // Frames are reserved, not allocated: a million-frame limit costs nothing
+        // up front; deep script recursion and deep native re-entry (to_str calling
+        // str, a sorted key sorting) end in RecursionError, never a crash.
+        let script = """
+        print(1)
+        fn c(n) { return n == 0 ? 0 : 1 + c(n - 1) }
+        print(c(60000))
+        fn d(n) { return d(n + 1) }
+        try { d(0) } catch e: RecursionError { print("script", e.message) }
+        class A { fn to_str() { return str(A()) } }
+        try { print(A()) } catch e: RecursionError { print("native") }
+        fn s(n) { return sorted([1, 2], key: fn(x) => s(n + 1)) }
+        try { s(0) } catch e: RecursionError { print("native") }
+        let t = Thread(target: fn() { try { print(A()) } catch e: RecursionError { print("thread native") } })
+        t.start(); t.join()
+        """
+        for depth in ["100000", "1000000"] {
+            let r = try weft(["--max-depth", depth, "-e", script])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, "1\n60000\nscript maximum call depth exceeded\nnative\nnative\nthread native\n")
+        }
+    }
+
     func testDisassemblyListsEveryFunction() throws {
         let file = try tempFile("fn add(a, b) { return a + b }\nprint(add(1, 2))\n")
         let r = try weft(["--dis", file.path])

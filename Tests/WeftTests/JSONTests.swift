@@ -196,10 +196,15 @@ final class JSONTests: XCTestCase {
     }
 
     func testDeepStringifyDoesNotRecurse() throws {
+        // 1,000 levels (the README's limit) stringify; deeper input is a
+        // ValueError, found without recursing (50,000 levels).
         var v = Value.list(ListObj())
+        for _ in 0..<999 { v = .list(ListObj([v])) }
+        XCTAssertEqual(try JSON.stringify(v, indent: nil).count, 2 * 1000)
         for _ in 0..<50_000 { v = .list(ListObj([v])) }
-        let s = try JSON.stringify(v, indent: nil)
-        XCTAssertEqual(s.count, 2 * 50_001)
+        XCTAssertThrowsError(try JSON.stringify(v, indent: nil)) { e in
+            XCTAssertEqual((e as? ScriptThrow)?.message, "json: nesting deeper than 1000 levels")
+        }
         // Release iteratively too, so the test itself cannot overflow the stack.
         while case .list(let l) = v, let first = l.items.first { l.items = []; v = first }
     }

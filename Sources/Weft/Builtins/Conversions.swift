@@ -284,7 +284,7 @@ enum Conversions {
         case .str(let s): return .object(BytesObj(Array(s.value.utf8)))
         case .int(let n):
             guard n >= 0 else { throw ScriptThrow.valueError("bytes() count must not be negative") }
-            guard n <= 1 << 40 else { throw ScriptThrow.overflow("bytes() count too large") }
+            try AllocationLimit.check(n, stride: 1, "bytes()")
             return .object(BytesObj([UInt8](repeating: 0, count: n)))
         case .bool, .float, .nil, .function, .instance:
             throw ScriptThrow.typeError("cannot convert '\(x.typeName)' object to bytes")
@@ -333,10 +333,8 @@ enum Conversions {
     static func makeRange(start: Int, end: Int, step: Int, inclusive: Bool = false) throws -> RangeObj {
         if step == 0 { throw ScriptThrow.valueError("range() step must not be zero") }
         if step == Int.min { throw ScriptThrow.overflow("range() step too large") }
-        if step > 0 ? start < end : start > end {
-            let (_, o) = step > 0 ? end.subtractingReportingOverflow(start)
-                                  : start.subtractingReportingOverflow(end)
-            if o { throw ScriptThrow.overflow("range() too large") }
+        if RangeObj.count(start: start, end: end, step: step) > UInt(Int.max) {
+            throw ScriptThrow.overflow("range has more than \(Int.max) elements")
         }
         return RangeObj(start: start, end: end, step: step, inclusive: inclusive)
     }

@@ -77,11 +77,18 @@ enum Copying {
         return c
     }
 
+    /// An error's state is copied (the copy records its own trace); other native
+    /// state (a Thread's handle) is shared.
+    static func nativeCopy(_ native: AnyObject?) -> AnyObject? {
+        if let s = native as? ErrorState { return s.copy() }
+        return native
+    }
+
     /// A mutable instance of the same class with the same fields and native state.
     static func cloneInstance(_ i: Instance) -> Instance {
         let c = Instance(cls: i.cls)
         i.locked {
-            c.keys = i.keys; c.values = i.values; c.native = i.native
+            c.keys = i.keys; c.values = i.values; c.native = nativeCopy(i.native)
         }
         return c
     }
@@ -171,7 +178,7 @@ private final class DeepCopier {
             let (keys, values, native) = src.locked { (src.keys, src.values, src.native) }
             dst.keys = keys
             dst.values = values.map(copyOf)
-            dst.native = native
+            dst.native = Copying.nativeCopy(native)
         default:
             break
         }

@@ -35,6 +35,9 @@ enum Sequences {
             }
             i = n
         }
+        if let k = knownLength(args[0]) {        // a huge range: refuse at once
+            try AllocationLimit.check(k, stride: MemoryLayout<Value>.stride, "enumerate() result")
+        }
         var out: [Value] = []
         var overflowed = false
         try iterate(vm, args[0]) { x in
@@ -55,6 +58,9 @@ enum Sequences {
         var n = Int.max
         for i in 0..<args.count {
             if let k = knownLength(args[i]) { n = Swift.min(n, k) }
+        }
+        if n != Int.max {                         // every input a huge range: refuse at once
+            try AllocationLimit.check(n, stride: MemoryLayout<Value>.stride, "zip() result")
         }
         var columns: [[Value]] = []
         for i in 0..<args.count {

@@ -71,13 +71,14 @@ final class FuncProto {
 /// A function value: a prototype plus its captured variables.
 public final class Closure: Obj {
     let proto: FuncProto
-    let captures: [Value]
+    @exclusivity(unchecked) private(set) var captures: [Value]   // var: released by deinit
     /// The class a method was defined in (for `super`).
     @exclusivity(unchecked) var homeClass: ClassObj?
 
     init(proto: FuncProto, captures: [Value]) {
         self.proto = proto; self.captures = captures
     }
+    deinit { Reclaim.release(&captures) }
 
     override var typeName: String { "fn" }
 }

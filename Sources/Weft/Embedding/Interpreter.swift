@@ -26,7 +26,7 @@ public struct ScriptError: Error, CustomStringConvertible {
         var frames: [TraceFrame] = []
         var thread: String?
         if case .instance(let i) = t.value, let s = i.native as? ErrorState {
-            frames = s.frames; thread = s.thread
+            (frames, thread) = s.snapshot
         }
         trace = frames
         self.thread = thread
@@ -55,11 +55,14 @@ public struct ScriptError: Error, CustomStringConvertible {
 public final class Interpreter: @unchecked Sendable {
     /// Settings fixed when the interpreter is created.
     public struct Options: Sendable {
-        /// Maximum script call depth; deeper calls raise RecursionError.
+        /// Maximum script call depth; deeper calls raise RecursionError. Clamped to
+        /// 16...`maxCallDepthLimit` when the interpreter is created.
         public var maxCallDepth: Int
         /// What the script may touch outside the interpreter (§11): none by
         /// default; the `weft` command grants `.all`.
         public var capabilities: Capabilities
+        /// The largest call depth an interpreter accepts (`--max-depth` rejects more).
+        public static let maxCallDepthLimit = 1_000_000
         public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = []) {
             self.maxCallDepth = maxCallDepth
             self.capabilities = capabilities
@@ -100,7 +103,7 @@ public final class Interpreter: @unchecked Sendable {
     let core: InterpreterCore
 
     public init(options: Options = Options()) {
-        core = InterpreterCore(maxDepth: max(16, options.maxCallDepth))
+        core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
         core.capabilities = options.capabilities
     }
 

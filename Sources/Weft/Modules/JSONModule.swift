@@ -49,17 +49,18 @@ enum JSON {
                 var value: Value
                 switch bytes[pos] {
                 case UInt8(ascii: "["):
+                    // Counted before the empty case: `[]` opens a level too.
+                    if stack.count >= JSON.maxDepth { throw depthError() }
                     pos += 1
                     skipWhitespace()
                     if peek == UInt8(ascii: "]") { pos += 1; value = .list(ListObj()); break }
-                    if stack.count >= JSON.maxDepth { throw depthError() }
                     stack.append(.list([]))
                     continue
                 case UInt8(ascii: "{"):
+                    if stack.count >= JSON.maxDepth { throw depthError() }
                     pos += 1
                     skipWhitespace()
                     if peek == UInt8(ascii: "}") { pos += 1; value = .map(MapObj()); break }
-                    if stack.count >= JSON.maxDepth { throw depthError() }
                     let key = try parseKey()
                     stack.append(.map(MapObj(), key: key))
                     continue
@@ -339,6 +340,11 @@ enum JSON {
             }
             out += indent == nil ? ":" : ": "
         }
+        func checkDepth() throws {
+            if stack.count >= JSON.maxDepth {
+                throw ScriptThrow.valueError("json: nesting deeper than \(JSON.maxDepth) levels")
+            }
+        }
         func enter(_ obj: AnyObject) throws {
             if !active.insert(ObjectIdentifier(obj)).inserted {
                 throw ScriptThrow.valueError("json: circular reference")
@@ -358,6 +364,7 @@ enum JSON {
                     out += d.weftDescription
                 case .str(let s): writeString(s.value, into: &out)
                 case .list(let l):
+                    try checkDepth()
                     let items = l.snapshot
                     if items.isEmpty { out += "[]"; break }
                     try enter(l)
@@ -367,6 +374,7 @@ enum JSON {
                     current = items[0]
                     continue
                 case .map(let m):
+                    try checkDepth()
                     let entries = m.entries
                     if entries.isEmpty { out += "{}"; break }
                     try enter(m)

@@ -56,8 +56,7 @@ final class AtomicObj: Obj, @unchecked Sendable {
         case (.int(let x), .int(let y)): return x == y
         case (.float(let x), .float(let y)): return x == y
         case (.int(let x), .float(let y)), (.float(let y), .int(let x)):
-            guard y.isFinite, y == y.rounded(), y > -9.3e18, y < 9.3e18 else { return false }
-            return Int(y) == x
+            return intEqualsDouble(x, y)        // exact; no trap near 2**63
         case (.str(let x), .str(let y)): return strEqual(x, y)
         default: return a.isIdentical(to: b)
         }

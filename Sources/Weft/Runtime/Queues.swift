@@ -33,6 +33,8 @@ struct QueuePriority {
 
     static func > (a: QueuePriority, b: QueuePriority) -> Bool {
         if a.isInt && b.isInt { return a.int > b.int }
+        if a.isInt { return orderIntDouble(.gt, a.int, b.float) }    // exact when mixed
+        if b.isInt { return orderDoubleInt(.gt, a.float, b.int) }
         return a.float > b.float
     }
 }

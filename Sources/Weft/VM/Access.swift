@@ -191,7 +191,7 @@ extension VM {
             if o { throw ScriptThrow.overflow("range end overflows") }
             y = e
         }
-        return .object(RangeObj(start: x, end: y, step: 1, inclusive: inclusive))
+        return .object(try Conversions.makeRange(start: x, end: y, step: 1, inclusive: inclusive))
     }
 
     /// `x += rhs` on a local slot. A string held only by this variable grows in

@@ -1,3 +1,5 @@
+import Foundation
+
 // Script errors: every error is an Instance of `Error` or a subclass (§6). Swift
 // code raises them by throwing `ScriptThrow`; the VM catches that at its boundary
 // and unwinds script handlers the same way as for `throw` in a script.
@@ -11,11 +13,74 @@ public struct TraceFrame: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(function) (\(file):\(line):\(column))" }
 }
 
-/// Native state of an error instance: where it was first raised.
-final class ErrorState {
-    var frames: [TraceFrame] = []
-    var thread: String?
-    var traced = false
+/// Native state of an error instance: where it was raised and the frames it has
+/// unwound so far. Its trace grows as the error leaves each frame (like a Python
+/// traceback), so a throw costs O(frames unwound), not O(stack depth). One error
+/// value may be thrown by several threads at once: the state is locked, and only
+/// the first thrower's VM records frames.
+final class ErrorState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _frames: [TraceFrame] = []
+    private var _thread: String?
+    private var traced = false
+    /// The VM that first threw the error; only it adds frames.
+    private var owner: ObjectIdentifier?
+    /// Index (in the owner's frame stack) of the outermost frame recorded.
+    private var lowest = 0
+    /// The `e.trace` list this state keeps up to date, once made.
+    private var list: ListObj?
+
+    init() {}
+
+    /// The frames recorded so far (innermost first) and the raising thread's name.
+    var snapshot: (frames: [TraceFrame], thread: String?) {
+        lock.lock(); defer { lock.unlock() }
+        return (_frames, _thread)
+    }
+
+    var frames: [TraceFrame] { snapshot.frames }
+    var thread: String? { snapshot.thread }
+
+    /// An independent copy (for `copy(e)` / `deepcopy(e)`): same frames so far, its
+    /// own `trace` list once it records more.
+    func copy() -> ErrorState {
+        lock.lock(); defer { lock.unlock() }
+        let c = ErrorState()
+        c._frames = _frames; c._thread = _thread; c.traced = traced
+        c.owner = owner; c.lowest = lowest
+        return c
+    }
+
+    /// Records the frames `from` down to `through` (indices into `vm`'s frames,
+    /// described by `frame`) that this error has not passed yet. On first use
+    /// returns a new list for `e.trace`; later frames are appended to that list.
+    func record(vm: VM, thread: String?, from: Int, through stop: Int,
+                frame: (Int) -> TraceFrame) -> ListObj? {
+        lock.lock(); defer { lock.unlock() }
+        let me = ObjectIdentifier(vm)
+        var start = from
+        if !traced {
+            traced = true; owner = me; _thread = thread
+        } else {
+            guard owner == me else { return nil }
+            start = min(from, lowest - 1)      // re-raised: continue outwards
+        }
+        guard start >= stop else { return nil }
+        var added: [TraceFrame] = []
+        added.reserveCapacity(start - stop + 1)
+        var i = start
+        while i >= stop { added.append(frame(i)); i -= 1 }
+        _frames += added
+        lowest = stop
+        if let l = list {
+            let lines = added.map { Value.string($0.description) }
+            l.locked { l.items += lines }
+            return nil
+        }
+        let l = ListObj(_frames.map { .string($0.description) })
+        list = l
+        return l
+    }
 }
 
 /// The builtin error classes, shared by every interpreter (they are immutable:
@@ -61,6 +126,8 @@ enum ErrorKinds {
     static let deadlockError = kind("DeadlockError")
     static let brokenBarrierError = kind("BrokenBarrierError")
     static let interrupted = kind("Interrupted")
+    /// Not in the spec's list (§6): raised when a result cannot be allocated.
+    static let memoryError = kind("MemoryError")
 
     /// Every builtin error class, as globals see them.
     static let all: [ClassObj] = [
@@ -68,6 +135,7 @@ enum ErrorKinds {
         zeroDivisionError, overflowError, recursionError, runtimeError, assertionError,
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
+        memoryError,
     ]
 }
 

@@ -18,11 +18,11 @@ extension VM {
         }
     }
 
-    /// Records the trace of a new error and transfers control to the innermost
+    /// Records the frames the error leaves and transfers control to the innermost
     /// handler at or above `entry`, or rethrows.
     func handle(_ e: ScriptThrow, entry: Int) throws {
-        recordTrace(e.value)
         if let h = handlers.last, h.frameIndex >= entry {
+            recordTrace(e.value, through: h.frameIndex)
             handlers.removeLast()
             frameCount = h.frameIndex + 1
             unwindStack(to: h.sp)
@@ -31,34 +31,31 @@ extension VM {
             frames[h.frameIndex].pc = h.target
             return
         }
+        recordTrace(e.value, through: entry)
         while let h = handlers.last, h.frameIndex >= entry { _ = h; handlers.removeLast() }
         frameCount = entry
         throw e
     }
 
-    /// Fills an error's trace from the current frames, once (re-raising keeps it).
-    func recordTrace(_ error: Value) {
+    /// Adds the frames from the running one down to `stop` (the frame that catches
+    /// the error, or the last one this loop pops) to the error's trace. Frames it
+    /// already passed are not recorded again, so a caught-and-rethrown error keeps
+    /// its original trace and an uncaught one ends with every frame, innermost first.
+    func recordTrace(_ error: Value, through stop: Int) {
         guard case .instance(let inst) = error else { return }
-        let state: ErrorState
-        if let s = inst.native as? ErrorState { state = s } else {
-            state = ErrorState()
-            inst.locked { inst.native = state }
+        let state: ErrorState = inst.locked {
+            if let s = inst.native as? ErrorState { return s }
+            let s = ErrorState()
+            inst.native = s
+            return s
         }
-        guard !state.traced else { return }
-        state.traced = true
-        state.thread = threadName
-        var lines: [Value] = []
-        var i = frameCount - 1
-        while i >= 0 {
+        let list = state.record(vm: self, thread: threadName, from: frameCount - 1, through: stop) { i in
             let f = frames[i]
             let proto = f.closure.proto
             let p = proto.position(at: max(f.pc - 1, 0))
-            let tf = TraceFrame(function: proto.name, file: proto.file, line: Int(p.line), column: Int(p.col))
-            state.frames.append(tf)
-            lines.append(.string(tf.description))
-            i -= 1
+            return TraceFrame(function: proto.name, file: proto.file, line: Int(p.line), column: Int(p.col))
         }
-        inst.setField(Symbols.trace, .list(ListObj(lines)))
+        if let l = list { inst.setField(Symbols.trace, .list(l)) }
     }
 
     // swiftlint:disable:next function_body_length cyclomatic_complexity
@@ -478,9 +475,10 @@ extension VM {
                         unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
                         if type(of: it) == RangeIterator.self {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
-                            if r.step > 0 ? r.current < r.end : r.current > r.end {
+                            if r.remaining > 0 {
                                 sp.initialize(to: .int(r.current)); sp += 1
-                                r.current &+= r.step
+                                r.current &+= r.step        // unused once remaining hits 0
+                                r.remaining &-= 1
                             } else {
                                 pc = target
                             }

@@ -12,13 +12,16 @@ class IteratorObj: Obj {
 
 final class RangeIterator: IteratorObj {
     var current: Int
-    let end: Int
+    /// Elements still to yield: counting them (rather than comparing with the
+    /// end) stops exactly at the last element, even when one more step would
+    /// pass Int.max or Int.min (the wrapped value is never used).
+    var remaining: Int
     let step: Int
-    init(_ r: RangeObj) { current = r.start; end = r.end; step = r.step }
+    init(_ r: RangeObj) { current = r.start; remaining = r.count; step = r.step }
 
     override func next(_ vm: VM) throws -> Value? {
-        guard step > 0 ? current < end : current > end else { return nil }
-        defer { current &+= step }
+        guard remaining > 0 else { return nil }
+        defer { current &+= step; remaining -= 1 }
         return .int(current)
     }
 }
@@ -80,6 +83,11 @@ extension VM {
     public func collect(_ x: Value) throws -> [Value] {
         if case .list(let l) = x { return l.snapshot }
         var out: [Value] = []
+        if case .object(let r as RangeObj) = x {
+            // A range may be lazily huge: refuse at once what could never be held.
+            try AllocationLimit.check(r.count, stride: MemoryLayout<Value>.stride, "list of range")
+            out.reserveCapacity(r.count)
+        }
         try iterate(x) { out.append($0) }
         return out
     }

@@ -29,9 +29,10 @@ extension VM {
                 return .str(try repeatString(s, n))
             case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
                 let items = l.snapshot
-                guard n > 0 else { return .list(ListObj()) }
+                guard n > 0, !items.isEmpty else { return .list(ListObj()) }
                 let (total, o) = items.count.multipliedReportingOverflow(by: n)
-                if o || total > 1 << 32 { throw ScriptThrow(ErrorKinds.overflowError, "repeated list is too long") }
+                if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated list too large to allocate") }
+                try AllocationLimit.check(total, stride: MemoryLayout<Value>.stride, "repeated list")
                 var out: [Value] = []
                 out.reserveCapacity(total)
                 for _ in 0..<n { out += items }
@@ -44,9 +45,10 @@ extension VM {
     }
 
     private func repeatString(_ s: StrObj, _ n: Int) throws -> StrObj {
-        guard n > 0 else { return StrObj("", count: 0) }
+        guard n > 0, s.count > 0 else { return StrObj("", count: 0) }
         let (total, o) = s.value.utf8.count.multipliedReportingOverflow(by: n)
-        if o || total > 1 << 32 { throw ScriptThrow(ErrorKinds.overflowError, "repeated string is too long") }
+        if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated string too large to allocate") }
+        try AllocationLimit.check(total, stride: 1, "repeated string")
         return StrObj(String(repeating: s.value, count: n), count: s.count * n)
     }
 
@@ -257,12 +259,6 @@ extension VM {
         }
     }
 
-    private func intEqualsDouble(_ i: Int, _ d: Double) -> Bool {
-        guard d.isFinite, d == d.rounded() else { return false }
-        if d >= 9.3e18 || d <= -9.3e18 { return false }
-        return Int(d) == i
-    }
-
     /// `a < b` for numbers, strings, bytes and lists; TypeError otherwise.
     public func less(_ a: Value, _ b: Value) throws -> Bool {
         try compare(.lt, a, b)
@@ -279,8 +275,8 @@ extension VM {
         }
         switch (a, b) {
         case (.int(let x), .int(let y)): return ordered(x, y)
-        case (.int(let x), .float(let y)): return ordered(Double(x), y)
-        case (.float(let x), .int(let y)): return ordered(x, Double(y))
+        case (.int(let x), .float(let y)): return orderIntDouble(op, x, y)
+        case (.float(let x), .int(let y)): return orderDoubleInt(op, x, y)
         case (.float(let x), .float(let y)): return ordered(x, y)
         case (.str(let x), .str(let y)):
             let lt = strLess(x.value, y.value), eq = strEqual(x, y)
@@ -334,8 +330,8 @@ extension VM {
             switch item {
             case .int(let i): return r.contains(i)
             case .float(let d):
-                guard d == d.rounded(), abs(d) < 9e18 else { return false }
-                return r.contains(Int(d))
+                guard let i = Int(exactly: d) else { return false }
+                return r.contains(i)
             default: return false
             }
         case .object(let b as BytesObj):
@@ -359,7 +355,7 @@ extension VM {
         case .bool(let b): return b ? 0x2545F491 : 0x1B873593
         case .int(let i): return mixHash(i)
         case .float(let d):
-            if d == d.rounded() && abs(d) < 9.2e18 { return mixHash(Int(d)) }
+            if let i = Int(exactly: d) { return mixHash(i) }   // equal to an int: hash alike
             return mixHash(Int(bitPattern: UInt(d.bitPattern)))
         case .str(let s): return s.hashValue32
         case .list(let l):

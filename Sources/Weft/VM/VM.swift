@@ -33,10 +33,13 @@ public final class VM {
     var frames: UnsafeMutablePointer<Frame>
     var frameCount = 0
     let frameCapacity: Int
+    private let frameBytes: Int
     var handlers: [Handler] = []
     let maxDepth: Int
     /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
     var threadName: String?
+    /// Swift stack address of the outermost entry into this VM (checkNativeStack).
+    var nativeStackBase: UInt = 0
     /// Depth of nested container comparisons/hashes in progress.
     var nesting = 0
     /// The script thread this VM runs (cancellation, interrupts, blocking state).
@@ -67,13 +70,19 @@ public final class VM {
         sp = stackBase
         maxDepth = core.maxDepth
         frameCapacity = core.maxDepth + 8
-        frames = .allocate(capacity: frameCapacity)
+        // Frames are reserved the same way: a deep limit (up to a million frames)
+        // costs address space, not memory, until the calls actually happen; and the
+        // array never moves, so frame pointers held by the loop stay valid.
+        frameBytes = frameCapacity * MemoryLayout<Frame>.stride
+        let rawFrames = mmap(nil, frameBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        precondition(rawFrames != MAP_FAILED, "cannot reserve the VM frames")
+        frames = rawFrames!.bindMemory(to: Frame.self, capacity: frameCapacity)
     }
 
     deinit {
         if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
         munmap(stackBase, stackBytes)
-        frames.deallocate()
+        munmap(frames, frameBytes)
     }
 
     // MARK: - Entering the VM
@@ -102,6 +111,7 @@ public final class VM {
     /// Calls the callable at `calleePos` whose arguments follow it up to `sp`;
     /// leaves `sp == calleePos` and returns the result.
     func callAt(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Value {
+        try checkNativeStack()
         let entry = frameCount
         do {
             if try setupCall(calleePos, argc: argc, kw: kw) {
@@ -122,6 +132,7 @@ public final class VM {
         guard start + args.count + 1 < stackLimit else {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
         }
+        try checkNativeStack()
         start.initialize(to: receiver)
         var p = start + 1
         for a in args { p.initialize(to: a); p += 1 }
@@ -138,6 +149,21 @@ public final class VM {
         let result = start.move()
         sp = start
         return result
+    }
+
+    /// Native code re-entering the VM (a `to_str` that prints, a `sorted` key that
+    /// sorts) nests Swift frames that `maxDepth` does not bound when it is large:
+    /// past this much Swift stack since the outermost entry, RecursionError. Script
+    /// threads have 256 MiB stacks (the main script 512 MiB).
+    static let nativeStackBudget: UInt = 160 << 20
+
+    @inline(__always) func checkNativeStack() throws {
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        if frameCount == 0 || here > nativeStackBase { nativeStackBase = here; return }
+        if nativeStackBase - here > VM.nativeStackBudget {
+            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded (native calls nested too deeply)")
+        }
     }
 
     /// Drops every value from `newTop` up to `sp`.

@@ -22,6 +22,7 @@ public final class MapObj: Obj {
     @exclusivity(unchecked) var version = 0
 
     override init() { super.init() }
+    deinit { Reclaim.release(&keys); Reclaim.release(&vals) }
 
     override var typeName: String { "map" }
 

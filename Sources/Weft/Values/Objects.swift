@@ -127,6 +127,7 @@ public final class ListObj: Obj {
     @exclusivity(unchecked) var frozen = false
 
     init(_ items: [Value] = []) { self.items = items }
+    deinit { Reclaim.release(&items) }
 
     override var typeName: String { "list" }
 
@@ -151,17 +152,35 @@ public final class RangeObj: Obj {
     override var typeName: String { "range" }
     override var isTruthy: Bool { count > 0 }
 
-    var count: Int {
-        if step > 0 { return start < end ? (end - start - 1) / step + 1 : 0 }
-        return start > end ? (start - end - 1) / (-step) + 1 : 0
+    /// The element count, in unsigned arithmetic so no bounds overflow it; ranges
+    /// are only created when it fits an Int (`Conversions.makeRange`).
+    static func count(start: Int, end: Int, step: Int) -> UInt {
+        let dist: UInt
+        if step > 0 {
+            guard start < end else { return 0 }
+            dist = UInt(bitPattern: end &- start)
+        } else {
+            guard start > end else { return 0 }
+            dist = UInt(bitPattern: start &- end)
+        }
+        return (dist - 1) / step.magnitude + 1
     }
 
-    func element(_ i: Int) -> Int { start + i * step }
+    var count: Int { Int(truncatingIfNeeded: RangeObj.count(start: start, end: end, step: step)) }
+
+    /// Element `i` (0 <= i < count): in range, so the wrapping arithmetic is exact.
+    func element(_ i: Int) -> Int { start &+ i &* step }
 
     func contains(_ n: Int) -> Bool {
-        if step > 0 { guard n >= start && n < end else { return false } }
-        else { guard n <= start && n > end else { return false } }
-        return (n - start) % step == 0
+        let dist: UInt
+        if step > 0 {
+            guard n >= start && n < end else { return false }
+            dist = UInt(bitPattern: n &- start)
+        } else {
+            guard n <= start && n > end else { return false }
+            dist = UInt(bitPattern: start &- n)
+        }
+        return dist % step.magnitude == 0
     }
 }
 
@@ -172,6 +191,7 @@ public final class RangeObj: Obj {
 final class Cell: Obj {
     @exclusivity(unchecked) private var stored: Value
     init(_ v: Value) { stored = v }
+    deinit { Reclaim.release(&stored) }
     override var typeName: String { "cell" }
 
     @inline(__always) var value: Value {
@@ -198,9 +218,10 @@ public final class NativeFn: Obj {
 
 /// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
 public final class BoundMethod: Obj {
-    let receiver: Value
-    let method: Value
+    @exclusivity(unchecked) private(set) var receiver: Value    // var: released by deinit
+    @exclusivity(unchecked) private(set) var method: Value
     init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
+    deinit { Reclaim.release(&receiver); Reclaim.release(&method) }
     override var typeName: String { "fn" }
 }
 
@@ -304,6 +325,7 @@ public final class Instance: Obj {
     @exclusivity(unchecked) var native: AnyObject?
 
     init(cls: ClassObj) { self.cls = cls }
+    deinit { Reclaim.release(&values) }
 
     /// Whether field `sym` exists (a locked scan of the keys only).
     @inline(__always) func hasField(_ sym: Int32) -> Bool {
