@@ -61,6 +61,10 @@ enum ErrorKinds {
     static let deadlockError = kind("DeadlockError")
     static let brokenBarrierError = kind("BrokenBarrierError")
     static let interrupted = kind("Interrupted")
+    /// Socket errors (net): IOError subclasses, so `catch e: IOError` sees them.
+    static let connectionRefused = ClassObj(name: "ConnectionRefused", superclass: ioError, methods: [:], isBuiltin: true)
+    static let addressInUse = ClassObj(name: "AddressInUse", superclass: ioError, methods: [:], isBuiltin: true)
+    static let connectionReset = ClassObj(name: "ConnectionReset", superclass: ioError, methods: [:], isBuiltin: true)
 
     /// Every builtin error class, as globals see them.
     static let all: [ClassObj] = [
@@ -68,6 +72,7 @@ enum ErrorKinds {
         zeroDivisionError, overflowError, recursionError, runtimeError, assertionError,
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
+        connectionRefused, addressInUse, connectionReset,
     ]
 }
 
