@@ -42,4 +42,5 @@ echo "echo: $conns connections x $msgs messages of $size bytes, median of $runs 
 printf "%-26s %12s %10s %10s\n" "server" "messages/s" "p50 µs" "p99 µs"
 printf "%-26s %12s %10s %10s\n" "weft pool(128)" "$wm" "$wp50" "$wp99"
 printf "%-26s %12s %10s %10s\n" "python ThreadPool(128)" "$pm" "$pp50" "$pp99"
+echo "runs (messages/s): weft $(cut -d' ' -f1 "$work/weft.results" | tr '\n' ' ')| python $(cut -d' ' -f1 "$work/python.results" | tr '\n' ' ')"
 awk -v a="$wm" -v b="$pm" 'BEGIN { printf "weft/python throughput: %.2fx\n", a / b }'

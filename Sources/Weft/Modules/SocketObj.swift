@@ -12,6 +12,7 @@
 // raise IOError) and the descriptor itself is closed when the last one leaves, so
 // a descriptor number is never reused under a thread still polling it.
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -215,6 +216,8 @@ final class ServerObj: SocketObj, @unchecked Sendable {
 final class ConnObj: SocketObj, @unchecked Sendable {
     /// The other end's address.
     var peer: String
+    /// Whether the last recv found nothing ready (a hint: poll first next time).
+    private let recvWaited = Atomic<Bool>(false)
 
     init(fd: Int32, local: String, peer: String) {
         self.peer = peer
@@ -239,16 +242,33 @@ final class ConnObj: SocketObj, @unchecked Sendable {
         try vm.thread.checkPending()
         let deadline = Deadline.after(timeout)
         return try using("recv") { fd in
+            // A connection whose last recv had to wait (request/response traffic)
+            // polls first: poll + recv instead of recv + poll + recv.
+            // (A full buffer — bulk traffic — goes back to trying first.)
+            var waited = recvWaited.load(ordering: .relaxed)
+            if waited {
+                if !(try waitReady(vm, fd, Int32(POLLIN), deadline: deadline,
+                                   what: "recv from \(peer)", fn: "recv")) {
+                    throw ScriptThrow(ErrorKinds.timeout,
+                                      "recv from \(peer) timed out after \(NetModule.seconds(timeout)) s")
+                }
+            }
             while true {
                 var err: Int32 = 0
-                let bytes = [UInt8](unsafeUninitializedCapacity: max) { buf, count in
+                // Received into scratch space, then copied to a right-sized array.
+                let bytes: [UInt8] = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max) { buf in
                     let n = Glibc.recv(fd, buf.baseAddress, max, 0)
-                    if n < 0 { err = errno; count = 0 } else { count = n }
+                    if n < 0 { err = errno; return [] }
+                    return Array(buf[0..<n])
                 }
-                if err == 0 { return IOSupport.bytesValue(bytes) }
+                if err == 0 {
+                    recvWaited.store(waited && bytes.count < max, ordering: .relaxed)
+                    return IOSupport.bytesValue(bytes)
+                }
                 switch err {
                 case EINTR: continue
                 case EAGAIN, EWOULDBLOCK:
+                    waited = true
                     if !(try waitReady(vm, fd, Int32(POLLIN), deadline: deadline,
                                        what: "recv from \(peer)", fn: "recv")) {
                         throw ScriptThrow(ErrorKinds.timeout,

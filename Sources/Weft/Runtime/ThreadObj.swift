@@ -23,9 +23,11 @@ final class ThreadObj: Obj, @unchecked Sendable {
     private var _activity: ThreadActivity = .running
     private var currentWait: NSCondition?
     /// The thread's wake eventfd (created by its first socket wait, closed when
-    /// it finishes) and whether it is polling it now: `wake()` then writes to it.
+    /// it finishes; the main thread's after each wait) and whether it is polling it now: `wake()` then writes to it.
     private var ioWakeFd: Int32 = -1
     private var ioWaiting = false
+    /// A wake was written to the eventfd since the wait began (to drain at the end).
+    private var ioWoken = false
     private var pendingDeadlock: String?
     /// Set with `pendingDeadlock`, so the common check needs no lock.
     private let hasPendingDeadlock = Atomic<Bool>(false)
@@ -147,6 +149,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         if ioWaiting && ioWakeFd >= 0 {
             var one: UInt64 = 1
             _ = Glibc.write(ioWakeFd, &one, 8)
+            ioWoken = true
         }
         stateLock.unlock()
     }
@@ -158,6 +161,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         stateLock.lock()
         if ioWakeFd < 0 { ioWakeFd = ThreadObj.makeEventFd() }
         ioWaiting = true
+        ioWoken = false
         let fd = ioWakeFd
         _activity = .io(what)
         stateLock.unlock()
@@ -169,8 +173,15 @@ final class ThreadObj: Obj, @unchecked Sendable {
         stateLock.lock()
         ioWaiting = false
         if ioWakeFd >= 0 {
-            var n: UInt64 = 0
-            _ = Glibc.read(ioWakeFd, &n, 8)   // non-blocking: drops a pending wake
+            if isMain {
+                // The main thread never finishes (and its interpreter may live
+                // on): it does not keep a descriptor between waits.
+                Glibc.close(ioWakeFd)
+                ioWakeFd = -1
+            } else if ioWoken {
+                var n: UInt64 = 0
+                _ = Glibc.read(ioWakeFd, &n, 8)   // non-blocking: drops a pending wake
+            }
         }
         _activity = .running
         stateLock.unlock()
