@@ -81,6 +81,36 @@ final class NetTests: XCTestCase {
         try interp.eval("srv.close()\nt.join()")
     }
 
+    /// Closing sockets while other threads are blocked on them, or about to be,
+    /// never crashes, never hangs, and leaves no descriptor open.
+    func testCloseWhileOtherThreadsWait() throws {
+        let fdsBefore = Self.openDescriptors()
+        do {
+            let interp = Interpreter(options: .init(capabilities: [.network]))
+            let out = try run(interp, """
+                import net
+                let srv = net.listen("127.0.0.1", 0)
+                let n = atomic(0)
+                for round in 0..<30 {
+                  let c = net.connect("127.0.0.1", srv.port)
+                  let s = srv.accept()
+                  let waiters = [spawn(fn() {
+                    try { s.recv() } catch e: IOError { n.add() }
+                  }) for _ in 0..<4]
+                  let closer = spawn(fn() { sleep(0.001 * (round % 5)); s.close() })
+                  join(waiters)
+                  closer.join()
+                  c.close()
+                }
+                srv.close()
+                print(n.get())
+                """)
+            XCTAssertEqual(out, "120\n")
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertLessThanOrEqual(Self.openDescriptors(), fdsBefore, "descriptors left open")
+    }
+
     /// The load test: every byte echoed back exactly, then nothing left behind.
     func testEchoServerLoad() throws {
         let fdsBefore = Self.openDescriptors()
