@@ -138,8 +138,9 @@ final class ThreadObj: Obj, @unchecked Sendable {
         wake()
     }
 
-    /// Wakes the condition this thread is blocked on, if any. Never called with
-    /// any monitor held, so it cannot deadlock with the waiter.
+    /// Wakes the condition this thread is blocked on, if any, and its socket
+    /// wait (by writing its wake eventfd). Never called with any monitor held, so
+    /// it cannot deadlock with the waiter.
     func wake() {
         stateLock.lock()
         let c = currentWait
