@@ -63,6 +63,7 @@ final class NetTests: XCTestCase {
             }
             let took = Date().timeIntervalSince(started)
             XCTAssertLessThan(took, 1.5, blocking)
+            try interp.eval("srv.close()\nc.close()\nidle.close()")
         }
     }
 
