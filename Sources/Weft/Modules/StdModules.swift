@@ -3,12 +3,13 @@
 // generator) is per interpreter.
 
 enum StdModules {
-    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs"),
+    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs", "net"),
     /// or nil if there is no such builtin module.
     static func make(_ name: String, core: InterpreterCore) -> ModuleObj? {
         switch name {
         case "os": return OSModule.make(core: core)
         case "fs": return FSModule.make()
+        case "net": return NetModule.make()
         case "math": return MathModule.make()
         case "time": return TimeModule.make()
         case "random": return RandomModule.make()
@@ -18,5 +19,5 @@ enum StdModules {
     }
 
     /// The names `make` knows.
-    static let names = ["fs", "json", "math", "os", "random", "time"]
+    static let names = ["fs", "json", "math", "net", "os", "random", "time"]
 }

@@ -4,6 +4,9 @@
 // cancellation, interruption and deadlock reports.
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class ThreadObj: Obj, @unchecked Sendable {
     let core: InterpreterCore
@@ -19,6 +22,12 @@ final class ThreadObj: Obj, @unchecked Sendable {
     private var _finished = false
     private var _activity: ThreadActivity = .running
     private var currentWait: NSCondition?
+    /// The thread's wake eventfd (created by its first socket wait, closed when
+    /// it finishes; the main thread's after each wait) and whether it is polling it now: `wake()` then writes to it.
+    private var ioWakeFd: Int32 = -1
+    private var ioWaiting = false
+    /// A wake was written to the eventfd since the wait began (to drain at the end).
+    private var ioWoken = false
     private var pendingDeadlock: String?
     /// Set with `pendingDeadlock`, so the common check needs no lock.
     private let hasPendingDeadlock = Atomic<Bool>(false)
@@ -129,14 +138,67 @@ final class ThreadObj: Obj, @unchecked Sendable {
         wake()
     }
 
-    /// Wakes the condition this thread is blocked on, if any. Never called with
-    /// any monitor held, so it cannot deadlock with the waiter.
+    /// Wakes the condition this thread is blocked on, if any, and its socket
+    /// wait (by writing its wake eventfd). Never called with any monitor held, so
+    /// it cannot deadlock with the waiter.
     func wake() {
         stateLock.lock()
         let c = currentWait
         stateLock.unlock()
         if let c = c { c.lock(); c.broadcast(); c.unlock() }
+        stateLock.lock()
+        if ioWaiting && ioWakeFd >= 0 {
+            var one: UInt64 = 1
+            _ = Glibc.write(ioWakeFd, &one, 8)
+            ioWoken = true
+        }
+        stateLock.unlock()
     }
+
+    /// Starts a socket wait (net): returns the descriptor to poll beside the
+    /// socket, which `wake()` (cancel, interrupt, deadlock verdict, a close of the
+    /// socket by another thread) makes readable. Pair with `endIOWait`.
+    func beginIOWait(_ what: String) -> Int32 {
+        stateLock.lock()
+        if ioWakeFd < 0 { ioWakeFd = ThreadObj.makeEventFd() }
+        ioWaiting = true
+        ioWoken = false
+        let fd = ioWakeFd
+        _activity = .io(what)
+        stateLock.unlock()
+        core.threads.activityChanged()
+        return fd
+    }
+
+    func endIOWait() {
+        stateLock.lock()
+        ioWaiting = false
+        if ioWakeFd >= 0 {
+            if isMain {
+                // The main thread never finishes (and its interpreter may live
+                // on): it does not keep a descriptor between waits.
+                Glibc.close(ioWakeFd)
+                ioWakeFd = -1
+            } else if ioWoken {
+                var n: UInt64 = 0
+                _ = Glibc.read(ioWakeFd, &n, 8)   // non-blocking: drops a pending wake
+            }
+        }
+        _activity = .running
+        stateLock.unlock()
+        core.threads.activityChanged()
+    }
+
+    /// A non-blocking eventfd (glibc's `eventfd` is not imported by Swift's Glibc
+    /// module: found at run time); -1 if unavailable (waits then poll in slices).
+    private static func makeEventFd() -> Int32 {
+        guard let f = eventfdFn else { return -1 }
+        return f(0, Int32(O_NONBLOCK | O_CLOEXEC))
+    }
+    private typealias EventFd = @convention(c) (UInt32, Int32) -> Int32
+    private static let eventfdFn: EventFd? = dlsym(nil, "eventfd").map { unsafeBitCast($0, to: EventFd.self) }
+
+    deinit { if ioWakeFd >= 0 { Glibc.close(ioWakeFd) } }
 
     /// Throws what is pending for this thread: an interrupt, a deadlock verdict,
     /// or (sticky) its cancellation — unless `cancellable` is false (a wait that
@@ -264,6 +326,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         error = failure
         _finished = true
         _activity = .finished
+        if ioWakeFd >= 0 { Glibc.close(ioWakeFd); ioWakeFd = -1 }
         stateLock.unlock()
         done.broadcast()
         done.unlock()

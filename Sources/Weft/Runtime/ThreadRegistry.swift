@@ -8,6 +8,8 @@ import Synchronization
 enum ThreadActivity: Equatable {
     case running
     case sleeping
+    /// Waiting on a socket (net): counts as able to make progress (§7.7).
+    case io(String)
     /// Waiting on a primitive; `untimed` waits can only end by another thread's action.
     case blocked(on: String, untimed: Bool)
     /// A pool worker with no task: neither live nor blocked for deadlock detection.
@@ -151,6 +153,7 @@ final class ThreadRegistry: @unchecked Sendable {
             switch t.activity {
             case .running: state = "running"
             case .sleeping: state = "sleeping"
+            case .io(let what): state = "waiting on I/O (\(what))"
             case .blocked(let on, _): state = "blocked on \(on)"
             case .idle: state = "idle (pool worker)"
             case .outside: state = "waiting for input"

@@ -128,6 +128,10 @@ enum ErrorKinds {
     static let interrupted = kind("Interrupted")
     /// Not in the spec's list (§6): raised when a result cannot be allocated.
     static let memoryError = kind("MemoryError")
+    /// Socket errors (net): IOError subclasses, so `catch e: IOError` sees them.
+    static let connectionRefused = ClassObj(name: "ConnectionRefused", superclass: ioError, methods: [:], isBuiltin: true)
+    static let addressInUse = ClassObj(name: "AddressInUse", superclass: ioError, methods: [:], isBuiltin: true)
+    static let connectionReset = ClassObj(name: "ConnectionReset", superclass: ioError, methods: [:], isBuiltin: true)
 
     /// Every builtin error class, as globals see them.
     static let all: [ClassObj] = [
@@ -136,6 +140,7 @@ enum ErrorKinds {
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
         memoryError,
+        connectionRefused, addressInUse, connectionReset,
     ]
 }
 
