@@ -384,20 +384,41 @@ final class RaceStressTests: XCTestCase {
             s.send("\u{03}")            // Interrupted: caught, the loop goes on
             s.settle(0.3)
             s.send("\u{03}")            // abandoned: it keeps running in the background
-            guard s.expect("abandoned the evaluation", timeout: 15) != nil else { died += 1; continue }
+            var ok = s.expect("abandoned the evaluation", timeout: 15) != nil
             // Racing the abandoned loop: whole-list reads while it replaces items.
-            s.enter("var total = 0; for i in 0..<3000 { total += len(xs + ys); let t = str(xs); let d = deepcopy(xs); let e = xs == ys; let o = sorted(xs, key: fn(x) => x[0]) }; total")
-            let raced = s.expect("\n15000\n", timeout: 60)
-            s.enter("xs.append([4]); len(xs)")
-            let appended = s.expect("\n5\n", timeout: 15)
-            s.enter("stop = true")
-            s.enter("laps >= 1")
-            let laps = s.expect("\ntrue\n", timeout: 15)
-            s.send(":quit\r")
-            let status = s.waitForExit(timeout: 15)
-            if raced == nil || appended == nil || laps == nil || status != 0 {
+            if ok {
+                s.enter("var total = 0; for i in 0..<20000 { total += len(xs + ys); let t = str(xs); let d = deepcopy(xs); let e = xs == ys; let o = sorted(xs, key: fn(x) => x[0]) }; total")
+                ok = s.expect("\n100000\n", timeout: 60) != nil
+            }
+            if ok {
+                s.enter("xs.append([4]); len(xs)")
+                ok = s.expect("\n5\n", timeout: 15) != nil
+            }
+            if ok {
+                s.enter("stop = true")
+                s.enter("laps >= 1")
+                ok = s.expect("\ntrue\n", timeout: 15) != nil
+            }
+            var how = "exit status 0"
+            if ok {
+                s.send(":quit\r")
+                let status = s.waitForExit(timeout: 15)
+                if status != 0 { ok = false; how = status == nil ? "did not exit" : "exit status \(status!)" }
+            } else {
+                how = "still running (hung)"
+                var st: Int32 = 0
+                for _ in 0..<30 {
+                    if waitpid(s.pid, &st, WNOHANG) == s.pid {
+                        how = (st & 0x7f) == 0 ? "exit status \((st >> 8) & 0xff)"
+                                               : "killed by signal \(st & 0x7f) (\(RaceStressTests.signalName(st & 0x7f)))"
+                        break
+                    }
+                    usleep(100_000)
+                }
+            }
+            if !ok {
                 died += 1
-                XCTFail("session \(n + 1): the REPL did not survive the abandoned evaluation (exit \(String(describing: status)))\n\(RaceStressTests.Run.tail(s.transcript, 30))")
+                XCTFail("session \(n + 1): the REPL did not survive the abandoned evaluation: \(how)\n\(RaceStressTests.Run.tail(s.transcript, 12))")
             }
         }
         XCTAssertEqual(died, 0, "\(died)/\(sessions) REPL sessions died")
