@@ -8,7 +8,9 @@ let package = Package(
         .executable(name: "weft", targets: ["weft"]),
     ],
     targets: [
-        .target(name: "Weft", path: "Sources/Weft",
+        // An out-of-line no-op the object locks call before unlocking (see its header).
+        .target(name: "CWeftSupport", path: "Sources/CWeftSupport"),
+        .target(name: "Weft", dependencies: ["CWeftSupport"], path: "Sources/Weft",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // GNU readline for the REPL (needs libreadline-dev).
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# speedup.sh — how much faster CPU-bound work runs on 2 threads than on 1, in Weft and
-# in CPython.
+# speedup.sh — how much faster work runs on 2 threads than on 1, in Weft and in CPython.
 #
 # Usage: Scripts/bench/speedup.sh [--quick]
-#   Times Scripts/bench/speedup/parallel1.{weft,py} (the `parallel` workload's function,
-#   10,000,000 iterations, on 1 thread) against parallel2.{weft,py} (the same work split
-#   over 2 threads), RUNS times each (env, default 5; --quick means 1), alternating,
-#   and prints a Markdown table of median wall times and the speedup
-#   t(1 thread) / t(2 threads).
+#   For each workload, times Scripts/bench/speedup/NAME1.{weft,py} (all the work on 1
+#   thread) against NAME2.{weft,py} (the same work split over 2 threads), RUNS times
+#   each (env, default 5; --quick means 1), alternating, and prints a Markdown table of
+#   median wall times and the speedup t(1 thread) / t(2 threads). Workloads: parallel
+#   (the `parallel` function, 10,000,000 iterations, nothing shared) and shared_read
+#   (threads that only read one shared list, map and instance).
 #   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter).
 # Exit status: 0 on success, 1 if a run fails or the two variants disagree, 2 on usage
 # or build errors.
@@ -84,34 +84,42 @@ median() {
           printf "%.6f", m }'
 }
 
+# Each workload NAME has NAME1.{weft,py} (1 thread) and NAME2.{weft,py} (2 threads):
+#   parallel     independent CPU-bound work (no shared objects);
+#   shared_read  2 threads only reading one shared list, map and instance.
+workloads=(parallel shared_read)
 failed=0
-declare -A t1s t2s
+declare -A t1s t2s outs
 for ((r = 1; r <= runs; r++)); do
   echo "  run $r/$runs" >&2
-  for lang in weft python; do
-    if [[ $lang == weft ]]; then cmd=("$weft"); ext=weft; else cmd=("$python" -I); ext=py; fi
-    timed "$tmp/$lang.1" "${cmd[@]}" "$dir/parallel1.$ext"; ((status)) && failed=1
-    t1s[$lang]+="$elapsed "
-    timed "$tmp/$lang.2" "${cmd[@]}" "$dir/parallel2.$ext"; ((status)) && failed=1
-    t2s[$lang]+="$elapsed "
-    if ! cmp -s "$tmp/$lang.1" "$tmp/$lang.2"; then
-      echo "!! $lang: 1-thread and 2-thread results differ:" \
-           "$(cat "$tmp/$lang.1") / $(cat "$tmp/$lang.2")" >&2
+  for w in "${workloads[@]}"; do
+    for lang in weft python; do
+      if [[ $lang == weft ]]; then cmd=("$weft"); ext=weft; else cmd=("$python" -I); ext=py; fi
+      timed "$tmp/$w.$lang.1" "${cmd[@]}" "$dir/${w}1.$ext"; ((status)) && failed=1
+      t1s[$w.$lang]+="$elapsed "
+      timed "$tmp/$w.$lang.2" "${cmd[@]}" "$dir/${w}2.$ext"; ((status)) && failed=1
+      t2s[$w.$lang]+="$elapsed "
+      if ! cmp -s "$tmp/$w.$lang.1" "$tmp/$w.$lang.2"; then
+        echo "!! $w/$lang: 1-thread and 2-thread results differ:" \
+             "$(cat "$tmp/$w.$lang.1") / $(cat "$tmp/$w.$lang.2")" >&2
+        failed=1
+      fi
+    done
+    if ! cmp -s "$tmp/$w.weft.1" "$tmp/$w.python.1"; then
+      echo "!! $w: weft and python results differ: $(cat "$tmp/$w.weft.1") / $(cat "$tmp/$w.python.1")" >&2
       failed=1
     fi
   done
 done
-if ! cmp -s "$tmp/weft.1" "$tmp/python.1"; then
-  echo "!! weft and python results differ: $(cat "$tmp/weft.1") / $(cat "$tmp/python.1")" >&2
-  failed=1
-fi
 
-echo "| language | 1 thread (s) | 2 threads (s) | speedup |"
-echo "|---|---:|---:|---:|"
-for lang in weft python; do
-  # shellcheck disable=SC2086
-  m1=$(median ${t1s[$lang]}); m2=$(median ${t2s[$lang]})
-  awk -v l="$lang" -v a="$m1" -v b="$m2" \
-    'BEGIN { printf "| %s | %.3f | %.3f | %s |\n", l, a, b, (b > 0 ? sprintf("%.2fx", a / b) : "n/a") }'
+echo "| workload | language | 1 thread (s) | 2 threads (s) | speedup |"
+echo "|---|---|---:|---:|---:|"
+for w in "${workloads[@]}"; do
+  for lang in weft python; do
+    # shellcheck disable=SC2086
+    m1=$(median ${t1s[$w.$lang]}); m2=$(median ${t2s[$w.$lang]})
+    awk -v w="$w" -v l="$lang" -v a="$m1" -v b="$m2" \
+      'BEGIN { printf "| %s | %s | %.3f | %.3f | %s |\n", w, l, a, b, (b > 0 ? sprintf("%.2fx", a / b) : "n/a") }'
+  done
 done
 exit $failed

@@ -88,8 +88,14 @@ public final class Interpreter: @unchecked Sendable {
 
     /// A global of the main module (nil when unset).
     public subscript(name: String) -> Value? {
-        get { core.globals.lookup(name) }
-        set { core.globals.set(name, newValue ?? .nil) }
+        get {
+            Runtime.enter(nil); defer { Runtime.leave() }
+            return core.globals.lookup(name)
+        }
+        set {
+            Runtime.enter(nil); defer { Runtime.leave() }
+            core.globals.set(name, newValue ?? .nil)
+        }
     }
 
     /// Checks source for syntax and compile errors without running it; returns every
@@ -114,9 +120,14 @@ public final class Interpreter: @unchecked Sendable {
     ///   uncaught runtime error, `ExitRequest` when the script calls `exit`.
     @discardableResult
     public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Value {
-        let proto = try compileSource(source, file: file, globals: core.globals,
-                                      builtins: core.builtins, allowRedeclare: replMode)
-        return try runOnScriptThread { vm in try vm.runMain(proto) }
+        let core = self.core
+        // Compiling declares globals in the shared table, so it runs on the script
+        // thread too (inside Runtime.enter), and on its large stack.
+        return try runOnScriptThread { vm in
+            let proto = try compileSource(source, file: file, globals: core.globals,
+                                          builtins: core.builtins, allowRedeclare: replMode)
+            return try vm.runMain(proto)
+        }
     }
 
     /// Runs a script file in the main module.
@@ -139,7 +150,7 @@ public final class Interpreter: @unchecked Sendable {
     /// call it is in wakes at once. Safe to call from any thread, even a signal
     /// handler's helper thread.
     public func interrupt() {
-        core.mainThread.interrupt()
+        for t in core.evaluations.running(core) { t.interrupt() }
     }
 
     /// Number of script threads still running besides the main one.
@@ -178,13 +189,16 @@ public final class Interpreter: @unchecked Sendable {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
+        let evaluation = core.evaluations.claim(core)
         let thread = Thread {
-            let vm = VM(core: core)
-            vm.thread = core.mainThread
+            // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
+            Runtime.enter(evaluation)
             // A Ctrl-C that arrived after the previous evaluation ended is stale.
-            core.mainThread.interrupted.store(false, ordering: .relaxed)
-            core.mainThread.setActivity(.running)
+            evaluation.clearInterrupt()
+            evaluation.setActivity(.running)
             do {
+                let vm = VM(core: core)
+                vm.thread = evaluation
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {
                 outcome.result = .failure(ScriptError(t))
@@ -192,7 +206,8 @@ public final class Interpreter: @unchecked Sendable {
                 outcome.result = .failure(error)
             }
             // Before signalling: the next evaluation may start at once.
-            core.mainThread.setActivity(.outside)
+            core.evaluations.release(evaluation, core)
+            Runtime.leave()
             done.signal()
         }
         thread.stackSize = Interpreter.scriptStackSize

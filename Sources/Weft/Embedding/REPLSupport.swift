@@ -36,6 +36,8 @@ extension Interpreter {
     ///   no script code runs;
     /// - after `import `, the standard modules.
     public func completions(for line: String, cursor: Int) -> [String] {
+        // Reads live objects from the REPL's thread (LockingSwitch.swift).
+        Runtime.enter(nil); defer { Runtime.leave() }
         let bytes = Array(line.utf8)
         let end = max(0, min(cursor, bytes.count))
         var start = end

@@ -1,30 +1,10 @@
-// Per-object locking for shared mutable values (lists, maps, instances, cells,
-// globals). There is no global interpreter lock: every single operation on a
-// shared value takes that value's own lock, so it is atomic with respect to other
-// threads and a racy script can never observe a torn Value or a freed object.
-//
-// While only one thread runs script code nothing can race, so locking is skipped:
-// `Runtime.isMultithreaded` is set (and never cleared) by the thread that starts the
-// first extra thread, before that thread exists, so the single-threaded fast path is
-// only ever taken when it is safe.
+// The one-byte lock inside every heap object (`Obj.lockWord`). Whether objects take
+// it at all is decided by the locking switch (LockingSwitch.swift).
 import Synchronization
+import CWeftSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-enum Runtime {
-    private static let multithreaded = Atomic<Bool>(false)
-
-    /// True once any script thread besides the first has been started.
-    @inline(__always) static var isMultithreaded: Bool {
-        multithreaded.load(ordering: .relaxed)
-    }
-
-    /// Called by the thread that is about to start another script thread.
-    static func becomeMultithreaded() {
-        multithreaded.store(true, ordering: .sequentiallyConsistent)
-    }
-}
 
 /// A one-byte spin lock with an adaptive yield: the uncontended cost is one atomic
 /// compare-exchange; under contention it spins briefly, then yields the CPU.
@@ -51,7 +31,50 @@ struct SpinWord: ~Copyable {
         }
     }
 
+    /// Releases the lock. The opaque call first is what makes copying a value out of
+    /// a locked object safe: Swift cannot see into `weft_release_fence`, so it must
+    /// assume the call may release the object a value was just loaded from, and
+    /// therefore retains that value before the call, while the lock is held. An
+    /// inlined atomic store alone is no such barrier (retains were sunk past it).
     @inline(__always) func unlock() {
+        weft_release_fence()
         word.store(false, ordering: .releasing)
+    }
+}
+
+/// Debug builds count the object critical sections each thread is inside, so that
+/// running script code or blocking inside one (which could deadlock or let other
+/// threads spin forever) fails an assertion in the tests instead of going unnoticed.
+enum ObjectLockCheck {
+    #if DEBUG
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    private static var depth: Int {
+        get { Int(bitPattern: pthread_getspecific(key)) }
+        set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+    #endif
+
+    @inline(__always) static func entering() {
+        #if DEBUG
+        depth += 1
+        #endif
+    }
+
+    @inline(__always) static func leaving() {
+        #if DEBUG
+        depth -= 1
+        #endif
+    }
+
+    /// Asserts that this thread is inside no object's critical section.
+    @inline(__always) static func assertNoneHeld(_ what: @autoclosure () -> String) {
+        #if DEBUG
+        assert(depth == 0, "\(what()) inside an object's critical section")
+        #endif
     }
 }

@@ -29,7 +29,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
     private(set) var error: Value?
 
     let cancelled = Atomic<Bool>(false)
-    let interrupted = Atomic<Bool>(false)
+    /// Set when something is pending for this thread (an interrupt, or a request to
+    /// turn locking on); loops poll it at backward jumps and call `checkPending`.
+    let attention = Atomic<Bool>(false)
+    private let interruptPending = Atomic<Bool>(false)
     /// Signalled when the thread finishes (join waits here).
     let done = NSCondition()
     /// Private condition `sleep` waits on, so cancel/interrupt can wake it.
@@ -102,7 +105,19 @@ final class ThreadObj: Obj, @unchecked Sendable {
 
     /// Raises Interrupted in this thread at its next check (REPL Ctrl-C).
     func interrupt() {
-        interrupted.store(true, ordering: .sequentiallyConsistent)
+        interruptPending.store(true, ordering: .sequentiallyConsistent)
+        requestAttention()
+    }
+
+    /// Forgets an interrupt that arrived after the evaluation it was meant for ended.
+    func clearInterrupt() {
+        interruptPending.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// Makes the thread call `checkPending` at its next safepoint, waking it if it
+    /// is blocked (see Runtime.enter).
+    func requestAttention() {
+        attention.store(true, ordering: .sequentiallyConsistent)
         wake()
     }
 
@@ -126,9 +141,14 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// Throws what is pending for this thread: an interrupt, a deadlock verdict,
     /// or (sticky) its cancellation.
     func checkPending() throws {
-        if interrupted.load(ordering: .relaxed) {
-            interrupted.store(false, ordering: .relaxed)
-            throw ScriptThrow(ErrorKinds.interrupted, "interrupted")
+        // A safepoint: no object operation is in progress in this thread here.
+        Runtime.safepoint()
+        if attention.load(ordering: .relaxed) {
+            attention.store(false, ordering: .sequentiallyConsistent)
+            Runtime.safepoint()
+            if interruptPending.exchange(false, ordering: .sequentiallyConsistent) {
+                throw ScriptThrow(ErrorKinds.interrupted, "interrupted")
+            }
         }
         if hasPendingDeadlock.load(ordering: .relaxed) {
             stateLock.lock()

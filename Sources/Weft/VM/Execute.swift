@@ -7,6 +7,7 @@ extension VM {
     /// that frame's `ret`). Script errors unwind to handlers inside these frames;
     /// an error with no such handler pops them and propagates to the Swift caller.
     func execute(entry: Int) throws {
+        ObjectLockCheck.assertNoneHeld("script code")
         while true {
             do {
                 try run(entry: entry)
@@ -238,8 +239,9 @@ extension VM {
                         sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
 
                     case .jump:
-                        if a < pc && thread.interrupted.load(ordering: .relaxed) {
-                            // Loops are where Ctrl-C must be able to stop a script.
+                        if a < pc && thread.attention.load(ordering: .relaxed) {
+                            // Loops are where Ctrl-C must be able to stop a script, and
+                            // where another thread may ask for locking to be turned on.
                             frame.pointee.pc = pc; self.sp = sp
                             try thread.checkPending()
                         }

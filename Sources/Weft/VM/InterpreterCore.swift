@@ -17,6 +17,8 @@ final class InterpreterCore: @unchecked Sendable {
     var threadError: (String) -> Void
 
     let threads = ThreadRegistry()
+    /// The script threads host calls run as.
+    let evaluations = EvaluationThreads()
     /// The thread that runs evaluations, and its script-visible Thread instance.
     private(set) var mainThread: ThreadObj!
     private(set) var mainInstance: Instance!

@@ -391,35 +391,6 @@ extension VM {
         case .function(let f): return mixHash(ObjectIdentifier(f).hashValue)
         }
     }
-
-    @inline(__always) func keyEquals(_ a: Value, _ b: Value) throws -> Bool {
-        switch (a, b) {
-        case (.str(let x), .str(let y)): return strEqual(x, y)
-        case (.int(let x), .int(let y)): return x == y
-        default: return try equals(a, b)
-        }
-    }
-
-    public func mapGet(_ m: MapObj, _ k: Value) throws -> Value? {
-        let h = try hash(k)
-        return try m.locked { try m.get(k, hash: h, eq: keyEquals) }
-    }
-
-    public func mapSet(_ m: MapObj, _ k: Value, _ v: Value) throws {
-        let h = try hash(k)
-        try m.locked {
-            if m.frozen { throw ScriptThrow.frozen("map") }
-            try m.set(k, hash: h, value: v, eq: keyEquals)
-        }
-    }
-
-    public func mapRemove(_ m: MapObj, _ k: Value) throws -> Value? {
-        let h = try hash(k)
-        return try m.locked {
-            if m.frozen { throw ScriptThrow.frozen("map") }
-            return try m.remove(k, hash: h, eq: keyEquals)
-        }
-    }
 }
 
 @inline(__always) func mixHash(_ x: Int) -> Int {

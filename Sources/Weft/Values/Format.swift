@@ -71,7 +71,9 @@ extension Value: CustomStringConvertible {
     /// str() without calling script code (instances print as `<Name>`); the VM's
     /// `str(_:)` is the full version that honours `to_str()`.
     public var description: String {
-        (try? format(repr: false, vm: nil)) ?? "<\(typeName)>"
+        // The host may call this from any thread (LockingSwitch.swift).
+        Runtime.enter(nil); defer { Runtime.leave() }
+        return (try? format(repr: false, vm: nil)) ?? "<\(typeName)>"
     }
 
     /// Formats for str() (`repr: false`) or repr(). With a VM, instances' `to_str()`

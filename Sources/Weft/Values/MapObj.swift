@@ -5,7 +5,9 @@
 //
 // Hashing and equality are supplied by the caller (the VM), because a key's `eq`
 // and `hash` may be script methods. All methods here assume the caller holds the
-// map's lock when several threads exist.
+// map's lock when several threads exist; none of them runs script code (a key whose
+// comparison needs script code is handed back to the caller by `probe`, which calls
+// it with the map unlocked: VM/MapAccess.swift).
 
 public final class MapObj: Obj {
     @exclusivity(unchecked) var keys: [Value] = []     // tombstone: Value.missing
@@ -14,6 +16,10 @@ public final class MapObj: Obj {
     @exclusivity(unchecked) var table: [Int32] = []     // -1 empty; else entry index
     @exclusivity(unchecked) var live = 0
     @exclusivity(unchecked) var frozen = false
+    /// Bumped whenever entries move or disappear (remove, rebuild, clear), not by an
+    /// insert that fits: an entry index or probe position found before unlocking is
+    /// still valid if this is unchanged (as in CPython's dict lookup).
+    @exclusivity(unchecked) var version = 0
 
     override init() { super.init() }
 
@@ -40,17 +46,42 @@ public final class MapObj: Obj {
         }
     }
 
-    func get(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Value? {
-        guard let e = try find(key, hash: hash, eq: eq) else { return nil }
-        return vals[e]
+    /// What `probe` found.
+    enum Probe {
+        case found(entry: Int)
+        case absent
+        /// Entry `entry`, at table slot `slot`, has the same hash and a key whose
+        /// comparison may run script code: the caller decides, unlocked.
+        case compare(slot: Int, entry: Int, key: Value)
     }
 
-    /// Stores `value` under `key`, keeping the original position of an existing key.
-    func set(_ key: Value, hash: Int, value: Value, eq: (Value, Value) throws -> Bool) rethrows {
-        if let e = try find(key, hash: hash, eq: eq) {
-            vals[e] = value
-            return
+    /// Looks for `key` from the home slot of `hash` (or from the slot after `after`),
+    /// comparing keys with `simpleEq` when neither needs script code.
+    @inline(__always)
+    func probe(_ key: Value, hash: Int, after: Int?, simpleEq: (Value, Value) -> Bool) -> Probe {
+        if table.isEmpty { return .absent }
+        var i = after.map { ($0 + 1) & mask } ?? (hash & mask)
+        let simpleKey = key.comparesWithoutScript
+        while true {
+            let e = Int(table[i])
+            if e < 0 { return .absent }
+            if hashes[e] == hash {
+                let k = keys[e]
+                if !k.isMissing {
+                    if k.isIdentical(to: key) { return .found(entry: e) }
+                    if simpleKey && k.comparesWithoutScript {
+                        if simpleEq(k, key) { return .found(entry: e) }
+                    } else {
+                        return .compare(slot: i, entry: e, key: k)
+                    }
+                }
+            }
+            i = (i + 1) & mask
         }
+    }
+
+    /// Appends a new entry for a key known to be absent.
+    func insertNew(_ key: Value, hash: Int, value: Value) {
         if (keys.count + 1) * 3 >= table.count * 2 { rebuild(minCapacity: live + 1) }
         let e = keys.count
         keys.append(key); vals.append(value); hashes.append(hash)
@@ -60,23 +91,35 @@ public final class MapObj: Obj {
         table[i] = Int32(e)
     }
 
-    /// Removes `key`, returning its value.
-    func remove(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Value? {
-        guard let e = try find(key, hash: hash, eq: eq) else { return nil }
+    /// Removes entry `e`, returning its value.
+    func removeEntry(_ e: Int) -> Value {
         let v = vals[e]
         keys[e] = .missing
         vals[e] = .nil
         live -= 1
+        version &+= 1
         if live == 0 { removeAll() }
         return v
     }
 
+    /// Stores `value` under `key`, keeping the original position of an existing key
+    /// (for maps no other thread can see yet, whose keys compare without script code).
+    func set(_ key: Value, hash: Int, value: Value, eq: (Value, Value) throws -> Bool) rethrows {
+        if let e = try find(key, hash: hash, eq: eq) {
+            vals[e] = value
+            return
+        }
+        insertNew(key, hash: hash, value: value)
+    }
+
     func removeAll() {
         keys = []; vals = []; hashes = []; table = []; live = 0
+        version &+= 1
     }
 
     /// Rehashes into a table sized for `minCapacity`, dropping tombstones.
     private func rebuild(minCapacity: Int) {
+        version &+= 1
         if live != keys.count {
             var nk: [Value] = [], nv: [Value] = [], nh: [Int] = []
             nk.reserveCapacity(live); nv.reserveCapacity(live); nh.reserveCapacity(live)

@@ -31,7 +31,9 @@ public class Obj {
     func makeIterator(_ vm: VM) throws -> IteratorObj? { nil }
 
     /// Runs `body` holding this object's lock while several threads exist.
+    /// The body must not run script code or block (ObjectLockCheck asserts it).
     @inline(__always) final func locked<R>(_ body: () throws -> R) rethrows -> R {
+        ObjectLockCheck.entering(); defer { ObjectLockCheck.leaving() }
         if Runtime.isMultithreaded {
             lockWord.lock(); defer { lockWord.unlock() }
             return try body()

@@ -1,0 +1,89 @@
+// Map get, set and remove. No script code runs while a map's lock is held: a key's
+// script `hash` runs before locking, and when a probe meets a stored key whose
+// comparison needs a script `eq` (an instance whose class defines `eq`, or a frozen
+// list or map that may hold one), the map is unlocked, `eq` runs, and the search
+// resumes under the lock only if the map's `version` shows that no entry moved in
+// between; otherwise it starts over. So `eq` may read, mutate or block on the map,
+// or start the first thread, and no other thread ever spins on a lock held by script
+// code (docs/concurrency-model.md, "No script code under an object lock").
+
+extension Value {
+    /// Whether comparing this value as a map key can never run script code.
+    @inline(__always) var comparesWithoutScript: Bool {
+        switch self {
+        case .nil, .bool, .int, .float, .str, .function, .object: return true
+        case .list, .map: return false
+        case .instance(let i): return i.cls.findMethodSlot(Symbols.eq) == nil
+        }
+    }
+}
+
+extension VM {
+    /// A map that keeps changing while its keys' `eq` methods run makes lookups
+    /// start over; after this many restarts the operation gives up.
+    static let maxMapRestarts = 1_000
+
+    /// Runs `body` with `m` locked and the entry index of `k` (nil when absent).
+    @inline(__always)
+    func withMapEntry<R>(_ m: MapObj, _ k: Value, hash h: Int, _ body: (Int?) throws -> R) throws -> R {
+        var resumeAfter: Int?        // slot whose key a script `eq` found unequal
+        var confirmed: Int?          // entry whose key a script `eq` found equal
+        var version = 0
+        var restarts = 0
+        while true {
+            var result: R?
+            var pending: (slot: Int, entry: Int, key: Value)?
+            try m.locked {
+                if resumeAfter != nil || confirmed != nil, m.version != version {
+                    resumeAfter = nil; confirmed = nil
+                    restarts += 1
+                    if restarts > VM.maxMapRestarts {
+                        throw ScriptThrow.runtimeError("map changed while its keys were being compared")
+                    }
+                }
+                if let e = confirmed { result = try body(e); return }
+                switch m.probe(k, hash: h, after: resumeAfter, simpleEq: simpleKeysEqual) {
+                case .found(let e): result = try body(e)
+                case .absent: result = try body(nil)
+                case .compare(let slot, let entry, let key):
+                    pending = (slot, entry, key)
+                    version = m.version
+                }
+            }
+            if let r = result { return r }
+            guard let p = pending else { continue }
+            // Unlocked: the stored key's (or the looked-up key's) script `eq`.
+            if try equals(p.key, k) { confirmed = p.entry } else { resumeAfter = p.slot }
+        }
+    }
+
+    /// Equality of two keys that compare without script code.
+    @inline(__always) private func simpleKeysEqual(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.str(let x), .str(let y)): return strEqual(x, y)
+        case (.int(let x), .int(let y)): return x == y
+        default: return (try? equals(a, b)) ?? false
+        }
+    }
+
+    public func mapGet(_ m: MapObj, _ k: Value) throws -> Value? {
+        let h = try hash(k)
+        return try withMapEntry(m, k, hash: h) { e in e.map { m.vals[$0] } }
+    }
+
+    public func mapSet(_ m: MapObj, _ k: Value, _ v: Value) throws {
+        let h = try hash(k)
+        try withMapEntry(m, k, hash: h) { e in
+            if m.frozen { throw ScriptThrow.frozen("map") }
+            if let e = e { m.vals[e] = v } else { m.insertNew(k, hash: h, value: v) }
+        }
+    }
+
+    public func mapRemove(_ m: MapObj, _ k: Value) throws -> Value? {
+        let h = try hash(k)
+        return try withMapEntry(m, k, hash: h) { e in
+            if m.frozen { throw ScriptThrow.frozen("map") }
+            return e.map { m.removeEntry($0) }
+        }
+    }
+}
