@@ -105,7 +105,8 @@ func runReporting(_ body: () throws -> Void) -> Int32 {
 }
 
 let options = parseArguments(Array(CommandLine.arguments.dropFirst()))
-let weft = Interpreter(options: .init(maxCallDepth: options.maxDepth))
+// The command line grants every capability (§11).
+let weft = Interpreter(options: .init(maxCallDepth: options.maxDepth, capabilities: .all))
 
 if options.check {
     var files = options.args
@@ -137,7 +138,7 @@ weft.arguments = options.args
 // after the file or code with -i.
 let stdinIsTerminal = isatty(STDIN_FILENO) != 0
 if stdinIsTerminal && (options.interactive || (options.code == nil && options.file == nil)) {
-    let interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth)
+    let interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
     let scriptArgs = options.args
     let repl = REPL(interpreter: weft, makeInterpreter: {
         let fresh = Interpreter(options: interpreterOptions)

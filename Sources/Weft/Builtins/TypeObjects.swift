@@ -29,7 +29,11 @@ enum TypeObjects {
     static let int = type("int", Conversions.int)
     static let float = type("float", Conversions.float)
     static let str = type("str", Conversions.str)
-    static let bytes = type("bytes", Conversions.bytes)
+    static let bytes: ClassObj = {
+        let c = type("bytes", Conversions.bytes)
+        for (name, body) in BytesMethods.typeFunctions { c.attrs[Symbols.intern(name)] = .object(NativeFn(name, body)) }
+        return c
+    }()
     static let list = type("list", Conversions.list)
     static let map = type("map", Conversions.map)
     static let range = type("range", Conversions.range)

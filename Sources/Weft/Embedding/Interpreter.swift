@@ -57,8 +57,43 @@ public final class Interpreter: @unchecked Sendable {
     public struct Options: Sendable {
         /// Maximum script call depth; deeper calls raise RecursionError.
         public var maxCallDepth: Int
-        public init(maxCallDepth: Int = 10_000) {
+        /// What the script may touch outside the interpreter (§11): none by
+        /// default; the `weft` command grants `.all`.
+        public var capabilities: Capabilities
+        public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = []) {
             self.maxCallDepth = maxCallDepth
+            self.capabilities = capabilities
+        }
+    }
+
+    /// Access to the world outside the interpreter. A function of `fs`, `os`
+    /// (and later `net`, `http`) that needs one the host did not grant raises
+    /// `PermissionError: fileRead is not granted (fs.read_text)` in the script.
+    public struct Capabilities: OptionSet, Sendable, CustomStringConvertible {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Reading files and folders (`fs.read_text`, `fs.list_dir`, `fs.open(p, "r")`...).
+        public static let fileRead = Capabilities(rawValue: 1 << 0)
+        /// Creating, writing, renaming and removing files and folders.
+        public static let fileWrite = Capabilities(rawValue: 1 << 1)
+        /// Sockets (`net`, `http`).
+        public static let network = Capabilities(rawValue: 1 << 2)
+        /// Starting programs (`os.run`).
+        public static let subprocess = Capabilities(rawValue: 1 << 3)
+        /// The process environment: variables (`os.env`, `os.environ`) and the
+        /// working directory (`os.cwd`, `os.chdir`).
+        public static let environment = Capabilities(rawValue: 1 << 4)
+        public static let all: Capabilities = [.fileRead, .fileWrite, .network, .subprocess, .environment]
+
+        static let names: [(Capabilities, String)] = [
+            (.fileRead, "fileRead"), (.fileWrite, "fileWrite"), (.network, "network"),
+            (.subprocess, "subprocess"), (.environment, "environment"),
+        ]
+
+        /// `fileRead`, `[fileRead, network]`.
+        public var description: String {
+            let n = Capabilities.names.filter { contains($0.0) }.map(\.1)
+            return n.count == 1 ? n[0] : "[" + n.joined(separator: ", ") + "]"
         }
     }
 
@@ -66,7 +101,11 @@ public final class Interpreter: @unchecked Sendable {
 
     public init(options: Options = Options()) {
         core = InterpreterCore(maxDepth: max(16, options.maxCallDepth))
+        core.capabilities = options.capabilities
     }
+
+    /// The capabilities this interpreter was created with.
+    public var capabilities: Interpreter.Capabilities { core.capabilities }
 
     /// Where `print` output goes (default: standard output). Called once per print call.
     public var output: (String) -> Void {
@@ -189,15 +228,16 @@ public final class Interpreter: @unchecked Sendable {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
+        guard let stack = VM.reserveStack() else { throw ScriptError(NativeThread.cannotStart()) }
         let evaluation = core.evaluations.claim(core)
-        let thread = Thread {
+        let start = {
             // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
             Runtime.enter(evaluation)
             // A Ctrl-C that arrived after the previous evaluation ended is stale.
             evaluation.clearInterrupt()
             evaluation.setActivity(.running)
             do {
-                let vm = VM(core: core)
+                let vm = VM(core: core, stack: stack)
                 vm.thread = evaluation
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {
@@ -210,8 +250,13 @@ public final class Interpreter: @unchecked Sendable {
             Runtime.leave()
             done.signal()
         }
-        thread.stackSize = Interpreter.scriptStackSize
-        thread.start()
+        do {
+            try NativeThread.start(stackSize: Interpreter.scriptStackSize, start)
+        } catch let t as ScriptThrow {
+            VM.releaseStack(stack)
+            core.evaluations.release(evaluation, core)
+            throw ScriptError(t)
+        }
         done.wait()
         return try outcome.result.get()
     }

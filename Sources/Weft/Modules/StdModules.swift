@@ -3,10 +3,12 @@
 // generator) is per interpreter.
 
 enum StdModules {
-    /// A fresh instance of builtin module `name` ("math", "time", "random", "json"),
+    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs"),
     /// or nil if there is no such builtin module.
-    static func make(_ name: String) -> ModuleObj? {
+    static func make(_ name: String, core: InterpreterCore) -> ModuleObj? {
         switch name {
+        case "os": return OSModule.make(core: core)
+        case "fs": return FSModule.make()
         case "math": return MathModule.make()
         case "time": return TimeModule.make()
         case "random": return RandomModule.make()
@@ -16,5 +18,5 @@ enum StdModules {
     }
 
     /// The names `make` knows.
-    static let names = ["json", "math", "random", "time"]
+    static let names = ["fs", "json", "math", "os", "random", "time"]
 }

@@ -4,7 +4,8 @@
 //
 // Locking: `mutex` guards the waiter queue only; each waiter parks on its own
 // NSCondition. The user lock is released (fully, for an RLock) while waiting and
-// always reacquired, with its recursion depth, before wait returns or throws.
+// reacquired, with its recursion depth, before wait returns or throws — unless
+// re-taking it is itself interrupted or found deadlocked (see LockObj.reacquire).
 // No monitor is ever held while the user lock is taken, or script code runs.
 import Foundation
 import Synchronization
@@ -41,12 +42,12 @@ final class ConditionObj: Obj, @unchecked Sendable {
     /// Takes the lock back after a wait, at its old recursion depth. The
     /// notifier usually holds it a moment longer: poll for it to be let go
     /// (spacing the polls out, so it can finish its critical section) before
-    /// parking. Not interruptible: the lock must be held again whatever happened.
-    private func reacquire(_ vm: VM, depth: Int) {
+    /// parking. See `LockObj.reacquire` for what may end the wait early.
+    private func reacquire(_ vm: VM, depth: Int) throws {
         if lock.isLocked {
             _ = Spin.poll(lockGate, since: Spin.nowNs(), backoff: true) { !lock.isLocked }
         }
-        try? lock.reacquire(vm, depth: depth)
+        try lock.reacquire(vm, depth: depth, for: label)
     }
 
     /// Waits for a notify; false on timeout.
@@ -102,7 +103,11 @@ final class ConditionObj: Obj, @unchecked Sendable {
         mutex.unlock()
         if let p = passOn { p.cv.lock(); p.cv.signal(); p.cv.unlock() }
 
-        reacquire(vm, depth: depth)
+        do {
+            try reacquire(vm, depth: depth)
+        } catch {
+            throw failure ?? error
+        }
         if let f = failure { throw f }
         return got || notified
     }
@@ -112,13 +117,12 @@ final class ConditionObj: Obj, @unchecked Sendable {
         guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         var result = try vm.call(pred, [])
         if result.isTruthy { return result }
-        let deadline = timeout.map { Spin.nowNs() &+ UInt64(min($0, 1e9) * 1e9) }
+        let deadline = Deadline.after(timeout)
         while !result.isTruthy {
             var left: Double?
             if let d = deadline {
-                let now = Spin.nowNs()
-                if now >= d { break }
-                left = Double(d - now) / 1e9
+                left = d.left
+                if left! <= 0 { break }
             }
             _ = try wait(vm, timeout: left)
             result = try vm.call(pred, [])

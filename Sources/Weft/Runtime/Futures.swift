@@ -93,6 +93,16 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         for cb in cbs { callCallback(vm, cb) }
     }
 
+    /// Fails a task not yet started with `error` (its pool could not start a
+    /// worker to run it).
+    func fail(_ vm: VM, _ error: Value) {
+        monitor.lock()
+        guard state == .pending else { monitor.unlock(); return }
+        let (ls, cbs) = settle(.failed, error)
+        monitor.unlock()
+        notify(vm, ls, cbs)
+    }
+
     /// Cancels a task not yet started; true if cancelled (now or before).
     func cancel(_ vm: VM) -> Bool {
         monitor.lock()
@@ -187,12 +197,12 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
     /// Done futures not yet yielded: a min-heap on finish order. Guarded by `monitor`.
     private var ready: [FutureObj] = []
     private var remaining: Int
-    private let deadline: Date?
+    private let deadline: Deadline?
     private let timeout: Double?
 
     init(_ futures: [FutureObj], timeout: Double?) {
         self.timeout = timeout
-        deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        deadline = Deadline.after(timeout)
         remaining = futures.count
         super.init()
         monitor.lock()
@@ -245,7 +255,7 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
         monitor.lock()
         defer { monitor.unlock() }
         if remaining == 0 { return nil }
-        let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
+        let left = deadline?.left
         let ok = try vm.blockingWait(monitor, timeout: left, on: "as_completed") { !ready.isEmpty }
         if !ok {
             throw ScriptThrow(ErrorKinds.timeout,

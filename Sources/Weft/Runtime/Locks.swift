@@ -4,13 +4,8 @@
 import Foundation
 import Synchronization
 
-/// The wait-for graph: which lock each thread is blocked acquiring. Lock owners
-/// live in the locks. Guarded by one process-wide lock; touched only on the slow
-/// path of an acquire that has to wait.
+/// Ids for lock and queue labels ("Lock#3"); process-wide, only for naming.
 enum LockGraph {
-    static let lock = NSLock()
-    /// Thread ident -> the lock it is blocked acquiring (untimed).
-    nonisolated(unsafe) static var waitingFor: [Int: LockObj] = [:]
     private static let counter = Atomic<Int>(0)
     static func nextId() -> Int { counter.add(1, ordering: .relaxed).newValue }
 }
@@ -66,7 +61,7 @@ final class LockObj: Obj, @unchecked Sendable {
         // parking (parking and waking cost ~20 µs each).
         // Only while the running threads fit on the cores: otherwise the holder
         // may need this core to get on.
-        if Spinner.allowed(vm.core) {
+        if Spin.allowed(vm.core) {
             for i in 0..<4000 {
                 if ownerIdent.load(ordering: .relaxed) == 0 && tryTake(me) {
                     if reentrant { depth = 1 }
@@ -76,12 +71,13 @@ final class LockObj: Obj, @unchecked Sendable {
                 if i & 255 == 255 { sched_yield() }
             }
         }
+        let graph = vm.core.threads
         if timeout == nil { try checkCycle(thread, vm) }
         defer {
             if timeout == nil {
-                LockGraph.lock.lock()
-                LockGraph.waitingFor[me] = nil
-                LockGraph.lock.unlock()
+                graph.graphLock.lock()
+                graph.lockWaits[me] = nil
+                graph.graphLock.unlock()
             }
         }
         monitor.lock()
@@ -101,32 +97,36 @@ final class LockObj: Obj, @unchecked Sendable {
         }
     }
 
-    /// Registers `me` as waiting for this lock, raising DeadlockError when the
-    /// owners' waits lead back to `me`.
+    /// Registers `me` as waiting for this lock in its interpreter's wait-for
+    /// graph, raising DeadlockError when the owners' waits lead back to `me`.
     private func checkCycle(_ me: ThreadObj, _ vm: VM) throws {
         let myIdent = me.ownIdent
-        func name(_ ident: Int) -> String {
-            vm.core.threads.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
-        }
-        LockGraph.lock.lock()
-        defer { LockGraph.lock.unlock() }
-        var path: [String] = ["thread \"\(me.name)\" waits for \(label)"]
+        let graph = vm.core.threads
+        graph.graphLock.lock()
+        defer { graph.graphLock.unlock() }
+        // The chain of (holder, lock it waits for); names are looked up only
+        // when it closes a cycle.
+        var hops: [(holder: Int, waitsFor: LockObj)] = []
         var lock: LockObj = self
-        var seen = Set<Int>()
-        while case let holder = lock.ownerIdent.load(ordering: .relaxed), holder != 0, seen.insert(holder).inserted {
+        while case let holder = lock.ownerIdent.load(ordering: .relaxed), holder != 0 {
             if holder == myIdent {
+                func name(_ ident: Int) -> String {
+                    graph.live.first { $0.ident == ident }.map { "thread \"\($0.name)\"" } ?? "thread #\(ident)"
+                }
+                var path = ["thread \"\(me.name)\" waits for \(label)"]
+                for h in hops { path.append("held by \(name(h.holder))"); path.append("which waits for \(h.waitsFor.label)") }
                 path.append("held by thread \"\(me.name)\"")
                 throw ScriptThrow(ErrorKinds.deadlockError, "lock cycle: " + path.joined(separator: ", "))
             }
-            path.append("held by \(name(holder))")
-            guard let next = LockGraph.waitingFor[holder] else { break }
-            path.append("which waits for \(next.label)")
+            guard let next = graph.lockWaits[holder], !hops.contains(where: { $0.holder == holder }) else { break }
+            hops.append((holder, next))
             lock = next
         }
-        LockGraph.waitingFor[myIdent] = self
+        graph.lockWaits[myIdent] = self
     }
 
     func release(_ vm: VM) throws {
+        if debtors.load(ordering: .relaxed) != 0, payDebt(vm) { return }
         let owner = ownerIdent.load(ordering: .relaxed)
         guard owner != 0 else { throw ScriptThrow.runtimeError("release of an unlocked \(typeName)") }
         if reentrant {
@@ -151,17 +151,72 @@ final class LockObj: Obj, @unchecked Sendable {
     }
 
     /// For Condition: reacquires after a wait, restoring the recursion depth.
-    /// Not cancellable: the condition's lock must be held again whatever happened.
-    func reacquire(_ vm: VM, depth d: Int) throws {
-        let me = vm.thread.ownIdent
+    /// An ordinary untimed wait (shown by `:threads`, counted by deadlock
+    /// detection, part of the lock wait-for graph) except that cancellation does
+    /// not end it: a Cancelled wait() returns with the lock held, as in Python.
+    /// Interrupted (Ctrl-C) and DeadlockError (the holder can never let go) do
+    /// end it: they propagate with the lock not held, and the thread's next
+    /// `depth` releases of this lock (the with-statements it is inside) do
+    /// nothing instead of raising RuntimeError or freeing another thread's hold.
+    func reacquire(_ vm: VM, depth d: Int, for what: String) throws {
+        let thread = vm.thread!
+        let me = thread.ownIdent
         if !tryTake(me) {
-            monitor.lock()
-            parked.add(1, ordering: .sequentiallyConsistent)
-            while !tryTake(me) { monitor.wait() }
-            parked.subtract(1, ordering: .sequentiallyConsistent)
-            monitor.unlock()
+            let graph = vm.core.threads
+            do {
+                try checkCycle(thread, vm)
+                defer {
+                    graph.graphLock.lock()
+                    graph.lockWaits[me] = nil
+                    graph.graphLock.unlock()
+                }
+                monitor.lock()
+                defer { monitor.unlock() }
+                parked.add(1, ordering: .sequentiallyConsistent)
+                defer { parked.subtract(1, ordering: .sequentiallyConsistent) }
+                _ = try vm.blockingWait(monitor, timeout: nil, on: "\(label) (to return from \(what).wait)",
+                                        cancellable: false) { tryTake(me) }
+            } catch {
+                addDebt(vm, me, d)
+                throw error
+            }
         }
         if reentrant { depth = d }
+    }
+
+    // MARK: Releases owed by a thread whose Condition wait lost the lock
+
+    /// How many threads owe this lock releases (the debts themselves live in
+    /// the interpreter's ThreadRegistry, so a lock costs no more than this).
+    private let debtors = Atomic<Int>(0)
+
+    private func addDebt(_ vm: VM, _ me: Int, _ n: Int) {
+        let graph = vm.core.threads
+        let key = LockDebtKey(lock: ObjectIdentifier(self), thread: me)
+        graph.graphLock.lock()
+        if graph.lockDebts[key] == nil { debtors.add(1, ordering: .sequentiallyConsistent) }
+        graph.lockDebts[key, default: 0] += n
+        graph.graphLock.unlock()
+    }
+
+    /// True when this release is one the current thread owes: it then does
+    /// nothing. A thread that took the lock again since releases normally (and
+    /// its debt is forgiven).
+    private func payDebt(_ vm: VM) -> Bool {
+        let graph = vm.core.threads
+        let me = vm.thread.ownIdent
+        let key = LockDebtKey(lock: ObjectIdentifier(self), thread: me)
+        graph.graphLock.lock()
+        defer { graph.graphLock.unlock() }
+        guard let n = graph.lockDebts[key] else { return false }
+        let retaken = ownerIdent.load(ordering: .relaxed) == me
+        if retaken || n == 1 {
+            graph.lockDebts[key] = nil
+            debtors.subtract(1, ordering: .sequentiallyConsistent)
+        } else {
+            graph.lockDebts[key] = n - 1
+        }
+        return !retaken
     }
 
     /// Whether the current thread holds this lock.

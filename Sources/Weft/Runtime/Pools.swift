@@ -88,7 +88,7 @@ final class PoolObj: Obj, @unchecked Sendable {
         if idle > 0 { monitor.signal() }
         let k = reserveWorker()
         monitor.unlock()
-        if let k = k { startWorker(vm.core, k) }
+        if let k = k { startWorker(vm, k) }
         return f
     }
 
@@ -99,9 +99,9 @@ final class PoolObj: Obj, @unchecked Sendable {
         var fs: [FutureObj] = []
         fs.reserveCapacity(items.count)
         for x in items { fs.append(try submit(vm, fn, [x])) }
-        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        let deadline = Deadline.after(timeout)
         for (i, f) in fs.enumerated() {
-            let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
+            let left = deadline?.left
             var ok = false
             do {
                 ok = try f.waitDone(vm, timeout: left)
@@ -157,9 +157,13 @@ final class PoolObj: Obj, @unchecked Sendable {
 
     // MARK: Workers
 
-    private func startWorker(_ core: InterpreterCore, _ k: Int) {
+    /// Starts worker number `k` (already counted in `threads`). When the system
+    /// cannot start another thread the pool goes on with the workers it has; if
+    /// it has none, the queued tasks fail with that error (RuntimeError "can't
+    /// start new thread") instead of waiting for a worker that never comes.
+    private func startWorker(_ vm: VM, _ k: Int) {
         let inst = Instance(cls: ThreadBuiltins.threadClass)
-        let t = ThreadObj(core: core, name: "\(name)-\(k)", daemon: false)
+        let t = ThreadObj(core: vm.core, name: "\(name)-\(k)", daemon: false)
         t.instance = inst
         inst.native = t
         monitor.lock()
@@ -168,10 +172,21 @@ final class PoolObj: Obj, @unchecked Sendable {
         do {
             try t.start { [self] vm in try workerLoop(vm) }
         } catch {
+            let failure: Value
+            if let e = error as? ScriptThrow { failure = e.value } else { failure = NativeThread.cannotStart().value }
             monitor.lock()
             workerThreads.removeAll { $0 === t }
             threads -= 1
+            if shutdownWaiters > 0 { monitor.broadcast() }
+            var orphans: [FutureObj] = []
+            if threads == 0 {
+                orphans = Array(tasks[taskHead...])
+                tasks = []
+                taskHead = 0
+                queuedMirror.store(0, ordering: .relaxed)
+            }
             monitor.unlock()
+            for f in orphans { f.fail(vm, failure) }
         }
     }
 
@@ -197,7 +212,7 @@ final class PoolObj: Obj, @unchecked Sendable {
                 // A cancelled worker stops taking tasks; another replaces it.
                 let k = leave(vm, replace: true)
                 monitor.unlock()
-                if let k = k { startWorker(vm.core, k) }
+                if let k = k { startWorker(vm, k) }
                 throw ScriptThrow(ErrorKinds.cancelled, "thread \"\(me.name)\" was cancelled")
             }
             if queued > 0 {
@@ -220,10 +235,10 @@ final class PoolObj: Obj, @unchecked Sendable {
                 monitor.unlock()
                 return .nil
             }
-            if !spun && Spinner.allowed(vm.core) {
+            if !spun && Spin.allowed(vm.core) {
                 spun = true
                 monitor.unlock()
-                _ = Spinner.spin { queuedMirror.load(ordering: .relaxed) > 0 || shutdownMirror.load(ordering: .relaxed) }
+                _ = Spin.spin { queuedMirror.load(ordering: .relaxed) > 0 || shutdownMirror.load(ordering: .relaxed) }
                 monitor.lock()
                 continue
             }
@@ -236,7 +251,7 @@ final class PoolObj: Obj, @unchecked Sendable {
                 idle -= 1
                 let k = leave(vm, replace: true)
                 monitor.unlock()
-                if let k = k { startWorker(vm.core, k) }
+                if let k = k { startWorker(vm, k) }
                 throw error
             }
             idle -= 1

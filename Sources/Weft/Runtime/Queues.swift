@@ -8,50 +8,9 @@
 // waits (no syscall per item otherwise), a single `signal` when only one kind of
 // waiter exists, and a waiter that leaves without using its wake-up passes it on.
 // Before parking, a thread spins briefly on atomic mirrors of the queue's state
-// when the runnable threads fit on the cores (see `Spinner`).
+// when the runnable threads fit on the cores (see `Spin.allowed`).
 import Foundation
 import Synchronization
-
-// MARK: - Spinning before parking
-
-/// Spin-then-park support: waking a parked thread costs ~22 µs, a handoff to a
-/// spinning thread ~0.1 µs — but only while runnable threads fit on the cores.
-enum Spinner {
-    static let cores = ProcessInfo.processInfo.activeProcessorCount
-    /// How long one spin may last.
-    static let budgetNs: UInt64 = 20_000
-    /// Estimated number of script threads currently running (not blocked, idle
-    /// or sleeping), refreshed at most every `refreshNs`.
-    private static let runnable = Atomic<Int>(1)
-    private static let stamp = Atomic<UInt64>(0)
-    private static let refreshNs: UInt64 = 2_000_000
-
-    @inline(__always) static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-    /// Whether spinning is worthwhile: more than one core, and the running
-    /// threads (this one included) leave a core for the thread we wait for.
-    static func allowed(_ core: InterpreterCore) -> Bool {
-        if cores < 2 { return false }
-        let t = now()
-        if t &- stamp.load(ordering: .relaxed) > refreshNs {
-            stamp.store(t, ordering: .relaxed)
-            let n = core.threads.live.reduce(0) { $0 + ($1.activity == .running ? 1 : 0) }
-            runnable.store(n, ordering: .relaxed)
-        }
-        return runnable.load(ordering: .relaxed) <= cores
-    }
-
-    /// Polls `ready` for up to `budgetNs`; true as soon as it holds.
-    @inline(never) static func spin(_ ready: () -> Bool) -> Bool {
-        let start = now()
-        var i = 0
-        while true {
-            for _ in 0..<32 { if ready() { return true } }
-            i += 1
-            if i & 7 == 0 && now() &- start > budgetNs { return ready() }
-        }
-    }
-}
 
 // MARK: - Priority keys
 
@@ -261,9 +220,9 @@ final class QueueObj: Obj, @unchecked Sendable {
             return
         }
         if !block || timeout == 0 { throw full() }
-        if Spinner.allowed(vm.core) {
+        if Spin.allowed(vm.core) {
             monitor.unlock()
-            _ = Spinner.spin { countMirror.load(ordering: .relaxed) < maxsize || closedMirror.load(ordering: .relaxed) }
+            _ = Spin.spin { countMirror.load(ordering: .relaxed) < maxsize || closedMirror.load(ordering: .relaxed) }
             monitor.lock()
             if isClosed { throw closedPut() }
             if !isFull { insert(v, priority); return }
@@ -309,9 +268,9 @@ final class QueueObj: Obj, @unchecked Sendable {
         if count > 0 { return take() }
         if isClosed { if closedAsNil { return nil }; throw closedGet() }
         if !block || timeout == 0 { throw empty() }
-        if Spinner.allowed(vm.core) {
+        if Spin.allowed(vm.core) {
             monitor.unlock()
-            _ = Spinner.spin { countMirror.load(ordering: .relaxed) > 0 || closedMirror.load(ordering: .relaxed) }
+            _ = Spin.spin { countMirror.load(ordering: .relaxed) > 0 || closedMirror.load(ordering: .relaxed) }
             monitor.lock()
             if count > 0 { return take() }
             if isClosed { if closedAsNil { return nil }; throw closedGet() }

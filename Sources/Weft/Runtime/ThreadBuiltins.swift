@@ -149,9 +149,9 @@ enum ThreadBuiltins {
     /// Waits for all (sharing one deadline), then returns their results in order
     /// or raises the first error in list order.
     static func join(_ items: [Joinable], vm: VM, timeout: Double?) throws -> [Value] {
-        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
+        let deadline = Deadline.after(timeout)
         for j in items {
-            let left = deadline.map { max(0, $0.timeIntervalSinceNow) }
+            let left = deadline?.left
             if !(try j.waitDone(vm, timeout: left)) {
                 throw ScriptThrow(ErrorKinds.timeout, "\(j.joinDescription) did not finish within \(timeout ?? 0) seconds")
             }
@@ -241,7 +241,7 @@ enum ThreadBuiltins {
         case let other: throw ScriptThrow.typeError("sleep() needs a number, not '\(other?.typeName ?? "nothing")'")
         }
         if s.isNaN || s < 0 { throw ScriptThrow.valueError("sleep length must be non-negative") }
-        if s.isInfinite { throw ScriptThrow(ErrorKinds.overflowError, "sleep length is too large") }
+        if s > VM.maxTimeout { throw ScriptThrow(ErrorKinds.overflowError, "sleep length is too large") }
         try vm.sleep(s)
         return .nil
     }

@@ -139,8 +139,9 @@ final class ThreadObj: Obj, @unchecked Sendable {
     }
 
     /// Throws what is pending for this thread: an interrupt, a deadlock verdict,
-    /// or (sticky) its cancellation.
-    func checkPending() throws {
+    /// or (sticky) its cancellation — unless `cancellable` is false (a wait that
+    /// must finish even in a cancelled thread: a Condition re-taking its lock).
+    func checkPending(cancellable: Bool = true) throws {
         // A safepoint: no object operation is in progress in this thread here.
         Runtime.safepoint()
         if attention.load(ordering: .relaxed) {
@@ -158,7 +159,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
             stateLock.unlock()
             if let d = d { throw ScriptThrow(ErrorKinds.deadlockError, d) }
         }
-        if cancelled.load(ordering: .relaxed) {
+        if cancellable && cancelled.load(ordering: .relaxed) {
             throw ScriptThrow(ErrorKinds.cancelled, "thread \"\(name)\" was cancelled")
         }
     }
@@ -179,7 +180,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
 
     // MARK: - Life cycle
 
-    /// Starts the OS thread, which runs `body` on a VM of its own.
+    /// Starts the OS thread, which runs `body` on a VM of its own. When the
+    /// system refuses (no thread, no address space or memory-map slot for the
+    /// stacks) this raises `RuntimeError("can't start new thread")` and leaves
+    /// nothing behind: the thread is not registered and may be started again.
     func start(_ body: @escaping (VM) throws -> Value) throws {
         stateLock.lock()
         if _started {
@@ -187,39 +191,70 @@ final class ThreadObj: Obj, @unchecked Sendable {
             throw ScriptThrow.runtimeError("threads can only be started once")
         }
         _started = true
-        _ident = core.threads.allocateIdent()
+        if _ident == nil { _ident = core.threads.allocateIdent() }
         _activity = .running
         stateLock.unlock()
+        // Everything that can fail is reserved here, in the spawning thread, so
+        // a failure is an error in the script instead of a crash in the new one.
+        let stack: UnsafeMutablePointer<Value>
+        do {
+            guard NativeThread.reserveSlot() else { throw NativeThread.cannotStart() }
+            guard let s = VM.reserveStack() else {
+                NativeThread.releaseSlot()
+                throw NativeThread.cannotStart()
+            }
+            stack = s
+        } catch {
+            unstart()
+            throw error
+        }
         Runtime.becomeMultithreaded()
         core.threads.add(self)
         let holder = instance   // keeps the Thread instance alive while it runs
-        let thread = Foundation.Thread { [self] in
-            let vm = VM(core: core)
-            vm.thread = self
-            vm.threadName = name
-            var value: Value = .nil
-            var failure: Value?
-            do {
-                value = try body(vm)
-            } catch let e as ScriptThrow {
-                failure = e.value
-                if !e.value.isInstance(of: ErrorKinds.cancelled) {
-                    core.threadError(ScriptError(e).threadReport(name))
+        do {
+            try NativeThread.start(stackSize: ThreadObj.stackSize) { [self] in
+                let vm = VM(core: core, stack: stack)
+                vm.thread = self
+                vm.threadName = name
+                var value: Value = .nil
+                var failure: Value?
+                do {
+                    value = try body(vm)
+                } catch let e as ScriptThrow {
+                    failure = e.value
+                    if !e.value.isInstance(of: ErrorKinds.cancelled) {
+                        core.threadError(ScriptError(e).threadReport(name))
+                    }
+                } catch let e as ExitRequest {
+                    StandardStreams.flushOut()
+                    Foundation.exit(e.code)
+                } catch {
+                    failure = ScriptThrow(ErrorKinds.runtimeError, "\(error)").value
                 }
-            } catch let e as ExitRequest {
-                StandardStreams.flushOut()
-                Foundation.exit(e.code)
-            } catch {
-                failure = ScriptThrow(ErrorKinds.runtimeError, "\(error)").value
+                // Before finishing: a joiner may start another thread at once.
+                NativeThread.releaseSlot()
+                finish(value, failure)
+                withExtendedLifetime(holder) {}
             }
-            finish(value, failure)
-            withExtendedLifetime(holder) {}
+        } catch {
+            VM.releaseStack(stack)
+            NativeThread.releaseSlot()
+            core.threads.remove(self)
+            unstart()
+            throw error
         }
-        thread.stackSize = ThreadObj.stackSize
-        thread.start()
+    }
+
+    /// Undoes `start` after a failure, before any OS thread existed.
+    private func unstart() {
+        stateLock.lock()
+        _started = false
+        _activity = .running
+        stateLock.unlock()
     }
 
     /// Script threads get large stacks: native code may re-enter the VM deeply.
+    /// Only address space: pages are committed as the stack grows.
     static let stackSize = 256 << 20
 
     private func finish(_ value: Value, _ failure: Value?) {
@@ -254,58 +289,99 @@ extension ScriptError {
 }
 
 extension VM {
+    /// The longest finite timeout (Python's `threading.TIMEOUT_MAX`, ~292 years):
+    /// a longer one raises OverflowError.
+    static let maxTimeout: Double = 9_223_372_036
+
+    /// The longest single park: NSCondition traps on deadlines far away
+    /// (~7.5e9 s), so long waits are taken in slices of at most a day.
+    static let waitSlice: Double = 86_400
+
     /// Blocks until `ready()` (evaluated with `monitor` locked, which the caller
-    /// holds) returns true; false when `timeout` seconds pass first (nil: forever;
-    /// 0: don't block). Every blocking primitive waits through here, so each one
-    /// raises Cancelled in a cancelled thread, Interrupted on Ctrl-C, and takes
-    /// part in deadlock detection.
+    /// holds) returns true; false when `timeout` seconds pass first (nil or
+    /// infinite: forever; 0 or less: don't block). Every blocking primitive waits
+    /// through here, so each one raises Cancelled in a cancelled thread (unless
+    /// `cancellable` is false), Interrupted on Ctrl-C, DeadlockError when the
+    /// runtime finds every thread blocked for good, and shows in `:threads`.
     func blockingWait(_ monitor: NSCondition, timeout: Double?, on what: @autoclosure () -> String,
-                      activity: ThreadActivity? = nil, until ready: () throws -> Bool) throws -> Bool {
+                      activity: ThreadActivity? = nil, cancellable: Bool = true,
+                      until ready: () throws -> Bool) throws -> Bool {
         let t = thread!
-        try t.checkPending()
+        try t.checkPending(cancellable: cancellable)
         if try ready() { return true }
-        if let d = timeout, d <= 0 { return false }
-        let deadline = timeout.map { Date(timeIntervalSinceNow: $0) }
-        t.beginWait(monitor, activity ?? .blocked(on: what(), untimed: timeout == nil))
+        let deadline: Deadline?
+        if let d = timeout, d != .infinity {
+            if !(d > 0) { return false }
+            deadline = Deadline(d)
+        } else {
+            deadline = nil
+        }
+        t.beginWait(monitor, activity ?? .blocked(on: what(), untimed: deadline == nil))
         defer { t.endWait() }
         while true {
-            try t.checkPending()
+            try t.checkPending(cancellable: cancellable)
             if let d = deadline {
-                if !monitor.wait(until: d) {
-                    try t.checkPending()
-                    return try ready()
-                }
+                let left = d.left
+                if left <= 0 { return try ready() }
+                _ = monitor.wait(until: Date(timeIntervalSinceNow: min(left, VM.waitSlice)))
             } else {
                 monitor.wait()
             }
             core.threads.activityChanged()
-            try t.checkPending()
+            try t.checkPending(cancellable: cancellable)
             if try ready() { return true }
         }
     }
 
-    /// A `timeout:` argument: nil for none, else non-negative seconds.
+    /// A `timeout:` argument (§7): nil or `inf` for none (forever); a negative
+    /// one counts as 0; nan raises ValueError, one over ~292 years OverflowError.
     func timeoutArg(_ v: Value?, _ fn: String) throws -> Double? {
         switch v {
         case nil, .nil?: return nil
-        case .int(let i)?:
-            if i < 0 { throw ScriptThrow.valueError("\(fn)(): timeout must be non-negative") }
-            return Double(i)
-        case .float(let d)?:
-            if d.isNaN || d < 0 { throw ScriptThrow.valueError("\(fn)(): timeout must be non-negative") }
-            return d
+        case .int(let i)?: return try VM.timeoutSeconds(Double(i), fn)
+        case .float(let d)?: return try VM.timeoutSeconds(d, fn)
         case let other?:
             throw ScriptThrow.typeError("\(fn)(): timeout must be a number or nil, not '\(other.typeName)'")
         }
     }
 
+    static func timeoutSeconds(_ d: Double, _ fn: String) throws -> Double? {
+        if d.isNaN { throw ScriptThrow.valueError("\(fn)(): timeout must not be nan") }
+        if d == .infinity { return nil }
+        if d <= 0 { return 0 }
+        if d > maxTimeout { throw ScriptThrow.overflow("timeout value is too large") }
+        return d
+    }
+
     /// Sleeps `seconds`, waking early (with an error) if cancelled or interrupted.
+    /// Raises OverflowError for more than ~292 years (as `time.sleep` in Python).
     func sleep(_ seconds: Double) throws {
         let t = thread!
         try t.checkPending()
         guard seconds > 0 else { return }
+        if !(seconds <= VM.maxTimeout) { throw ScriptThrow.overflow("sleep length is too large") }
         t.sleeper.lock()
         defer { t.sleeper.unlock() }
         _ = try blockingWait(t.sleeper, timeout: seconds, on: "sleep", activity: .sleeping) { false }
+    }
+}
+
+/// A point on the monotonic clock some seconds ahead (shared by a sequence of
+/// waits: `join` of a list, `pool.map`, `as_completed`, `wait_for`).
+struct Deadline {
+    let ns: UInt64
+
+    /// `seconds` must be finite and at most `VM.maxTimeout`.
+    init(_ seconds: Double) {
+        ns = Spin.nowNs() &+ UInt64(max(0, min(seconds, VM.maxTimeout)) * 1e9)
+    }
+
+    /// nil for no deadline.
+    static func after(_ seconds: Double?) -> Deadline? { seconds.map { Deadline($0) } }
+
+    /// Seconds left (0 once passed).
+    var left: Double {
+        let now = Spin.nowNs()
+        return now >= ns ? 0 : Double(ns - now) / 1e9
     }
 }

@@ -27,6 +27,15 @@ final class ThreadRegistry: @unchecked Sendable {
     /// Signalled whenever a thread finishes (the end-of-program wait).
     let finished = NSCondition()
 
+    /// The lock wait-for graph (§7.7): thread ident -> the lock it is blocked
+    /// acquiring, untimed. Per interpreter, like the idents it is keyed by (lock
+    /// owners live in the locks). Touched only on the slow path of an acquire.
+    let graphLock = NSLock()
+    var lockWaits: [Int: LockObj] = [:]
+    /// Releases a thread owes a lock after its Condition wait lost the lock
+    /// (LockObj.reacquire). Guarded by `graphLock`.
+    var lockDebts: [LockDebtKey: Int] = [:]
+
     /// The next `ident`, and the next default name number ("thread-N").
     func allocateIdent() -> Int {
         lock.lock(); defer { lock.unlock() }
@@ -150,4 +159,10 @@ final class ThreadRegistry: @unchecked Sendable {
             return "\(t.name) [\(state)]\(t.daemon ? " daemon" : "")"
         }
     }
+}
+
+/// A (lock, thread ident) pair: whose release of which lock is owed.
+struct LockDebtKey: Hashable {
+    let lock: ObjectIdentifier
+    let thread: Int
 }

@@ -63,7 +63,7 @@ enum TimerBuiltins {
         default: throw ScriptThrow.typeError("after() needs a number of seconds, not '\(args[0].typeName)'")
         }
         if delay.isNaN || delay < 0 { throw ScriptThrow.valueError("after(): delay must be non-negative") }
-        if delay.isInfinite { throw ScriptThrow(ErrorKinds.overflowError, "after(): delay is too large") }
+        if delay > VM.maxTimeout { throw ScriptThrow(ErrorKinds.overflowError, "after(): delay is too large") }
         let inst = Instance(cls: ThreadBuiltins.threadClass)
         let t = ThreadObj(core: vm.core, name: vm.core.threads.allocateName(), daemon: false)
         t.instance = inst

@@ -7,8 +7,8 @@ extension VM {
     func importModule(_ key: String, from importer: String) throws -> Value {
         if key.hasPrefix("mod:") {
             let name = String(key.dropFirst(4))
-            let m = try core.module(key) {
-                guard let m = StdModules.make(name) else {
+            let m = try core.module(key, vm: self) {
+                guard let m = StdModules.make(name, core: core) else {
                     throw ScriptThrow(ErrorKinds.importError, "no module named '\(name)'")
                 }
                 return m
@@ -17,7 +17,7 @@ extension VM {
         }
         let written = String(key.dropFirst(5))
         let path = resolveImportPath(written, from: importer)
-        let m = try core.module("file:" + path) {
+        let m = try core.module("file:" + path, vm: self) {
             guard let data = FileManager.default.contents(atPath: path),
                   let source = String(data: data, encoding: .utf8) else {
                 throw ScriptThrow(ErrorKinds.importError, "cannot import '\(written)': no readable file at \(path)")

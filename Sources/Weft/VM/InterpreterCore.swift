@@ -9,6 +9,8 @@ final class InterpreterCore: @unchecked Sendable {
     /// Arguments after the script path (`os.args`), and the script path.
     var scriptArgs: [String] = []
     var scriptPath: String = ""
+    /// What scripts may touch outside the interpreter (§11); fixed at creation.
+    var capabilities: Interpreter.Capabilities = []
     /// Where `print` goes. Called with one whole print call's text.
     var output: (String) -> Void
     /// Where `input` reads from; nil at end of input.
@@ -39,11 +41,26 @@ final class InterpreterCore: @unchecked Sendable {
         return h
     }
 
+    /// The one capability gate every I/O function passes first: raises
+    /// `PermissionError: fileRead is not granted (fs.read_text)` when the host
+    /// has not granted all of `needed`.
+    func require(_ needed: Interpreter.Capabilities, _ function: String) throws {
+        let missing = needed.subtracting(capabilities)
+        if missing.isEmpty { return }
+        let names = Interpreter.Capabilities.names.filter { missing.contains($0.0) }.map(\.1)
+        throw ScriptThrow(ErrorKinds.permissionError,
+                          "\(names.joined(separator: " and ")) \(names.count == 1 ? "is" : "are") not granted (\(function))")
+    }
+
     private let moduleLock = NSCondition()
+    /// Guarded by `moduleLock`.
     private var modules: [String: ModuleState] = [:]
+    /// Threads waiting for a module another thread is importing: the waiter
+    /// and the key it waits for. Guarded by `moduleLock`.
+    private var importWaits: [ObjectIdentifier: String] = [:]
 
     enum ModuleState {
-        case loading(Thread)
+        case loading(ThreadObj)
         case loaded(ModuleObj)
     }
 
@@ -68,22 +85,53 @@ final class InterpreterCore: @unchecked Sendable {
 
     /// Returns the module for `key`, loading it once per interpreter even when several
     /// threads import it at the same time. An import that reaches a module still
-    /// loading in the same thread is a cycle and raises ImportError.
-    func module(_ key: String, load: () throws -> ModuleObj) throws -> ModuleObj {
+    /// loading in the same thread is a cycle and raises ImportError; so is one that
+    /// would wait for a thread which (through the imports it waits for) waits for
+    /// a module this thread is loading. Waiting for another thread's import is an
+    /// ordinary blocking wait: cancellable, interruptible, seen by deadlock detection.
+    func module(_ key: String, vm: VM, load: () throws -> ModuleObj) throws -> ModuleObj {
+        let me = vm.thread!
+        func name(_ k: String) -> String { "'\(k.drop { $0 != ":" }.dropFirst())'" }
         moduleLock.lock()
         while true {
             switch modules[key] {
             case .loaded(let m)?:
                 moduleLock.unlock()
                 return m
-            case .loading(let t)?:
-                if t === Thread.current {
+            case .loading(let loader)?:
+                if loader === me {
                     moduleLock.unlock()
-                    throw ScriptThrow(ErrorKinds.importError, "import cycle: '\(key.dropFirst(5))' is already being imported")
+                    throw ScriptThrow(ErrorKinds.importError, "import cycle: \(name(key)) is already being imported")
                 }
-                moduleLock.wait()
+                // Follow what the loader waits for: back to this thread is a cycle.
+                var t = loader
+                var path = ["\(name(key)) is being imported by thread \"\(loader.name)\""]
+                var seen: Set<ObjectIdentifier> = [ObjectIdentifier(loader)]
+                while let k = importWaits[ObjectIdentifier(t)], case .loading(let next)? = modules[k] {
+                    path.append("which waits for \(name(k)), being imported by " +
+                                (next === me ? "this thread (\"\(me.name)\")" : "thread \"\(next.name)\""))
+                    if next === me {
+                        moduleLock.unlock()
+                        throw ScriptThrow(ErrorKinds.importError, "import cycle between threads: " + path.joined(separator: ", "))
+                    }
+                    if !seen.insert(ObjectIdentifier(next)).inserted { break }
+                    t = next
+                }
+                importWaits[ObjectIdentifier(me)] = key
+                do {
+                    _ = try vm.blockingWait(moduleLock, timeout: nil,
+                                            on: "import of \(name(key)) (by thread \"\(loader.name)\")") {
+                        if case .loading(let l)? = modules[key], l === loader { return false }
+                        return true
+                    }
+                } catch {
+                    importWaits[ObjectIdentifier(me)] = nil
+                    moduleLock.unlock()
+                    throw error
+                }
+                importWaits[ObjectIdentifier(me)] = nil
             case nil:
-                modules[key] = .loading(Thread.current)
+                modules[key] = .loading(me)
                 moduleLock.unlock()
                 do {
                     let m = try load()

@@ -44,13 +44,25 @@ public final class VM {
 
     static let stackValues = 1 << 20
 
-    init(core: InterpreterCore) {
-        self.core = core
-        // Reserve address space only; pages are committed as the stack grows.
-        stackBytes = VM.stackValues * MemoryLayout<Value>.stride
+    static let stackBytes = VM.stackValues * MemoryLayout<Value>.stride
+
+    /// Reserves a value stack (address space only; pages are committed as the
+    /// stack grows); nil when the system refuses. Done by whoever starts the
+    /// VM's thread, so a failure is an error there, not a trap in the new thread.
+    static func reserveStack() -> UnsafeMutablePointer<Value>? {
         let raw = mmap(nil, stackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        precondition(raw != MAP_FAILED, "cannot reserve the VM stack")
-        stackBase = raw!.bindMemory(to: Value.self, capacity: VM.stackValues)
+        guard let raw = raw, raw != MAP_FAILED else { return nil }
+        return raw.bindMemory(to: Value.self, capacity: VM.stackValues)
+    }
+
+    /// Frees a stack from `reserveStack` that no VM took.
+    static func releaseStack(_ s: UnsafeMutablePointer<Value>) { munmap(s, stackBytes) }
+
+    /// `stack` comes from `reserveStack()`; the VM owns it from now on.
+    init(core: InterpreterCore, stack: UnsafeMutablePointer<Value>) {
+        self.core = core
+        stackBytes = VM.stackBytes
+        stackBase = stack
         stackLimit = stackBase + VM.stackValues - 64
         sp = stackBase
         maxDepth = core.maxDepth
