@@ -12,9 +12,10 @@
 # The XCTest RaceStressTests runs the same processes once each (plus the host-thread
 # and REPL tests, which need the test binary: WEFT_RACE_REPEAT=N swift test --filter ...).
 set -uo pipefail
-cd "$(dirname "$0")"
+here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-20}
-weft=$(realpath "${2:-../../.build/release/weft}")
+weft=$(realpath "${2:-$here/../../.build/release/weft}")     # relative to the caller's folder
+cd "$here"
 filter=${3:-.}
 rounds=${RATES_ROUNDS:-300}
 audit_rounds=${RATES_AUDIT_ROUNDS:-20000}
