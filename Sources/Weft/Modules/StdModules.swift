@@ -3,13 +3,14 @@
 // generator) is per interpreter.
 
 enum StdModules {
-    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs", "net"),
+    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs", "net", "http"),
     /// or nil if there is no such builtin module.
     static func make(_ name: String, core: InterpreterCore) -> ModuleObj? {
         switch name {
         case "os": return OSModule.make(core: core)
         case "fs": return FSModule.make()
         case "net": return NetModule.make()
+        case "http": return HTTPModule.make()
         case "math": return MathModule.make()
         case "time": return TimeModule.make()
         case "random": return RandomModule.make()
@@ -19,5 +20,5 @@ enum StdModules {
     }
 
     /// The names `make` knows.
-    static let names = ["fs", "json", "math", "net", "os", "random", "time"]
+    static let names = ["fs", "http", "json", "math", "net", "os", "random", "time"]
 }
