@@ -60,21 +60,10 @@ enum Copying {
     static func shallowCopy(_ v: Value) -> Value {
         switch v {
         case .list(let l): return .list(ListObj(l.snapshot))
-        case .map(let m): return .map(cloneMap(m))
+        case .map(let m): return .map(m.entriesCopy())
         case .instance(let i): return .instance(cloneInstance(i))
         default: return v
         }
-    }
-
-    /// A mutable map with the same entries, hashes and order (no rehashing, so no
-    /// script `hash` runs).
-    static func cloneMap(_ m: MapObj) -> MapObj {
-        let c = MapObj()
-        m.locked {
-            c.keys = m.keys; c.vals = m.vals; c.hashes = m.hashes
-            c.table = m.table; c.live = m.live
-        }
-        return c
     }
 
     /// An error's state is copied (the copy records its own trace); other native
@@ -88,7 +77,8 @@ enum Copying {
     static func cloneInstance(_ i: Instance) -> Instance {
         let c = Instance(cls: i.cls)
         i.locked {
-            c.keys = i.keys; c.values = i.values; c.native = nativeCopy(i.native)
+            c.keys = unsharedUnderTSan(i.keys); c.values = unsharedUnderTSan(i.values)
+            c.native = nativeCopy(i.native)
         }
         return c
     }
@@ -166,16 +156,15 @@ private final class DeepCopier {
                 pendingEntries.append((dst, entries))
             } else {
                 // Same keys, same hashes: clone the table, then copy the values.
-                src.locked {
-                    dst.keys = src.keys; dst.vals = src.vals; dst.hashes = src.hashes
-                    dst.table = src.table; dst.live = src.live
-                }
+                dst.copyEntries(from: src)
                 for i in 0..<dst.vals.count where !dst.keys[i].isMissing {
                     dst.vals[i] = copyOf(dst.vals[i])
                 }
             }
         case (.instance(let src), .instance(let dst)):
-            let (keys, values, native) = src.locked { (src.keys, src.values, src.native) }
+            let (keys, values, native) = src.locked {
+                (unsharedUnderTSan(src.keys), unsharedUnderTSan(src.values), src.native)
+            }
             dst.keys = keys
             dst.values = values.map(copyOf)
             dst.native = Copying.nativeCopy(native)

@@ -82,15 +82,3 @@ enum MapMethods {
         if m.locked({ m.frozen }) { throw ScriptThrow.frozen("map") }
     }
 }
-
-extension MapObj {
-    /// A mutable copy with the same entries, order and hashes (no rehashing, so no
-    /// script `hash` methods run).
-    func entriesCopy() -> MapObj {
-        let n = MapObj()
-        locked {
-            n.keys = keys; n.vals = vals; n.hashes = hashes; n.table = table; n.live = live
-        }
-        return n
-    }
-}

@@ -150,6 +150,23 @@ public final class MapObj: Obj {
         }
     }
 
+    /// A mutable copy with the same entries, order and hashes (no rehashing, so no
+    /// script `hash` methods run).
+    func entriesCopy() -> MapObj {
+        let n = MapObj()
+        n.copyEntries(from: self)
+        return n
+    }
+
+    /// Replaces this map's entries (it is new, seen by no other thread) with `src`'s.
+    func copyEntries(from src: MapObj) {
+        src.locked {
+            keys = unsharedUnderTSan(src.keys); vals = unsharedUnderTSan(src.vals)
+            hashes = unsharedUnderTSan(src.hashes); table = unsharedUnderTSan(src.table)
+            live = src.live
+        }
+    }
+
     var keyList: [Value] {
         locked { keys.filter { !$0.isMissing } }
     }

@@ -135,7 +135,7 @@ public final class ListObj: Obj {
     var count: Int { locked { items.count } }
 
     /// A consistent copy of the elements, for iteration-heavy natives.
-    var snapshot: [Value] { locked { items } }
+    var snapshot: [Value] { locked { unsharedUnderTSan(items) } }
 }
 
 // MARK: - Ranges
