@@ -555,16 +555,23 @@ final class Compiler {
             compileExpr(value)
             fs.pos = p
             emitStore(n, p)
-        case .index(let obj, let idx, let p):
-            compileExpr(obj); compileExpr(idx); compileExpr(value)
-            fs.pos = p
-            fs.emit(.storeIndex, effect: -3)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj); compileExpr(value)
-            fs.pos = p
-            fs.emit(.setAttr, Int(Symbols.intern(name)), effect: -2)
         default:
-            error("cannot assign to this expression", pos)
+            guard let (base, before, last) = target.lastStep else {
+                error("cannot assign to this expression", pos); return
+            }
+            let p = target.pos
+            switch last {
+            case .index(let idx):
+                compileChain(base, before, p); compileExpr(idx); compileExpr(value)
+                fs.pos = p
+                fs.emit(.storeIndex, effect: -3)
+            case .attr(let name):
+                compileChain(base, before, p); compileExpr(value)
+                fs.pos = p
+                fs.emit(.setAttr, Int(Symbols.intern(name)), effect: -2)
+            default:
+                error("cannot assign to this expression", pos)
+            }
         }
     }
 
@@ -615,27 +622,34 @@ final class Compiler {
             fs.pos = pos
             fs.emit(binOpcode(op), effect: -1)
             emitStore(n, p)
-        case .index(let obj, let idx, let p):
-            compileExpr(obj); compileExpr(idx)
-            fs.pos = p
-            fs.emit(.dup2, effect: 2)
-            fs.emit(.index, effect: -1)
-            compileExpr(value)
-            fs.pos = pos
-            fs.emit(binOpcode(op), effect: -1)
-            fs.emit(.storeIndex, effect: -3)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj)
-            fs.pos = p
-            fs.emit(.dup, effect: 1)
-            let sym = Int(Symbols.intern(name))
-            fs.emit(.getAttr, sym, effect: 0)
-            compileExpr(value)
-            fs.pos = pos
-            fs.emit(binOpcode(op), effect: -1)
-            fs.emit(.setAttr, sym, effect: -2)
         default:
-            error("cannot assign to this expression", pos)
+            guard let (base, before, last) = target.lastStep else {
+                error("cannot assign to this expression", pos); return
+            }
+            let p = target.pos
+            switch last {
+            case .index(let idx):
+                compileChain(base, before, p); compileExpr(idx)
+                fs.pos = p
+                fs.emit(.dup2, effect: 2)
+                fs.emit(.index, effect: -1)
+                compileExpr(value)
+                fs.pos = pos
+                fs.emit(binOpcode(op), effect: -1)
+                fs.emit(.storeIndex, effect: -3)
+            case .attr(let name):
+                compileChain(base, before, p)
+                fs.pos = p
+                fs.emit(.dup, effect: 1)
+                let sym = Int(Symbols.intern(name))
+                fs.emit(.getAttr, sym, effect: 0)
+                compileExpr(value)
+                fs.pos = pos
+                fs.emit(binOpcode(op), effect: -1)
+                fs.emit(.setAttr, sym, effect: -2)
+            default:
+                error("cannot assign to this expression", pos)
+            }
         }
     }
 
@@ -798,25 +812,6 @@ final class Compiler {
         case .unary(let op, let x, _):
             compileExpr(x)
             fs.emit(op == .neg ? .neg : .bitNot, effect: 0)
-        case .binary(let op, let a, .intLit(let k, _), let p)
-            where (op == .add || op == .sub) && abs(k) < (1 << 22):
-            compileExpr(a)
-            fs.pos = p
-            fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
-        case .binary(let op, let a, let b, let p):
-            compileExpr(a); compileExpr(b)
-            fs.pos = p
-            fs.emit(binOpcode(op), effect: -1)
-        case .and(let a, let b, _):
-            compileExpr(a)
-            let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
-            compileExpr(b)
-            fs.patch(j, to: fs.here)
-        case .or(let a, let b, _):
-            compileExpr(a)
-            let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
-            compileExpr(b)
-            fs.patch(j, to: fs.here)
         case .not(let x, _):
             compileExpr(x)
             fs.emit(.not, effect: 0)
@@ -836,23 +831,58 @@ final class Compiler {
             compileExpr(a); compileExpr(b)
             fs.pos = p
             fs.emit(.makeRange, inclusive ? 1 : 0, effect: -1)
-        case .call(let callee, let args, let p):
-            compileCall(callee, args, p)
-        case .index(let a, let i, let p):
-            compileExpr(a); compileExpr(i)
-            fs.pos = p
-            fs.emit(.index, effect: -1)
-        case .slice(let a, let lo, let hi, let p):
-            compileExpr(a)
-            if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
-            if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
-            fs.pos = p
-            fs.emit(.slice, effect: -2)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj)
-            fs.pos = p
-            fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
+        case .chain(let base, let steps, let p):
+            compileChain(base, steps[...], p)
         }
+    }
+
+    /// Compiles `base` and then each step in turn, leaving the value on the stack.
+    /// Steps compile in a loop, so a chain of any length costs one level of recursion
+    /// (its operands recurse, and those are as deep as the source nests them).
+    /// `.attr(name)` followed by a call compiles to one `invoke`.
+    private func compileChain(_ base: Expr, _ steps: ArraySlice<ChainStep>, _ p: SourcePos) {
+        compileExpr(base)
+        var i = steps.startIndex
+        while i < steps.endIndex {
+            let step = steps[i]
+            i += 1
+            fs.pos = p
+            switch step {
+            case .binary(let op, .intLit(let k, _)) where (op == .add || op == .sub) && abs(k) < (1 << 22):
+                fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
+            case .binary(let op, let b):
+                compileExpr(b)
+                fs.pos = p
+                fs.emit(binOpcode(op), effect: -1)
+            case .and(let b):
+                let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
+                compileExpr(b)
+                fs.patch(j, to: fs.here)
+            case .or(let b):
+                let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
+                compileExpr(b)
+                fs.patch(j, to: fs.here)
+            case .call(let args):
+                compileCall(args, p)
+            case .index(let x):
+                compileExpr(x)
+                fs.pos = p
+                fs.emit(.index, effect: -1)
+            case .slice(let lo, let hi):
+                if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
+                if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
+                fs.pos = p
+                fs.emit(.slice, effect: -2)
+            case .attr(let name):
+                if i < steps.endIndex, case .call(let args) = steps[i], !Self.hasSpread(args) {
+                    i += 1
+                    compileInvoke(name, args, p)
+                } else {
+                    fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
+                }
+            }
+        }
+        fs.pos = p
     }
 
     private func compileComprehension(_ clauses: [CompClause], isMap: Bool, element: @escaping (Int) -> Void) {
@@ -895,20 +925,30 @@ final class Compiler {
         fs.endScope()
     }
 
-    private func compileCall(_ callee: Expr, _ args: [Argument], _ pos: SourcePos) {
-        let hasSpread = args.contains { if case .spread = $0 { return true }; return false }
+    private static func hasSpread(_ args: [Argument]) -> Bool {
+        args.contains { if case .spread = $0 { return true }; return false }
+    }
+
+    /// Positional and keyword arguments; reports a duplicate keyword.
+    private func splitArguments(_ args: [Argument]) -> ([Expr], [(String, Expr, SourcePos)]) {
         var positional: [Expr] = [], keywords: [(String, Expr, SourcePos)] = []
+        var seen = Set<String>()
         for a in args {
             switch a {
             case .positional(let e): positional.append(e)
             case .keyword(let n, let e, let p):
-                if keywords.contains(where: { $0.0 == n }) { error("duplicate keyword argument '\(n)'", p) }
+                if !seen.insert(n).inserted { error("duplicate keyword argument '\(n)'", p) }
                 keywords.append((n, e, p))
             case .spread: break
             }
         }
-        if hasSpread {
-            compileExpr(callee)
+        return (positional, keywords)
+    }
+
+    /// A call of the callee already on the stack.
+    private func compileCall(_ args: [Argument], _ pos: SourcePos) {
+        let (positional, keywords) = splitArguments(args)
+        if Self.hasSpread(args) {
             // Positionals (with spreads) as one list, keywords as a map.
             fs.emit(.buildList, 0, effect: 1)
             var pending = 0
@@ -937,22 +977,6 @@ final class Compiler {
             return
         }
         let argc = positional.count
-        if case .attr(let obj, let name, let p) = callee {
-            compileExpr(obj)
-            for e in positional { compileExpr(e) }
-            for (_, e, _) in keywords { compileExpr(e) }
-            fs.pos = p
-            let sym = Int(Symbols.intern(name))
-            if keywords.isEmpty {
-                fs.emit(.invoke, sym, effect: -argc); fs.word(argc)
-            } else {
-                fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
-                fs.emit(.invokeKw, sym, effect: -argc - keywords.count)
-                fs.word(argc); fs.word(fs.keywordSets.count - 1)
-            }
-            return
-        }
-        compileExpr(callee)
         for e in positional { compileExpr(e) }
         for (_, e, _) in keywords { compileExpr(e) }
         fs.pos = pos
@@ -961,6 +985,23 @@ final class Compiler {
         } else {
             fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
             fs.emit(.callKw, argc, effect: -argc - keywords.count); fs.word(fs.keywordSets.count - 1)
+        }
+    }
+
+    /// `receiver.name(args)` with the receiver already on the stack (no spread).
+    private func compileInvoke(_ name: String, _ args: [Argument], _ pos: SourcePos) {
+        let (positional, keywords) = splitArguments(args)
+        let argc = positional.count
+        for e in positional { compileExpr(e) }
+        for (_, e, _) in keywords { compileExpr(e) }
+        fs.pos = pos
+        let sym = Int(Symbols.intern(name))
+        if keywords.isEmpty {
+            fs.emit(.invoke, sym, effect: -argc); fs.word(argc)
+        } else {
+            fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
+            fs.emit(.invokeKw, sym, effect: -argc - keywords.count)
+            fs.word(argc); fs.word(fs.keywordSets.count - 1)
         }
     }
 }

@@ -166,19 +166,25 @@ func assignedNames(_ body: [Stmt]) -> Set<String> {
         case .map(let kvs, _): kvs.forEach { expr($0.0); expr($0.1) }
         case .listComp(let x, let cs, _): expr(x); clauses(cs)
         case .mapComp(let k, let v, let cs, _): expr(k); expr(v); clauses(cs)
-        case .unary(_, let x, _), .not(let x, _), .attr(let x, _, _): expr(x)
-        case .binary(_, let a, let b, _), .and(let a, let b, _), .or(let a, let b, _),
-             .compare(_, let a, let b, _), .range(let a, let b, _, _), .index(let a, let b, _):
+        case .unary(_, let x, _), .not(let x, _): expr(x)
+        case .compare(_, let a, let b, _), .range(let a, let b, _, _):
             expr(a); expr(b)
         case .ternary(let a, let b, let c, _): expr(a); expr(b); expr(c)
-        case .call(let f, let args, _):
-            expr(f)
-            for a in args {
-                switch a {
-                case .positional(let x), .keyword(_, let x, _), .spread(let x): expr(x)
+        case .chain(let base, let steps, _):
+            expr(base)
+            for step in steps {
+                switch step {
+                case .binary(_, let x), .and(let x), .or(let x), .index(let x): expr(x)
+                case .call(let args):
+                    for a in args {
+                        switch a {
+                        case .positional(let x), .keyword(_, let x, _), .spread(let x): expr(x)
+                        }
+                    }
+                case .slice(let b, let c): b.map(expr); c.map(expr)
+                case .attr: break
                 }
             }
-        case .slice(let a, let b, let c, _): expr(a); b.map(expr); c.map(expr)
         default: break
         }
     }

@@ -238,10 +238,15 @@ extension VM {
                         sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
 
                     case .jump:
-                        if a < pc && thread.interrupted.load(ordering: .relaxed) {
-                            // Loops are where Ctrl-C must be able to stop a script.
-                            frame.pointee.pc = pc; self.sp = sp
-                            try thread.checkPending()
+                        if a < pc {
+                            // Loops are where Ctrl-C and the step budget stop a script.
+                            let steps = stepsLeft.pointee &- 1
+                            stepsLeft.pointee = steps
+                            if steps < 0 || thread.interrupted.load(ordering: .relaxed) {
+                                frame.pointee.pc = pc; self.sp = sp
+                                if steps < 0 { throw VM.stepBudgetExhausted() }
+                                try thread.checkPending()
+                            }
                         }
                         pc = a
                     case .jumpIfFalse:
