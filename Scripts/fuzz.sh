@@ -2,6 +2,11 @@
 # fuzz.sh — fuzz Weft's lexer, parser, compiler and VM with libFuzzer.
 #
 # Usage: Scripts/fuzz.sh [SECONDS]        (default 60)
+#   (Build flags: swiftc instruments for coverage only when -sanitize=fuzzer comes after
+#   -sanitize=address, and SwiftPM's --sanitize options come out in the other order, so
+#   fuzzer is passed once more with -Xswiftc (SwiftPM still needs --sanitize=fuzzer to
+#   leave `main` to libFuzzer); --disable-dead-strip, since the linker's
+#   --gc-sections would drop the coverage counters.)
 #   Builds Sources/WeftFuzz (release, -sanitize=fuzzer,address) into .build-fuzz/, then
 #   fuzzes for SECONDS. Seeds: every Tests/Conformance/**/*.weft (copied at run time)
 #   and Fuzz/seeds/; the growing corpus is kept in .build-fuzz/corpus between runs;
@@ -25,8 +30,8 @@ export SWIFT_BACKTRACE=enable=no
 scratch=$root/.build-fuzz
 
 echo "fuzz.sh: building WeftFuzz (release, fuzzer + address sanitizer)..."
-if ! swift build --package-path "$root" -c release --sanitize=fuzzer --sanitize=address \
-     --product WeftFuzz --scratch-path "$scratch" -Xswiftc -DWEFT_FUZZ >"$scratch.build.log" 2>&1; then
+if ! swift build --package-path "$root" -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer \
+     --disable-dead-strip --product WeftFuzz --scratch-path "$scratch" -Xswiftc -DWEFT_FUZZ >"$scratch.build.log" 2>&1; then
   tail -30 "$scratch.build.log" >&2
   echo "fuzz.sh: build failed (log: $scratch.build.log)" >&2
   exit 2
