@@ -700,7 +700,7 @@ final class ParserTests: XCTestCase {
         let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
         let issues = Parser.parse(deep).issues
         XCTAssertEqual(issues.count, 1)
-        XCTAssert(issues.first?.message.contains("nesting too deep") ?? false)
+        XCTAssert(issues.first?.message.contains("nested too deeply") ?? false)
         // Reasonable nesting is fine.
         let ok = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
         XCTAssertEqual(Parser.parse(ok).issues, [])

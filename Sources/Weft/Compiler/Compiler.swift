@@ -19,6 +19,16 @@ final class Compiler {
     /// Top-level names declared anywhere in this chunk (globals are late-bound).
     private var topLevelNames: [String: Bool] = [:]    // name -> isConst
     private var declaredGlobals: Set<String> = []
+    /// Address near the top of the compiler's stack (set by `compileProgram`).
+    private var stackBase: UInt = 0
+    private var reportedTooDeep = false
+
+    /// Stack the compiler may use below `compileProgram`. The parser caps nesting at
+    /// `Parser.maxDepth`, which keeps the compiler's recursion far inside this in
+    /// release builds; this budget is the backstop (unoptimized builds have much
+    /// larger frames), so compiling is safe even on a 512 KiB thread — `check` and
+    /// `eval` compile on the caller's thread.
+    static let stackBudget: UInt = 256 * 1024
 
     init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false) {
         self.file = file; self.globals = globals; self.builtins = builtins
@@ -29,6 +39,8 @@ final class Compiler {
     /// Compiles a whole program into the prototype of its top-level code.
     /// The value of a final expression statement is returned (for the REPL and `eval`).
     func compileProgram(_ program: [Stmt]) throws -> FuncProto {
+        var marker: UInt8 = 0
+        stackBase = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
         collectTopLevel(program)
         for (i, s) in program.enumerated() {
             if i == program.count - 1, case .expr(let e, let p) = s {
@@ -84,6 +96,23 @@ final class Compiler {
 
     private func error(_ message: String, _ pos: SourcePos) {
         issues.append(SyntaxIssue(message: message, pos: pos))
+    }
+
+    /// Has the compiler used more than `stackBudget` bytes of stack? Every recursive
+    /// path (expressions, statements, patterns, `assignedNames`) checks this.
+    @inline(__always)
+    private func stackExhausted() -> Bool {
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        return here < stackBase && stackBase - here > Compiler.stackBudget
+    }
+
+    /// Reports "nested too deeply" (once per compilation).
+    @inline(never)
+    private func tooDeep(_ pos: SourcePos) {
+        guard !reportedTooDeep else { return }
+        reportedTooDeep = true
+        error("expression nested too deeply to compile", pos)
     }
 
     // MARK: - Names
@@ -242,6 +271,11 @@ final class Compiler {
     /// With `unlessAssigned`, a name not in that set is declared constant (it is never
     /// assigned, so closures may capture its value).
     private func declareTarget(_ t: Target, isConst: Bool, unlessAssigned: Set<String>? = nil) {
+        if stackExhausted() {
+            tooDeep(t.pos)
+            fs.emit(.pop, effect: -1)
+            return
+        }
         switch t {
         case .name(let n, let p):
             fs.pos = p
@@ -260,6 +294,13 @@ final class Compiler {
         return l.slot
     }
 
+    /// `assignedNames` of `body`, bounded like the rest of the compiler.
+    private func assignedNames(_ body: [Stmt], _ pos: SourcePos) -> Set<String> {
+        if let names = Weft.assignedNames(body, exhausted: { self.stackExhausted() }) { return names }
+        tooDeep(pos)
+        return []
+    }
+
     // MARK: - Statements
 
     private func compileBlock(_ stmts: [Stmt]) {
@@ -269,6 +310,7 @@ final class Compiler {
     }
 
     private func compileStmt(_ s: Stmt) {
+        if stackExhausted() { tooDeep(s.pos); return }
         fs.pos = s.pos
         switch s {
         case .expr(let e, _):
@@ -318,7 +360,7 @@ final class Compiler {
             let top = fs.here
             let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
             // Loop variables the body never assigns are captured by value.
-            let assigned = assignedNames(body)
+            let assigned = assignedNames(body, pos)
             compileLoopBody(body, continueTarget: top) {
                 if targets.count == 1 {
                     self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
@@ -510,6 +552,7 @@ final class Compiler {
     /// and only those that entered.
     private func compileWith(_ items: ArraySlice<WithItem>, _ body: [Stmt], _ pos: SourcePos) {
         guard let item = items.first else { compileBlock(body); return }
+        if stackExhausted() { tooDeep(item.pos); return }   // one level per item
         fs.beginScope()
         fs.pos = item.pos
         compileExpr(item.value)
@@ -668,7 +711,7 @@ final class Compiler {
         var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
         var params: [Local] = []
         // Parameters the body never assigns are captured by value.
-        let assigned = assignedNames(f.body)
+        let assigned = assignedNames(f.body, f.pos)
         for (i, p) in f.params.enumerated() {
             if names.contains(p.name) { error("duplicate parameter '\(p.name)'", p.pos) }
             names.append(p.name); hasDefault.append(p.defaultValue != nil)
@@ -752,6 +795,11 @@ final class Compiler {
     // MARK: - Expressions
 
     private func compileExpr(_ e: Expr) {
+        if stackExhausted() {
+            tooDeep(e.pos)
+            fs.emit(.pushNil, effect: 1)
+            return
+        }
         let saved = fs.pos
         fs.pos = e.pos
         defer { fs.pos = saved }
@@ -892,6 +940,7 @@ final class Compiler {
         fs.emit(.storeLocal, result, effect: -1)
         func emitClauses(_ rest: ArraySlice<CompClause>, continueTarget: Int?) {
             guard let clause = rest.first else { element(result); return }
+            if stackExhausted() { tooDeep(fs.pos); return }   // one level per clause
             switch clause {
             case .ifCond(let c):
                 let skip = compileJumpIfFalse(c)

@@ -155,9 +155,13 @@ final class FunctionState {
 /// Names that appear as assignment targets (`x = ...`, `x op= ...`) anywhere in
 /// `stmts`, nested functions included. A parameter or loop variable that is never
 /// assigned can be captured by value instead of through a Cell.
-func assignedNames(_ body: [Stmt]) -> Set<String> {
+/// Nil when `exhausted()` (the caller's stack check) turned true on the way down.
+func assignedNames(_ body: [Stmt], exhausted: () -> Bool) -> Set<String>? {
     var names = Set<String>()
+    var ok = true
     func expr(_ e: Expr) {
+        guard ok else { return }
+        if exhausted() { ok = false; return }
         switch e {
         case .function(let f): stmts(f.body)
         case .interpolated(let parts, _):
@@ -198,6 +202,8 @@ func assignedNames(_ body: [Stmt]) -> Set<String> {
     }
     func stmts(_ list: [Stmt]) { list.forEach(stmt) }
     func stmt(_ s: Stmt) {
+        guard ok else { return }
+        if exhausted() { ok = false; return }
         switch s {
         case .expr(let e, _), .throwStmt(let e, _): expr(e)
         case .declare(_, _, let v, _): v.map(expr)
@@ -222,5 +228,5 @@ func assignedNames(_ body: [Stmt]) -> Set<String> {
         }
     }
     stmts(body)
-    return names
+    return ok ? names : nil
 }
