@@ -30,10 +30,16 @@ final class Compiler {
     /// `eval` compile on the caller's thread.
     static let stackBudget: UInt = 256 * 1024
 
-    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false) {
+    /// Largest instruction operand (tests lower it to reach the limit cheaply).
+    let operandLimit: Int
+
+    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false,
+         operandLimit: Int = FunctionState.maxOperand) {
         self.file = file; self.globals = globals; self.builtins = builtins
         self.allowRedeclare = allowRedeclare
-        self.fs = FunctionState(parent: nil, name: "<main>", isMethod: false, isTopLevel: true)
+        self.operandLimit = operandLimit
+        self.fs = FunctionState(parent: nil, name: "<main>", isMethod: false, isTopLevel: true,
+                                operandLimit: operandLimit)
     }
 
     /// Compiles a whole program into the prototype of its top-level code.
@@ -57,11 +63,16 @@ final class Compiler {
     }
 
     private func finish() throws -> FuncProto {
+        let proto = makeProto(fs, paramNames: [], hasDefault: [], restIndex: nil)   // may add an issue
         if !issues.isEmpty { throw CompileError(issues: issues) }
-        return makeProto(fs, paramNames: [], hasDefault: [], restIndex: nil)
+        return proto
     }
 
     private func makeProto(_ f: FunctionState, paramNames: [String], hasDefault: [Bool], restIndex: Int?) -> FuncProto {
+        if let p = f.overflowPos {
+            error("function '\(f.name)' is too large: more than \(f.operandLimit) local variables, "
+                  + "constants, names or instructions", p)
+        }
         let (code, positions) = removeNops(f.code, f.positions)
         return FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
                          restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
@@ -157,11 +168,11 @@ final class Compiler {
 
     /// Finds `name` in an enclosing function and threads a capture down to `f`.
     private func resolveCapture(_ f: FunctionState, _ name: String) -> Int? {
-        if let i = f.captureNames.firstIndex(of: name) { return i }
+        if let i = f.captureIndex[name] { return i }
         guard let parent = f.parent else { return nil }
         if parent.isTopLevel && parent.scopes.count == 1 { return nil }   // globals are not captured
         if let l = parent.findLocal(name) {
-            if parent.isTopLevel && parent.scopes.first!.contains(where: { $0 === l }) { return nil }
+            if parent.isTopLevel && l.scopeDepth == 0 { return nil }
             parent.capture(l)
             return addCapture(f, name, CaptureSpec(fromParentSlot: true, index: l.slot, isCell: l.isCell),
                               l.isConst || l.readOnly)
@@ -172,6 +183,7 @@ final class Compiler {
     }
 
     private func addCapture(_ f: FunctionState, _ name: String, _ spec: CaptureSpec, _ isConst: Bool) -> Int {
+        f.captureIndex[name] = f.captures.count
         f.captures.append(spec); f.captureNames.append(name); f.captureConst.append(isConst)
         return f.captures.count - 1
     }
@@ -218,20 +230,29 @@ final class Compiler {
         }
     }
 
+    /// "did you mean" hints still to compute: each scans every visible name, so a
+    /// program with very many locals and very many bad names stays linear. (Reports
+    /// show at most `SyntaxReport.maxIssues` issues anyway.)
+    private var suggestionsLeft = SyntaxReport.maxIssues
+
     private func suggestion(for name: String) -> String {
+        let length = name.unicodeScalars.count
+        guard suggestionsLeft > 0, length <= 64 else { return "" }
+        suggestionsLeft -= 1
+        let limit = max(1, name.count / 3)
         var candidates: [String] = []
         var f: FunctionState? = fs
         while let s = f {
-            for scope in s.scopes { candidates += scope.map(\.name) }
+            candidates += s.visibleNames
             candidates += s.captureNames
             f = s.parent
         }
         candidates += topLevelNames.keys
         candidates += globals.locked { globals.names }
         var best: (String, Int)?
-        for c in Set(candidates) where c != name {
+        for c in Set(candidates) where c != name && abs(c.unicodeScalars.count - length) <= limit {
             let d = editDistance(c, name)
-            if d <= max(1, name.count / 3), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
+            if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
                 best = (c, d)
             }
         }
@@ -250,7 +271,7 @@ final class Compiler {
             fs.emit(.storeGlobal, g, effect: -1)
             return
         }
-        if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
+        if fs.declaredInCurrentScope(name) {
             error("'\(name)' is already declared in this scope", pos)
         }
         let local = newLocal(name, isConst: isConst, pos)
@@ -263,7 +284,7 @@ final class Compiler {
         let slot = fs.allocSlot()
         let declPC = isConst ? nil : fs.emit(.nop, effect: 0)
         let local = Local(name: name, slot: slot, isConst: isConst, declPC: declPC, pos: pos)
-        fs.scopes[fs.scopes.count - 1].append(local)
+        fs.addLocal(local)
         return local
     }
 
@@ -290,7 +311,7 @@ final class Compiler {
     /// A hidden local for compiler temporaries (iterators, comprehension results).
     private func hiddenSlot() -> Int {
         let l = Local(name: " tmp\(fs.nextSlot)", slot: fs.allocSlot(), isConst: true, declPC: nil, pos: fs.pos)
-        fs.scopes[fs.scopes.count - 1].append(l)
+        fs.addLocal(l)
         return l.slot
     }
 
@@ -421,7 +442,7 @@ final class Compiler {
                 declare(name, isConst: true, f.pos)
             } else {
                 // Declared before its body compiles so it can call itself (via a Cell).
-                if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
+                if fs.declaredInCurrentScope(name) {
                     error("'\(name)' is already declared in this scope", f.pos)
                 }
                 let local = newLocal(name, isConst: false, f.pos)
@@ -701,24 +722,26 @@ final class Compiler {
     /// Compiles a function body into a prototype and emits `closure` for it.
     private func compileFunction(_ f: FuncDecl, isMethod: Bool) {
         let outer = fs
-        let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false)
+        let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false,
+                                  operandLimit: operandLimit)
         fs = inner
         inner.pos = f.pos
         if isMethod {
             let selfLocal = Local(name: "self", slot: inner.allocSlot(), isConst: true, declPC: nil, pos: f.pos)
-            inner.scopes[0].append(selfLocal)
+            inner.addLocal(selfLocal, scope: 0)
         }
         var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
+        var nameSet = Set<String>()
         var params: [Local] = []
         // Parameters the body never assigns are captured by value.
         let assigned = assignedNames(f.body, f.pos)
         for (i, p) in f.params.enumerated() {
-            if names.contains(p.name) { error("duplicate parameter '\(p.name)'", p.pos) }
+            if !nameSet.insert(p.name).inserted { error("duplicate parameter '\(p.name)'", p.pos) }
             names.append(p.name); hasDefault.append(p.defaultValue != nil)
             if p.isRest { rest = i }
             let local = Local(name: p.name, slot: inner.allocSlot(), isConst: !assigned.contains(p.name),
                               declPC: nil, pos: p.pos)
-            inner.scopes[0].append(local)
+            inner.addLocal(local, scope: 0)
             params.append(local)
         }
         // Defaults are evaluated per call, in order, so they may use earlier parameters.
@@ -762,22 +785,22 @@ final class Compiler {
         let atTop = fs.isTopLevel && fs.scopes.count == 1
         var local: Local?
         if !atTop {
-            if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == c.name }) {
+            if fs.declaredInCurrentScope(c.name) {
                 error("'\(c.name)' is already declared in this scope", c.pos)
             }
             local = newLocal(c.name, isConst: false, c.pos)
         }
         if let s = c.superclass { compileExpr(s) } else { fs.emit(.pushNil, effect: 1) }
-        var methodNames: [String] = []
+        var methodNames: [String] = [], methodSet = Set<String>()
         for m in c.methods {
             let name = m.name ?? "<fn>"
-            if methodNames.contains(name) { error("method '\(name)' is already defined in class '\(c.name)'", m.pos) }
+            if !methodSet.insert(name).inserted { error("method '\(name)' is already defined in class '\(c.name)'", m.pos) }
             methodNames.append(name)
             compileFunction(m, isMethod: true)
         }
-        var attrNames: [String] = []
+        var attrNames: [String] = [], attrSet = Set<String>()
         for a in c.attrs {
-            if attrNames.contains(a.name) { error("'\(a.name)' is already declared in class '\(c.name)'", a.pos) }
+            if !attrSet.insert(a.name).inserted { error("'\(a.name)' is already declared in class '\(c.name)'", a.pos) }
             attrNames.append(a.name)
             compileExpr(a.value)
         }

@@ -16,6 +16,8 @@ final class Local {
     /// Cell so a local function can call itself.
     var readOnly = false
     let pos: SourcePos
+    /// Index of the scope it was declared in (`FunctionState.scopes`).
+    var scopeDepth = 0
 
     init(name: String, slot: Int, isConst: Bool, declPC: Int?, pos: SourcePos) {
         self.name = name; self.slot = slot; self.isConst = isConst; self.declPC = declPC; self.pos = pos
@@ -50,20 +52,41 @@ final class FunctionState {
     var intConstants: [Int: Int] = [:]
     var stringConstants: [String: Int] = [:]
     var keywordSets: [KeywordNames] = []
-    var scopes: [[Local]] = [[]]
+    /// Locals by scope, innermost last (read-only outside: declare with `addLocal`).
+    private(set) var scopes: [[Local]] = [[]]
+    /// The visible locals of each name, innermost last: lookups cost O(1) however
+    /// many locals a function has (150,000 locals once took 30 s to compile).
+    private var visible: [String: [Local]] = [:]
     var nextSlot = 0
     var slotHighWater = 0
     var captures: [CaptureSpec] = []
     var captureNames: [String] = []
     var captureConst: [Bool] = []
+    /// Index of each name in `captureNames`.
+    var captureIndex: [String: Int] = [:]
+    /// Largest operand an instruction word holds (24 bits; lower in tests).
+    let operandLimit: Int
+    /// Where an operand first exceeded `operandLimit` (a compile error, reported by
+    /// the compiler when the function is finished).
+    var overflowPos: SourcePos?
     var loops: [LoopContext] = []
     var cleanups: [Cleanup] = []
     var stack = 0
     var maxStack = 0
     var pos = SourcePos(line: 1, col: 1)
 
-    init(parent: FunctionState?, name: String, isMethod: Bool, isTopLevel: Bool) {
+    init(parent: FunctionState?, name: String, isMethod: Bool, isTopLevel: Bool,
+         operandLimit: Int = FunctionState.maxOperand) {
         self.parent = parent; self.name = name; self.isMethod = isMethod; self.isTopLevel = isTopLevel
+        self.operandLimit = operandLimit
+    }
+
+    /// Operands live in the upper 24 bits of an instruction word.
+    static let maxOperand = (1 << 24) - 1
+
+    @inline(__always)
+    private func checkOperand(_ a: Int) {
+        if (a < 0 || a > operandLimit) && overflowPos == nil { overflowPos = pos }
     }
 
     // MARK: emission
@@ -72,6 +95,7 @@ final class FunctionState {
     @discardableResult
     func emit(_ op: Op, _ a: Int = 0, effect: Int) -> Int {
         let pc = code.count
+        checkOperand(a)
         code.append(UInt32(op.rawValue) | (UInt32(truncatingIfNeeded: a) << 8))
         positions.append(pos)
         adjust(effect)
@@ -92,9 +116,10 @@ final class FunctionState {
     /// Points the operand of the jump at `pc` (or its extra word) to `target`.
     func patch(_ pc: Int, to target: Int, extraWord: Bool = false) {
         if extraWord {
-            code[pc + 1] = UInt32(target)
+            code[pc + 1] = UInt32(truncatingIfNeeded: target)
         } else {
-            code[pc] = (code[pc] & 0xFF) | (UInt32(target) << 8)
+            checkOperand(target)
+            code[pc] = (code[pc] & 0xFF) | (UInt32(truncatingIfNeeded: target) << 8)
         }
     }
 
@@ -124,18 +149,39 @@ final class FunctionState {
     }
 
     func findLocal(_ name: String) -> Local? {
-        for scope in scopes.reversed() {
-            for l in scope.reversed() where l.name == name { return l }
-        }
-        return nil
+        visible[name]?.last
+    }
+
+    /// Is `name` declared in the innermost scope?
+    func declaredInCurrentScope(_ name: String) -> Bool {
+        guard let l = visible[name]?.last else { return false }
+        return l.scopeDepth == scopes.count - 1
+    }
+
+    /// Adds `local` to scope `depth` (default: the innermost). Only the innermost
+    /// scope, or the function's outermost before any inner one opens, is used.
+    func addLocal(_ local: Local, scope depth: Int? = nil) {
+        let d = depth ?? scopes.count - 1
+        local.scopeDepth = d
+        scopes[d].append(local)
+        visible[local.name, default: []].append(local)
     }
 
     func beginScope() { scopes.append([]) }
 
     func endScope() {
         let scope = scopes.removeLast()
+        for l in scope.reversed() {
+            if var list = visible.removeValue(forKey: l.name) {
+                list.removeLast()
+                if !list.isEmpty { visible[l.name] = list }
+            }
+        }
         if let first = scope.first { nextSlot = min(nextSlot, first.slot) }
     }
+
+    /// Every local name in scope (for "did you mean").
+    var visibleNames: Dictionary<String, [Local]>.Keys { visible.keys }
 
     /// Marks `local` as captured: assignable variables move into a Cell, and every
     /// access emitted so far is rewritten to the cell form.
