@@ -110,7 +110,8 @@ final class Compiler {
     }
 
     /// Has the compiler used more than `stackBudget` bytes of stack? Every recursive
-    /// path (expressions, statements, patterns, `assignedNames`) checks this.
+    /// path (expressions, statements, patterns, `with` items, comprehension clauses)
+    /// checks this.
     @inline(__always)
     private func stackExhausted() -> Bool {
         var marker: UInt8 = 0
@@ -315,13 +316,6 @@ final class Compiler {
         return l.slot
     }
 
-    /// `assignedNames` of `body`, bounded like the rest of the compiler.
-    private func assignedNames(_ body: [Stmt], _ pos: SourcePos) -> Set<String> {
-        if let names = Weft.assignedNames(body, exhausted: { self.stackExhausted() }) { return names }
-        tooDeep(pos)
-        return []
-    }
-
     // MARK: - Statements
 
     private func compileBlock(_ stmts: [Stmt]) {
@@ -330,6 +324,8 @@ final class Compiler {
         fs.endScope()
     }
 
+    /// Compiles a statement. Each construct with any size compiles in a function of
+    /// its own (see the stack-discipline note on `compileExpr`).
     private func compileStmt(_ s: Stmt) {
         if stackExhausted() { tooDeep(s.pos); return }
         fs.pos = s.pos
@@ -337,126 +333,137 @@ final class Compiler {
         case .expr(let e, _):
             compileExpr(e)
             fs.emit(.pop, effect: -1)
-
-        case .declare(let isConst, let target, let value, let pos):
-            if let v = value { compileExpr(v) } else {
-                if isConst { error("'let' needs a value", pos) }
-                fs.emit(.pushNil, effect: 1)
-            }
-            fs.pos = pos
-            declareTarget(target, isConst: isConst)
-
+        case .declare(let isConst, let target, let value, let pos): compileDeclare(isConst, target, value, pos)
         case .assign(let target, let value, let pos):
             compileAssign(target, value, pos)
-
         case .compound(let op, let target, let value, let pos):
             compileCompound(op, target, value, pos)
-
-        case .ifStmt(let branches, let elseBody, _):
-            var endJumps: [Int] = []
-            for (cond, body) in branches {
-                fs.pos = cond.pos
-                let skip = compileJumpIfFalse(cond)
-                compileBlock(body)
-                endJumps.append(fs.emit(.jump, 0, effect: 0))
-                fs.patch(skip, to: fs.here)
-            }
-            if let e = elseBody { compileBlock(e) }
-            for j in endJumps { fs.patch(j, to: fs.here) }
-
-        case .whileStmt(let cond, let body, _):
-            let top = fs.here
-            let exit = compileJumpIfFalse(cond)
-            compileLoopBody(body, continueTarget: top) {}
-            fs.emit(.jump, top, effect: 0)
-            fs.patch(exit, to: fs.here)
-            patchBreaks()
-
-        case .forIn(let targets, let iterable, let body, let pos):
-            compileExpr(iterable)
-            fs.beginScope()
-            let it = hiddenSlot()
-            fs.pos = pos
-            fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
-            let top = fs.here
-            let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
-            // Loop variables the body never assigns are captured by value.
-            let assigned = assignedNames(body, pos)
-            compileLoopBody(body, continueTarget: top) {
-                if targets.count == 1 {
-                    self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
-                } else {
-                    self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
-                    for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
-                }
-            }
-            fs.emit(.jump, top, effect: 0)
-            fs.patch(next, to: fs.here, extraWord: true)
-            fs.adjust(-1)   // the value iterNext would have pushed
-            patchBreaks()
-            fs.endScope()
-
-        case .breakStmt(let pos):
-            guard let loop = fs.loops.last else { error("'break' outside a loop", pos); return }
-            emitCleanups(downTo: loop.cleanupDepth)
-            let j = fs.emit(.jump, 0, effect: 0)
-            fs.loops[fs.loops.count - 1].breakJumps.append(j)
-
-        case .continueStmt(let pos):
-            guard let loop = fs.loops.last else { error("'continue' outside a loop", pos); return }
-            emitCleanups(downTo: loop.cleanupDepth)
-            fs.emit(.jump, loop.continueTarget, effect: 0)
-
-        case .returnStmt(let value, let pos):
-            if fs.isTopLevel && fs.parent == nil { error("'return' outside a function", pos) }
-            if let v = value { compileExpr(v) } else { fs.emit(.pushNil, effect: 1) }
-            if !fs.cleanups.isEmpty {
-                fs.beginScope()
-                let tmp = hiddenSlot()
-                fs.emit(.storeLocal, tmp, effect: -1)
-                emitCleanups(downTo: 0)
-                fs.emit(.loadLocal, tmp, effect: 1)
-                fs.endScope()
-            }
-            fs.emit(.ret, effect: -1)
-
+        case .ifStmt(let branches, let elseBody, _): compileIf(branches, elseBody)
+        case .whileStmt(let cond, let body, _): compileWhile(cond, body)
+        case .forIn(let targets, let iterable, let body, let pos): compileFor(targets, iterable, body, pos)
+        case .breakStmt(let pos): compileBreak(pos)
+        case .continueStmt(let pos): compileContinue(pos)
+        case .returnStmt(let value, let pos): compileReturn(value, pos)
         case .throwStmt(let e, _):
             compileExpr(e)
             fs.emit(.throwError, effect: -1)
-
         case .tryStmt(let body, let catches, let finallyBody, let pos):
             compileTry(body, catches, finallyBody, pos)
-
         case .with(let items, let body, let pos):
             compileWith(items[...], body, pos)
-
-        case .importStmt(let d):
-            let key = d.path ?? d.module ?? ""
-            fs.emit(.importModule, fs.constant(.string((d.path != nil ? "file:" : "mod:") + key)), effect: 1)
-            declare(d.alias, isConst: true, d.pos)
-
-        case .function(let f):
-            let name = f.name ?? "<fn>"
-            if fs.isTopLevel && fs.scopes.count == 1 {
-                compileFunction(f, isMethod: false)
-                declare(name, isConst: true, f.pos)
-            } else {
-                // Declared before its body compiles so it can call itself (via a Cell).
-                if fs.declaredInCurrentScope(name) {
-                    error("'\(name)' is already declared in this scope", f.pos)
-                }
-                let local = newLocal(name, isConst: false, f.pos)
-                local.readOnly = true
-                compileFunction(f, isMethod: false)
-                let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
-                local.accessPCs.append(pc)
-            }
-
+        case .importStmt(let d): compileImport(d)
+        case .function(let f): compileFunctionDecl(f)
         case .classDecl(let c):
             compileClass(c)
-
         case .block(let stmts, _):
             compileBlock(stmts)
+        }
+    }
+
+    private func compileDeclare(_ isConst: Bool, _ target: Target, _ value: Expr?, _ pos: SourcePos) {
+        if let v = value { compileExpr(v) } else {
+            if isConst { error("'let' needs a value", pos) }
+            fs.emit(.pushNil, effect: 1)
+        }
+        fs.pos = pos
+        declareTarget(target, isConst: isConst)
+    }
+
+    private func compileIf(_ branches: [(Expr, [Stmt])], _ elseBody: [Stmt]?) {
+        var endJumps: [Int] = []
+        for (cond, body) in branches {
+            fs.pos = cond.pos
+            let skip = compileJumpIfFalse(cond)
+            compileBlock(body)
+            endJumps.append(fs.emit(.jump, 0, effect: 0))
+            fs.patch(skip, to: fs.here)
+        }
+        if let e = elseBody { compileBlock(e) }
+        for j in endJumps { fs.patch(j, to: fs.here) }
+    }
+
+    private func compileWhile(_ cond: Expr, _ body: [Stmt]) {
+        let top = fs.here
+        let exit = compileJumpIfFalse(cond)
+        compileLoopBody(body, continueTarget: top) {}
+        fs.emit(.jump, top, effect: 0)
+        fs.patch(exit, to: fs.here)
+        patchBreaks()
+    }
+
+    private func compileFor(_ targets: [Target], _ iterable: Expr, _ body: [Stmt], _ pos: SourcePos) {
+        compileExpr(iterable)
+        fs.beginScope()
+        let it = hiddenSlot()
+        fs.pos = pos
+        fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
+        let top = fs.here
+        let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+        // Loop variables the body never assigns are captured by value.
+        let assigned = assignedNames(body)
+        compileLoopBody(body, continueTarget: top) {
+            if targets.count == 1 {
+                self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
+            } else {
+                self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
+                for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
+            }
+        }
+        fs.emit(.jump, top, effect: 0)
+        fs.patch(next, to: fs.here, extraWord: true)
+        fs.adjust(-1)   // the value iterNext would have pushed
+        patchBreaks()
+        fs.endScope()
+    }
+
+    private func compileBreak(_ pos: SourcePos) {
+        guard let loop = fs.loops.last else { error("'break' outside a loop", pos); return }
+        emitCleanups(downTo: loop.cleanupDepth)
+        let j = fs.emit(.jump, 0, effect: 0)
+        fs.loops[fs.loops.count - 1].breakJumps.append(j)
+    }
+
+    private func compileContinue(_ pos: SourcePos) {
+        guard let loop = fs.loops.last else { error("'continue' outside a loop", pos); return }
+        emitCleanups(downTo: loop.cleanupDepth)
+        fs.emit(.jump, loop.continueTarget, effect: 0)
+    }
+
+    private func compileReturn(_ value: Expr?, _ pos: SourcePos) {
+        if fs.isTopLevel && fs.parent == nil { error("'return' outside a function", pos) }
+        if let v = value { compileExpr(v) } else { fs.emit(.pushNil, effect: 1) }
+        if !fs.cleanups.isEmpty {
+            fs.beginScope()
+            let tmp = hiddenSlot()
+            fs.emit(.storeLocal, tmp, effect: -1)
+            emitCleanups(downTo: 0)
+            fs.emit(.loadLocal, tmp, effect: 1)
+            fs.endScope()
+        }
+        fs.emit(.ret, effect: -1)
+    }
+
+    private func compileImport(_ d: ImportDecl) {
+        let key = d.path ?? d.module ?? ""
+        fs.emit(.importModule, fs.constant(.string((d.path != nil ? "file:" : "mod:") + key)), effect: 1)
+        declare(d.alias, isConst: true, d.pos)
+    }
+
+    private func compileFunctionDecl(_ f: FuncDecl) {
+        let name = f.name ?? "<fn>"
+        if fs.isTopLevel && fs.scopes.count == 1 {
+            compileFunction(f, isMethod: false)
+            declare(name, isConst: true, f.pos)
+        } else {
+            // Declared before its body compiles so it can call itself (via a Cell).
+            if fs.declaredInCurrentScope(name) {
+                error("'\(name)' is already declared in this scope", f.pos)
+            }
+            let local = newLocal(name, isConst: false, f.pos)
+            local.readOnly = true
+            compileFunction(f, isMethod: false)
+            let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
+            local.accessPCs.append(pc)
         }
     }
 
@@ -720,62 +727,80 @@ final class Compiler {
     // MARK: - Functions and classes
 
     /// Compiles a function body into a prototype and emits `closure` for it.
+    /// (Split in three so the frame on the recursive path stays small.)
     private func compileFunction(_ f: FuncDecl, isMethod: Bool) {
         let outer = fs
         let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false,
                                   operandLimit: operandLimit)
         fs = inner
+        let signature = compileParameters(f, isMethod: isMethod)
+        inner.beginScope()
+        for s in f.body { compileStmt(s) }
+        inner.endScope()
+        fs = outer
+        finishFunction(f, inner, signature)
+    }
+
+    private struct Signature {
+        var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
+        var params: [Local] = []
+        var boxPCs: [Int] = []
+    }
+
+    /// Declares `self` and the parameters and compiles the default values.
+    private func compileParameters(_ f: FuncDecl, isMethod: Bool) -> Signature {
+        let inner = fs
         inner.pos = f.pos
         if isMethod {
             let selfLocal = Local(name: "self", slot: inner.allocSlot(), isConst: true, declPC: nil, pos: f.pos)
             inner.addLocal(selfLocal, scope: 0)
         }
-        var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
+        var sig = Signature()
         var nameSet = Set<String>()
-        var params: [Local] = []
         // Parameters the body never assigns are captured by value.
-        let assigned = assignedNames(f.body, f.pos)
+        let assigned = assignedNames(f.body)
         for (i, p) in f.params.enumerated() {
             if !nameSet.insert(p.name).inserted { error("duplicate parameter '\(p.name)'", p.pos) }
-            names.append(p.name); hasDefault.append(p.defaultValue != nil)
-            if p.isRest { rest = i }
+            sig.names.append(p.name); sig.hasDefault.append(p.defaultValue != nil)
+            if p.isRest { sig.rest = i }
             let local = Local(name: p.name, slot: inner.allocSlot(), isConst: !assigned.contains(p.name),
                               declPC: nil, pos: p.pos)
             inner.addLocal(local, scope: 0)
-            params.append(local)
+            sig.params.append(local)
         }
         // Defaults are evaluated per call, in order, so they may use earlier parameters.
         for (i, p) in f.params.enumerated() {
             guard let d = p.defaultValue else { continue }
             inner.pos = p.pos
-            let check = inner.emit(.jumpIfNotMissing, params[i].slot, effect: 0); inner.word(0)
+            let check = inner.emit(.jumpIfNotMissing, sig.params[i].slot, effect: 0); inner.word(0)
             compileExpr(d)
-            let pc = inner.emit(.storeLocal, params[i].slot, effect: -1)
-            params[i].accessPCs.append(pc)
+            let pc = inner.emit(.storeLocal, sig.params[i].slot, effect: -1)
+            sig.params[i].accessPCs.append(pc)
             inner.patch(check, to: inner.here, extraWord: true)
         }
         // Boxing captured parameters happens after defaults are filled in; the
         // placeholders become `boxLocal` once the body shows which are captured.
-        let boxPCs = params.map { _ in inner.emit(.nop, effect: 0) }
-        inner.beginScope()
-        for s in f.body { compileStmt(s) }
-        inner.endScope()
+        sig.boxPCs = sig.params.map { _ in inner.emit(.nop, effect: 0) }
+        return sig
+    }
+
+    /// Ends the body, boxes captured parameters, and emits the closure (in `fs`).
+    private func finishFunction(_ f: FuncDecl, _ inner: FunctionState, _ sig: Signature) {
         inner.pos = f.pos
         inner.emit(.pushNil, effect: 1)
         inner.emit(.ret, effect: -1)
-        for (i, p) in params.enumerated() where p.isCell {
-            inner.code[boxPCs[i]] = UInt32(Op.boxLocal.rawValue) | (UInt32(p.slot) << 8)
+        for (i, p) in sig.params.enumerated() where p.isCell {
+            inner.code[sig.boxPCs[i]] = UInt32(Op.boxLocal.rawValue) | (UInt32(truncatingIfNeeded: p.slot) << 8)
         }
         // Default prologue accesses happen before boxing: they must stay plain.
-        for p in params where p.isCell {
-            for pc in p.accessPCs where pc < (boxPCs.first ?? 0) {
+        for p in sig.params where p.isCell {
+            for pc in p.accessPCs where pc < (sig.boxPCs.first ?? 0) {
                 let op = inner.code[pc] & 0xFF
                 if op == UInt32(Op.loadCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.loadLocal.rawValue) }
                 if op == UInt32(Op.storeCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.storeLocal.rawValue) }
             }
         }
-        fs = outer
-        let proto = makeProto(inner, paramNames: names, hasDefault: hasDefault, restIndex: rest)
+        let proto = makeProto(inner, paramNames: sig.names, hasDefault: sig.hasDefault, restIndex: sig.rest)
         fs.pos = f.pos
         fs.emit(.closure, fs.constant(.object(ProtoBox(proto))), effect: 1)
     }
@@ -817,6 +842,10 @@ final class Compiler {
 
     // MARK: - Expressions
 
+    /// Compiles an expression, leaving its value on the stack.
+    /// Stack discipline (as in the parser): this function and the helpers on the
+    /// recursive path each hold one construct, so unoptimized builds, which give every
+    /// binding and temporary its own stack slot, keep small frames per nesting level.
     private func compileExpr(_ e: Expr) {
         if stackExhausted() {
             tooDeep(e.pos)
@@ -825,7 +854,25 @@ final class Compiler {
         }
         let saved = fs.pos
         fs.pos = e.pos
-        defer { fs.pos = saved }
+        switch e {
+        case .interpolated(let parts, _): compileInterpolated(parts)
+        case .list(let items, _): compileList(items)
+        case .map(let pairs, _): compileMap(pairs)
+        case .listComp, .mapComp: compileComprehensionExpr(e)
+        case .function(let f): compileFunction(f, isMethod: false)
+        case .unary(let op, let x, _): compileUnary(op, x)
+        case .not(let x, _): compileUnary(nil, x)
+        case .compare(let op, let a, let b, let p): compileBinaryNode(compareOpcode(op), 0, a, b, p)
+        case .range(let a, let b, let inclusive, let p): compileBinaryNode(.makeRange, inclusive ? 1 : 0, a, b, p)
+        case .ternary(let c, let a, let b, _): compileTernary(c, a, b)
+        case .chain(let base, let steps, let p): compileChain(base, steps[...], p)
+        default: compileLeaf(e)
+        }
+        fs.pos = saved
+    }
+
+    /// Expressions without subexpressions.
+    private func compileLeaf(_ e: Expr) {
         switch e {
         case .nilLit: fs.emit(.pushNil, effect: 1)
         case .boolLit(let b, _): fs.emit(b ? .pushTrue : .pushFalse, effect: 1)
@@ -837,16 +884,6 @@ final class Compiler {
             }
         case .floatLit(let d, _): fs.emit(.constant, fs.constant(.float(d)), effect: 1)
         case .string(let s, _): fs.emit(.constant, fs.constant(.string(s)), effect: 1)
-        case .interpolated(let parts, _):
-            for p in parts {
-                switch p {
-                case .text(let t): fs.emit(.constant, fs.constant(.string(t)), effect: 1)
-                case .expr(let x):
-                    compileExpr(x)
-                    fs.emit(.toStr, effect: 0)
-                }
-            }
-            fs.emit(.concat, parts.count, effect: 1 - parts.count)
         case .name(let n, let p): emitLoad(n, p)
         case .selfRef(let p):
             if fs.findLocal("self") == nil && resolveCapture(fs, "self") == nil {
@@ -863,12 +900,35 @@ final class Compiler {
             }
             fs.emit(.loadLocal, 0, effect: 1)
             fs.emit(.getSuper, Int(Symbols.intern(name)), effect: 0)
-        case .list(let items, _):
-            for x in items { compileExpr(x) }
-            fs.emit(.buildList, items.count, effect: 1 - items.count)
-        case .map(let pairs, _):
-            for (k, v) in pairs { compileExpr(k); compileExpr(v) }
-            fs.emit(.buildMap, pairs.count, effect: 1 - 2 * pairs.count)
+        default:
+            fs.emit(.pushNil, effect: 1)   // (compileExpr handles every other case)
+        }
+    }
+
+    private func compileInterpolated(_ parts: [StringPart]) {
+        for p in parts {
+            switch p {
+            case .text(let t): fs.emit(.constant, fs.constant(.string(t)), effect: 1)
+            case .expr(let x):
+                compileExpr(x)
+                fs.emit(.toStr, effect: 0)
+            }
+        }
+        fs.emit(.concat, parts.count, effect: 1 - parts.count)
+    }
+
+    private func compileList(_ items: [Expr]) {
+        for x in items { compileExpr(x) }
+        fs.emit(.buildList, items.count, effect: 1 - items.count)
+    }
+
+    private func compileMap(_ pairs: [(Expr, Expr)]) {
+        for (k, v) in pairs { compileExpr(k); compileExpr(v) }
+        fs.emit(.buildMap, pairs.count, effect: 1 - 2 * pairs.count)
+    }
+
+    private func compileComprehensionExpr(_ e: Expr) {
+        switch e {
         case .listComp(let element, let clauses, _):
             compileComprehension(clauses, isMap: false) { slot in
                 self.compileExpr(element)
@@ -879,32 +939,36 @@ final class Compiler {
                 self.compileExpr(key); self.compileExpr(value)
                 self.fs.emit(.insertLocal, slot, effect: -2)
             }
-        case .function(let f): compileFunction(f, isMethod: false)
-        case .unary(let op, let x, _):
-            compileExpr(x)
-            fs.emit(op == .neg ? .neg : .bitNot, effect: 0)
-        case .not(let x, _):
-            compileExpr(x)
-            fs.emit(.not, effect: 0)
-        case .compare(let op, let a, let b, let p):
-            compileExpr(a); compileExpr(b)
-            fs.pos = p
-            fs.emit(compareOpcode(op), effect: -1)
-        case .ternary(let c, let a, let b, _):
-            let toElse = compileJumpIfFalse(c)
-            compileExpr(a)
-            let toEnd = fs.emit(.jump, 0, effect: 0)
-            fs.adjust(-1)
-            fs.patch(toElse, to: fs.here)
-            compileExpr(b)
-            fs.patch(toEnd, to: fs.here)
-        case .range(let a, let b, let inclusive, let p):
-            compileExpr(a); compileExpr(b)
-            fs.pos = p
-            fs.emit(.makeRange, inclusive ? 1 : 0, effect: -1)
-        case .chain(let base, let steps, let p):
-            compileChain(base, steps[...], p)
+        default:
+            break
         }
+    }
+
+    /// `- x`, `~ x`, or `not x` (op nil).
+    private func compileUnary(_ op: UnaryOp?, _ x: Expr) {
+        compileExpr(x)
+        switch op {
+        case .neg?: fs.emit(.neg, effect: 0)
+        case .bitNot?: fs.emit(.bitNot, effect: 0)
+        case nil: fs.emit(.not, effect: 0)
+        }
+    }
+
+    /// `a op b` for a comparison or range: both operands, then `op` with operand `arg`.
+    private func compileBinaryNode(_ op: Op, _ arg: Int, _ a: Expr, _ b: Expr, _ p: SourcePos) {
+        compileExpr(a); compileExpr(b)
+        fs.pos = p
+        fs.emit(op, arg, effect: -1)
+    }
+
+    private func compileTernary(_ c: Expr, _ a: Expr, _ b: Expr) {
+        let toElse = compileJumpIfFalse(c)
+        compileExpr(a)
+        let toEnd = fs.emit(.jump, 0, effect: 0)
+        fs.adjust(-1)
+        fs.patch(toElse, to: fs.here)
+        compileExpr(b)
+        fs.patch(toEnd, to: fs.here)
     }
 
     /// Compiles `base` and then each step in turn, leaving the value on the stack.
@@ -915,45 +979,50 @@ final class Compiler {
         compileExpr(base)
         var i = steps.startIndex
         while i < steps.endIndex {
-            let step = steps[i]
-            i += 1
             fs.pos = p
-            switch step {
-            case .binary(let op, .intLit(let k, _)) where (op == .add || op == .sub) && abs(k) < (1 << 22):
-                fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
-            case .binary(let op, let b):
-                compileExpr(b)
-                fs.pos = p
-                fs.emit(binOpcode(op), effect: -1)
-            case .and(let b):
-                let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
-                compileExpr(b)
-                fs.patch(j, to: fs.here)
-            case .or(let b):
-                let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
-                compileExpr(b)
-                fs.patch(j, to: fs.here)
-            case .call(let args):
-                compileCall(args, p)
-            case .index(let x):
-                compileExpr(x)
-                fs.pos = p
-                fs.emit(.index, effect: -1)
-            case .slice(let lo, let hi):
-                if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
-                if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
-                fs.pos = p
-                fs.emit(.slice, effect: -2)
-            case .attr(let name):
-                if i < steps.endIndex, case .call(let args) = steps[i], !Self.hasSpread(args) {
-                    i += 1
-                    compileInvoke(name, args, p)
-                } else {
-                    fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
-                }
+            if case .attr(let name) = steps[i], i + 1 < steps.endIndex, case .call(let args) = steps[i + 1],
+               !Self.hasSpread(args) {
+                compileInvoke(name, args, p)
+                i += 2
+            } else {
+                compileStep(steps[i], p)
+                i += 1
             }
         }
         fs.pos = p
+    }
+
+    /// One step of a chain, applied to the value on the stack.
+    private func compileStep(_ step: ChainStep, _ p: SourcePos) {
+        switch step {
+        case .binary(let op, .intLit(let k, _)) where (op == .add || op == .sub) && abs(k) < (1 << 22):
+            fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
+        case .binary(let op, let b):
+            compileExpr(b)
+            fs.pos = p
+            fs.emit(binOpcode(op), effect: -1)
+        case .and(let b):
+            let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
+            compileExpr(b)
+            fs.patch(j, to: fs.here)
+        case .or(let b):
+            let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
+            compileExpr(b)
+            fs.patch(j, to: fs.here)
+        case .call(let args):
+            if Self.hasSpread(args) { compileSpreadCall(args, p) } else { compileCall(args, p) }
+        case .index(let x):
+            compileExpr(x)
+            fs.pos = p
+            fs.emit(.index, effect: -1)
+        case .slice(let lo, let hi):
+            if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
+            if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
+            fs.pos = p
+            fs.emit(.slice, effect: -2)
+        case .attr(let name):
+            fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
+        }
     }
 
     private func compileComprehension(_ clauses: [CompClause], isMap: Bool, element: @escaping (Int) -> Void) {
@@ -1017,10 +1086,10 @@ final class Compiler {
         return (positional, keywords)
     }
 
-    /// A call of the callee already on the stack.
-    private func compileCall(_ args: [Argument], _ pos: SourcePos) {
-        let (positional, keywords) = splitArguments(args)
-        if Self.hasSpread(args) {
+    /// A call with spread arguments of the callee already on the stack.
+    private func compileSpreadCall(_ args: [Argument], _ pos: SourcePos) {
+        let (_, keywords) = splitArguments(args)
+        do {
             // Positionals (with spreads) as one list, keywords as a map.
             fs.emit(.buildList, 0, effect: 1)
             var pending = 0
@@ -1046,8 +1115,12 @@ final class Compiler {
             }
             fs.pos = pos
             fs.emit(.callSpread, effect: -2)
-            return
         }
+    }
+
+    /// A call (no spread) of the callee already on the stack.
+    private func compileCall(_ args: [Argument], _ pos: SourcePos) {
+        let (positional, keywords) = splitArguments(args)
         let argc = positional.count
         for e in positional { compileExpr(e) }
         for (_, e, _) in keywords { compileExpr(e) }

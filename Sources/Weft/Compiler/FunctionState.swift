@@ -202,78 +202,81 @@ final class FunctionState {
 /// Names that appear as assignment targets (`x = ...`, `x op= ...`) anywhere in
 /// `stmts`, nested functions included. A parameter or loop variable that is never
 /// assigned can be captured by value instead of through a Cell.
-/// Nil when `exhausted()` (the caller's stack check) turned true on the way down.
-func assignedNames(_ body: [Stmt], exhausted: () -> Bool) -> Set<String>? {
+/// Walks the tree with an explicit work list, so it needs no stack however deep the
+/// tree is.
+func assignedNames(_ body: [Stmt]) -> Set<String> {
     var names = Set<String>()
-    var ok = true
-    func expr(_ e: Expr) {
-        guard ok else { return }
-        if exhausted() { ok = false; return }
-        switch e {
-        case .function(let f): stmts(f.body)
-        case .interpolated(let parts, _):
-            for case .expr(let x) in parts { expr(x) }
-        case .list(let xs, _): xs.forEach(expr)
-        case .map(let kvs, _): kvs.forEach { expr($0.0); expr($0.1) }
-        case .listComp(let x, let cs, _): expr(x); clauses(cs)
-        case .mapComp(let k, let v, let cs, _): expr(k); expr(v); clauses(cs)
-        case .unary(_, let x, _), .not(let x, _): expr(x)
-        case .compare(_, let a, let b, _), .range(let a, let b, _, _):
-            expr(a); expr(b)
-        case .ternary(let a, let b, let c, _): expr(a); expr(b); expr(c)
-        case .chain(let base, let steps, _):
-            expr(base)
-            for step in steps {
-                switch step {
-                case .binary(_, let x), .and(let x), .or(let x), .index(let x): expr(x)
-                case .call(let args):
-                    for a in args {
-                        switch a {
-                        case .positional(let x), .keyword(_, let x, _), .spread(let x): expr(x)
-                        }
-                    }
-                case .slice(let b, let c): b.map(expr); c.map(expr)
-                case .attr: break
-                }
-            }
-        default: break
-        }
-    }
+    var stmts: [Stmt] = body
+    var exprs: [Expr] = []
     func clauses(_ cs: [CompClause]) {
         for c in cs {
             switch c {
-            case .forIn(_, let x, _): expr(x)
-            case .ifCond(let x): expr(x)
+            case .forIn(_, let x, _): exprs.append(x)
+            case .ifCond(let x): exprs.append(x)
             }
         }
     }
-    func stmts(_ list: [Stmt]) { list.forEach(stmt) }
-    func stmt(_ s: Stmt) {
-        guard ok else { return }
-        if exhausted() { ok = false; return }
-        switch s {
-        case .expr(let e, _), .throwStmt(let e, _): expr(e)
-        case .declare(_, _, let v, _): v.map(expr)
-        case .assign(let t, let v, _), .compound(_, let t, let v, _):
-            if case .name(let n, _) = t { names.insert(n) } else { expr(t) }
-            expr(v)
-        case .ifStmt(let branches, let els, _):
-            for (c, b) in branches { expr(c); stmts(b) }
-            els.map(stmts)
-        case .whileStmt(let c, let b, _): expr(c); stmts(b)
-        case .forIn(_, let it, let b, _): expr(it); stmts(b)
-        case .returnStmt(let v, _): v.map(expr)
-        case .tryStmt(let b, let cs, let f, _):
-            stmts(b); cs.forEach { stmts($0.body) }; f.map(stmts)
-        case .with(let items, let b, _): items.forEach { expr($0.value) }; stmts(b)
-        case .function(let f): f.params.forEach { $0.defaultValue.map(expr) }; stmts(f.body)
-        case .classDecl(let c):
-            c.methods.forEach { stmts($0.body) }
-            c.attrs.forEach { expr($0.value) }
-        case .block(let b, _): stmts(b)
-        case .breakStmt, .continueStmt, .importStmt: break
+    while true {
+        if let e = exprs.popLast() {
+            switch e {
+            case .function(let f): stmts += f.body
+            case .interpolated(let parts, _):
+                for case .expr(let x) in parts { exprs.append(x) }
+            case .list(let xs, _): exprs += xs
+            case .map(let kvs, _): for (k, v) in kvs { exprs.append(k); exprs.append(v) }
+            case .listComp(let x, let cs, _): exprs.append(x); clauses(cs)
+            case .mapComp(let k, let v, let cs, _): exprs.append(k); exprs.append(v); clauses(cs)
+            case .unary(_, let x, _), .not(let x, _): exprs.append(x)
+            case .compare(_, let a, let b, _), .range(let a, let b, _, _): exprs.append(a); exprs.append(b)
+            case .ternary(let a, let b, let c, _): exprs.append(a); exprs.append(b); exprs.append(c)
+            case .chain(let base, let steps, _):
+                exprs.append(base)
+                for step in steps {
+                    switch step {
+                    case .binary(_, let x), .and(let x), .or(let x), .index(let x): exprs.append(x)
+                    case .call(let args):
+                        for a in args {
+                            switch a {
+                            case .positional(let x), .keyword(_, let x, _), .spread(let x): exprs.append(x)
+                            }
+                        }
+                    case .slice(let b, let c):
+                        if let b = b { exprs.append(b) }
+                        if let c = c { exprs.append(c) }
+                    case .attr: break
+                    }
+                }
+            default: break
+            }
+        } else if let s = stmts.popLast() {
+            switch s {
+            case .expr(let e, _), .throwStmt(let e, _): exprs.append(e)
+            case .declare(_, _, let v, _): if let v = v { exprs.append(v) }
+            case .assign(let t, let v, _), .compound(_, let t, let v, _):
+                if case .name(let n, _) = t { names.insert(n) } else { exprs.append(t) }
+                exprs.append(v)
+            case .ifStmt(let branches, let els, _):
+                for (c, b) in branches { exprs.append(c); stmts += b }
+                if let e = els { stmts += e }
+            case .whileStmt(let c, let b, _): exprs.append(c); stmts += b
+            case .forIn(_, let it, let b, _): exprs.append(it); stmts += b
+            case .returnStmt(let v, _): if let v = v { exprs.append(v) }
+            case .tryStmt(let b, let cs, let f, _):
+                stmts += b
+                for c in cs { stmts += c.body }
+                if let f = f { stmts += f }
+            case .with(let items, let b, _): for i in items { exprs.append(i.value) }; stmts += b
+            case .function(let f):
+                for p in f.params { if let d = p.defaultValue { exprs.append(d) } }
+                stmts += f.body
+            case .classDecl(let c):
+                for m in c.methods { stmts += m.body }
+                for a in c.attrs { exprs.append(a.value) }
+            case .block(let b, _): stmts += b
+            case .breakStmt, .continueStmt, .importStmt: break
+            }
+        } else {
+            return names
         }
     }
-    stmts(body)
-    return ok ? names : nil
 }
