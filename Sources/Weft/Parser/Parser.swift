@@ -23,7 +23,9 @@
 //  Nesting (operator operands, brackets, blocks, patterns) is capped at `maxDepth`
 //  levels, and the stack used since `Parser.parse` began is capped at `stackBudget`
 //  (what an unoptimized build reaches first), so hostile input cannot overflow the stack
-//  even on a 512 KiB thread. Either limit yields a "nesting too deep" issue.
+//  even on a 512 KiB thread. Either limit yields one "expression nested too deeply" issue.
+//  Left-associative operators and postfix forms (`a + b + c`, `f(x).y[0]`) do not nest:
+//  they extend one flat `Expr.chain` node, so chains of any length cost no depth.
 //
 // Incomplete input
 //  An issue is `incomplete` when it was found at the end of input (`.eof`): an open
