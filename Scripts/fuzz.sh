@@ -30,10 +30,11 @@ export SWIFT_BACKTRACE=enable=no
 scratch=$root/.build-fuzz
 
 echo "fuzz.sh: building WeftFuzz (release, fuzzer + address sanitizer)..."
+mkdir -p "$scratch"
 if ! swift build --package-path "$root" -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer \
-     --disable-dead-strip --product WeftFuzz --scratch-path "$scratch" -Xswiftc -DWEFT_FUZZ >"$scratch.build.log" 2>&1; then
-  tail -30 "$scratch.build.log" >&2
-  echo "fuzz.sh: build failed (log: $scratch.build.log)" >&2
+     --disable-dead-strip --product WeftFuzz --scratch-path "$scratch" -Xswiftc -DWEFT_FUZZ >"$scratch/build.log" 2>&1; then
+  tail -30 "$scratch/build.log" >&2
+  echo "fuzz.sh: build failed (log: $scratch/build.log)" >&2
   exit 2
 fi
 bin=$scratch/release/WeftFuzz
