@@ -37,6 +37,23 @@ final class FrontendLimitsTests: XCTestCase {
 
     // MARK: - Long flat chains work
 
+    func testChainsAreFlatNodes() {
+        let (program, issues) = Parser.parse("x = a.b(1)[2] + 3 - 4 and c or d\ny = (a + b) + c\nz = a < b + 1")
+        XCTAssertEqual(issues, [])
+        guard case .assign(_, .chain(let base, let steps, _), _)? = program.first else { return XCTFail() }
+        guard case .name("a", _) = base else { return XCTFail() }
+        XCTAssertEqual(steps.count, 7)   // .b (1) [2] +3 -4 and-c or-d
+        guard case .attr("b") = steps[0], case .call = steps[1], case .index = steps[2],
+              case .binary(.add, _) = steps[3], case .binary(.sub, _) = steps[4],
+              case .and = steps[5], case .or = steps[6] else { return XCTFail("\(steps)") }
+        // A parenthesized chain stays a node of its own (the source's nesting).
+        guard case .assign(_, .chain(.chain(_, let inner, _), let outer, _), _) = program[1] else { return XCTFail() }
+        XCTAssertEqual(inner.count, 1); XCTAssertEqual(outer.count, 1)
+        // A comparison takes whole chains as operands.
+        guard case .assign(_, .compare(.lt, .name, .chain(_, let rhs, _), _), _) = program[2] else { return XCTFail() }
+        XCTAssertEqual(rhs.count, 1)
+    }
+
     func testLongOperatorChainsCompileAndRun() {
         let n = 40_000
         XCTAssertEqual(run("print(" + Array(repeating: "1", count: n).joined(separator: " + ") + ")"), "\(n)\n")
