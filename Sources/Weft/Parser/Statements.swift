@@ -134,6 +134,9 @@ extension PrattParser {
         }
         guard kind == .lbracket else { throw expected("a name or a '[...]' pattern") }
         let p = pos
+        // A nested pattern counts as a nesting level (no expression inside counts it).
+        try enterNesting()
+        defer { depth -= 1 }
         let open = try self.open(ignoreNewlines: true)
         var items: [Target] = []
         while kind != .rbracket {
