@@ -16,6 +16,9 @@ let package = Package(
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
         .executableTarget(name: "weft", dependencies: ["Weft", "CReadline"], path: "Sources/weft",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
+        // libFuzzer target (Scripts/fuzz.sh): build only with --sanitize=fuzzer.
+        .executableTarget(name: "WeftFuzz", dependencies: ["Weft"], path: "Sources/WeftFuzz",
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "WeftTests", dependencies: ["Weft", "weft"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

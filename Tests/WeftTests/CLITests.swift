@@ -65,6 +65,34 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try weft(["--check", ok.path]).status, 0)
     }
 
+    func testCheckOutputIsBoundedForALineOfBadEscapes() throws {
+        // 20 KB of bad escapes on one line: 10,000 issues, but the report shows 20,
+        // each with an excerpt of the line, then a count of the rest.
+        let file = try tempFile("let s = \"" + String(repeating: "\\q", count: 10_000) + "\"\nprint(\"ran\")\n")
+        let r = try weft(["--check", file.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertLessThan(r.stderr.utf8.count, 10_000)
+        XCTAssertEqual(r.stderr.components(separatedBy: ": syntax error: unknown escape sequence").count - 1, 20)
+        XCTAssertTrue(r.stderr.hasSuffix("... and 9980 more errors\n"))
+        let run = try weft([file.path])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertLessThan(run.stderr.utf8.count, 10_000)
+    }
+
+    func testLongChainsAndDeepNestingFromTheCommandLine() throws {
+        let chain = try tempFile("print(" + Array(repeating: "1", count: 40_000).joined(separator: " + ") + ")\n")
+        XCTAssertEqual(try weft([chain.path]).stdout, "40000\n")
+        XCTAssertEqual(try weft(["--check", chain.path]).status, 0)
+        let deep = try tempFile("print(" + String(repeating: "(", count: 50_000) + ")\n")
+        let r = try weft(["--check", deep.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains(":1:"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("syntax error: expression nested too deeply"), r.stderr)
+        XCTAssertLessThan(r.stderr.utf8.count, 2_000)
+    }
+
     func testMaxDepthRaisesRecursionError() throws {
         let script = "fn d(n) { return d(n + 1) }\ntry { d(0) } catch e: RecursionError { print(\"limit\") }\n"
         let r = try weft(["--max-depth", "50", "-e", script])

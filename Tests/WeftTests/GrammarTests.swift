@@ -121,25 +121,31 @@ final class GrammarTests: XCTestCase {
             case .mapComp(let k, let v, let cs, _): seen.insert("mapComp"); visit(k); visit(v); visit(cs)
             case .function(let f): seen.insert("fnExpr"); f.body.forEach(visit)
             case .unary(let op, let x, _): seen.insert("unary" + op.rawValue); visit(x)
-            case .binary(let op, let a, let b, _): seen.insert(op.rawValue); visit(a); visit(b)
-            case .and(let a, let b, _): seen.insert("and"); visit(a); visit(b)
-            case .or(let a, let b, _): seen.insert("or"); visit(a); visit(b)
             case .not(let x, _): seen.insert("not"); visit(x)
             case .compare(let op, let a, let b, _): seen.insert(op.rawValue); visit(a); visit(b)
             case .ternary(let c, let a, let b, _): seen.insert("ternary"); visit(c); visit(a); visit(b)
             case .range(let a, let b, let inc, _): seen.insert(inc ? "..." : "..<"); visit(a); visit(b)
-            case .call(let f, let args, _):
-                seen.insert("call"); visit(f)
-                for a in args {
-                    switch a {
-                    case .positional(let x): visit(x)
-                    case .keyword(_, let x, _): seen.insert("keywordArg"); visit(x)
-                    case .spread(let x): seen.insert("spread"); visit(x)
+            case .chain(let base, let steps, _):
+                visit(base)
+                for step in steps {
+                    switch step {
+                    case .binary(let op, let b): seen.insert(op.rawValue); visit(b)
+                    case .and(let b): seen.insert("and"); visit(b)
+                    case .or(let b): seen.insert("or"); visit(b)
+                    case .call(let args):
+                        seen.insert("call")
+                        for a in args {
+                            switch a {
+                            case .positional(let x): visit(x)
+                            case .keyword(_, let x, _): seen.insert("keywordArg"); visit(x)
+                            case .spread(let x): seen.insert("spread"); visit(x)
+                            }
+                        }
+                    case .index(let i): seen.insert("index"); visit(i)
+                    case .slice: seen.insert("slice")
+                    case .attr: seen.insert("attr")
                     }
                 }
-            case .index(let a, let i, _): seen.insert("index"); visit(a); visit(i)
-            case .slice(let a, _, _, _): seen.insert("slice"); visit(a)
-            case .attr(let a, _, _): seen.insert("attr"); visit(a)
             }
         }
         func visit(_ cs: [CompClause]) {

@@ -25,24 +25,32 @@ fileprivate enum SExpr {
         case .mapComp(let k, let v, let cs, _): return "{" + expr(k) + ": " + expr(v) + " " + clauses(cs) + "}"
         case .function(let f): return "(fn" + (f.name.map { " " + $0 } ?? "") + " (" + params(f.params) + ") " + block(f.body) + ")"
         case .unary(let op, let x, _): return "(\(op.rawValue) \(expr(x)))"
-        case .binary(let op, let a, let b, _): return "(\(op.rawValue) \(expr(a)) \(expr(b)))"
-        case .and(let a, let b, _): return "(and \(expr(a)) \(expr(b)))"
-        case .or(let a, let b, _): return "(or \(expr(a)) \(expr(b)))"
         case .not(let a, _): return "(not \(expr(a)))"
         case .compare(let op, let a, let b, _): return "(\(op.rawValue) \(expr(a)) \(expr(b)))"
         case .ternary(let c, let a, let b, _): return "(? \(expr(c)) \(expr(a)) \(expr(b)))"
         case .range(let a, let b, let inc, _): return "(\(inc ? "..." : "..<") \(expr(a)) \(expr(b)))"
-        case .call(let f, let args, _):
-            return "(call \(expr(f))" + args.map { a -> String in
-                switch a {
-                case .positional(let x): return " " + expr(x)
-                case .keyword(let k, let x, _): return " \(k): " + expr(x)
-                case .spread(let x): return " ..." + expr(x)
+        case .chain(let base, let steps, _):
+            // Rendered as the nested tree it stands for: ((base step1) step2) ...
+            var out = expr(base)
+            for step in steps {
+                switch step {
+                case .binary(let op, let b): out = "(\(op.rawValue) \(out) \(expr(b)))"
+                case .and(let b): out = "(and \(out) \(expr(b)))"
+                case .or(let b): out = "(or \(out) \(expr(b)))"
+                case .call(let args):
+                    out = "(call \(out)" + args.map { a -> String in
+                        switch a {
+                        case .positional(let x): return " " + expr(x)
+                        case .keyword(let k, let x, _): return " \(k): " + expr(x)
+                        case .spread(let x): return " ..." + expr(x)
+                        }
+                    }.joined() + ")"
+                case .index(let i): out = "(index \(out) \(expr(i)))"
+                case .slice(let lo, let hi): out = "(slice \(out) \(lo.map(expr) ?? "_") \(hi.map(expr) ?? "_"))"
+                case .attr(let n): out = "(. \(out) \(n))"
                 }
-            }.joined() + ")"
-        case .index(let a, let i, _): return "(index \(expr(a)) \(expr(i)))"
-        case .slice(let a, let lo, let hi, _): return "(slice \(expr(a)) \(lo.map(expr) ?? "_") \(hi.map(expr) ?? "_"))"
-        case .attr(let a, let n, _): return "(. \(expr(a)) \(n))"
+            }
+            return out
         }
     }
 
@@ -199,9 +207,10 @@ final class ParserTests: XCTestCase {
     func testInterpolationPositions() {
         let (prog, issues) = Parser.parse("x = 1\nprint(\"ab \\(foo + bar) c\")")
         XCTAssertEqual(issues, [])
-        guard case .expr(.call(_, let args, _), _)? = prog.last,
+        guard case .expr(.chain(_, let steps, _), _)? = prog.last, case .call(let args)? = steps.first,
               case .positional(.interpolated(let parts, let strPos))? = args.first,
-              parts.count == 3, case .expr(.binary(_, let l, let r, _)) = parts[1] else {
+              parts.count == 3, case .expr(.chain(let l, let plus, _)) = parts[1],
+              case .binary(_, let r)? = plus.first else {
             return XCTFail("unexpected shape")
         }
         XCTAssertEqual(strPos, SourcePos(2, 7))
@@ -549,7 +558,7 @@ final class ParserTests: XCTestCase {
         let (prog, issues) = Parser.parse("let x = 1\n  foo(a, k: b)\nif x { y = -z }")
         XCTAssertEqual(issues, [])
         XCTAssertEqual(prog.map(\.pos), [SourcePos(1, 1), SourcePos(2, 3), SourcePos(3, 1)])
-        if case .expr(.call(let f, let args, let p), _) = prog[1] {
+        if case .expr(.chain(let f, let steps, let p), _) = prog[1], case .call(let args)? = steps.first {
             XCTAssertEqual(p, SourcePos(2, 3))
             XCTAssertEqual(f.pos, SourcePos(2, 3))
             if case .keyword(_, let v, let kp) = args[1] {
@@ -691,7 +700,7 @@ final class ParserTests: XCTestCase {
         let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
         let issues = Parser.parse(deep).issues
         XCTAssertEqual(issues.count, 1)
-        XCTAssert(issues.first?.message.contains("nesting too deep") ?? false)
+        XCTAssert(issues.first?.message.contains("nested too deeply") ?? false)
         // Reasonable nesting is fine.
         let ok = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
         XCTAssertEqual(Parser.parse(ok).issues, [])

@@ -54,6 +54,18 @@ enum CompClause {
     case ifCond(Expr)
 }
 
+/// One step of a chain (see `Expr.chain`): an operator applied to everything on its
+/// left. All share the position of the chain's first token, as errors report it.
+enum ChainStep {
+    case binary(BinOp, Expr)            // `+ rhs`, `** rhs` (arithmetic and bitwise)
+    case and(Expr)                      // `and rhs`
+    case or(Expr)                       // `or rhs`
+    case call([Argument])               // `(args)`
+    case index(Expr)                    // `[i]`
+    case slice(Expr?, Expr?)            // `[lo:hi]`
+    case attr(String)                   // `.name`
+}
+
 indirect enum Expr {
     case nilLit(SourcePos)
     case boolLit(Bool, SourcePos)
@@ -70,30 +82,39 @@ indirect enum Expr {
     case mapComp(Expr, Expr, [CompClause], SourcePos)
     case function(FuncDecl)
     case unary(UnaryOp, Expr, SourcePos)
-    case binary(BinOp, Expr, Expr, SourcePos)
-    case and(Expr, Expr, SourcePos)
-    case or(Expr, Expr, SourcePos)
     case not(Expr, SourcePos)
     case compare(CmpOp, Expr, Expr, SourcePos)
     case ternary(Expr, Expr, Expr, SourcePos)      // cond ? a : b
     case range(Expr, Expr, inclusive: Bool, SourcePos)
-    case call(Expr, [Argument], SourcePos)
-    case index(Expr, Expr, SourcePos)
-    case slice(Expr, Expr?, Expr?, SourcePos)
-    case attr(Expr, String, SourcePos)
+    /// `base step1 step2 ...`, evaluated left to right: `((base step1) step2) ...`.
+    /// Binary operators, `and`/`or`, calls, indexes, slices and attributes chain
+    /// (`a.b(c)[0] + 1 + 2`). A chain is one flat node however long, so a 50,000-term
+    /// `1 + 1 + ...` or `a.b.b.b...` has a shallow tree: every walk over the tree (the
+    /// compiler, `assignedNames`, and freeing it) recurses only as deep as the real
+    /// nesting, which the parser caps. `steps` is never empty.
+    case chain(Expr, [ChainStep], SourcePos)
 
     var pos: SourcePos {
         switch self {
         case .nilLit(let p), .boolLit(_, let p), .intLit(_, let p), .floatLit(_, let p),
              .string(_, let p), .interpolated(_, let p), .name(_, let p), .selfRef(let p),
              .superAttr(_, let p), .list(_, let p), .map(_, let p), .listComp(_, _, let p),
-             .mapComp(_, _, _, let p), .unary(_, _, let p), .binary(_, _, _, let p),
-             .and(_, _, let p), .or(_, _, let p), .not(_, let p), .compare(_, _, _, let p),
-             .ternary(_, _, _, let p), .range(_, _, _, let p), .call(_, _, let p),
-             .index(_, _, let p), .slice(_, _, _, let p), .attr(_, _, let p):
+             .mapComp(_, _, _, let p), .unary(_, _, let p), .not(_, let p), .compare(_, _, _, let p),
+             .ternary(_, _, _, let p), .range(_, _, _, let p), .chain(_, _, let p):
             return p
         case .function(let f): return f.pos
         }
+    }
+
+    /// `left` followed by `steps` (`left` itself when there are none).
+    static func chained(_ left: Expr, _ steps: [ChainStep]) -> Expr {
+        steps.isEmpty ? left : .chain(left, steps, left.pos)
+    }
+
+    /// The last step of a chain and what it applies to (the base and the steps before).
+    var lastStep: (base: Expr, before: ArraySlice<ChainStep>, last: ChainStep)? {
+        guard case .chain(let base, let steps, _) = self, let last = steps.last else { return nil }
+        return (base, steps.dropLast(), last)
     }
 }
 

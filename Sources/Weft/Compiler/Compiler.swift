@@ -19,16 +19,34 @@ final class Compiler {
     /// Top-level names declared anywhere in this chunk (globals are late-bound).
     private var topLevelNames: [String: Bool] = [:]    // name -> isConst
     private var declaredGlobals: Set<String> = []
+    /// Address near the top of the compiler's stack (set by `compileProgram`).
+    private var stackBase: UInt = 0
+    private var reportedTooDeep = false
 
-    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false) {
+    /// Stack the compiler may use below `compileProgram`. The parser caps nesting at
+    /// `Parser.maxDepth`, which keeps the compiler's recursion far inside this in
+    /// release builds; this budget is the backstop (unoptimized builds have much
+    /// larger frames), so compiling is safe even on a 512 KiB thread — `check` and
+    /// `eval` compile on the caller's thread.
+    static let stackBudget: UInt = 256 * 1024
+
+    /// Largest instruction operand (tests lower it to reach the limit cheaply).
+    let operandLimit: Int
+
+    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false,
+         operandLimit: Int = FunctionState.maxOperand) {
         self.file = file; self.globals = globals; self.builtins = builtins
         self.allowRedeclare = allowRedeclare
-        self.fs = FunctionState(parent: nil, name: "<main>", isMethod: false, isTopLevel: true)
+        self.operandLimit = operandLimit
+        self.fs = FunctionState(parent: nil, name: "<main>", isMethod: false, isTopLevel: true,
+                                operandLimit: operandLimit)
     }
 
     /// Compiles a whole program into the prototype of its top-level code.
     /// The value of a final expression statement is returned (for the REPL and `eval`).
     func compileProgram(_ program: [Stmt]) throws -> FuncProto {
+        var marker: UInt8 = 0
+        stackBase = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
         collectTopLevel(program)
         for (i, s) in program.enumerated() {
             if i == program.count - 1, case .expr(let e, let p) = s {
@@ -45,11 +63,16 @@ final class Compiler {
     }
 
     private func finish() throws -> FuncProto {
+        let proto = makeProto(fs, paramNames: [], hasDefault: [], restIndex: nil)   // may add an issue
         if !issues.isEmpty { throw CompileError(issues: issues) }
-        return makeProto(fs, paramNames: [], hasDefault: [], restIndex: nil)
+        return proto
     }
 
     private func makeProto(_ f: FunctionState, paramNames: [String], hasDefault: [Bool], restIndex: Int?) -> FuncProto {
+        if let p = f.overflowPos {
+            error("function '\(f.name)' is too large: more than \(f.operandLimit) local variables, "
+                  + "constants, names or instructions", p)
+        }
         let (code, positions) = removeNops(f.code, f.positions)
         return FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
                          restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
@@ -84,6 +107,24 @@ final class Compiler {
 
     private func error(_ message: String, _ pos: SourcePos) {
         issues.append(SyntaxIssue(message: message, pos: pos))
+    }
+
+    /// Has the compiler used more than `stackBudget` bytes of stack? Every recursive
+    /// path (expressions, statements, patterns, `with` items, comprehension clauses)
+    /// checks this.
+    @inline(__always)
+    private func stackExhausted() -> Bool {
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        return here < stackBase && stackBase - here > Compiler.stackBudget
+    }
+
+    /// Reports "nested too deeply" (once per compilation).
+    @inline(never)
+    private func tooDeep(_ pos: SourcePos) {
+        guard !reportedTooDeep else { return }
+        reportedTooDeep = true
+        error("expression nested too deeply to compile", pos)
     }
 
     // MARK: - Names
@@ -128,11 +169,11 @@ final class Compiler {
 
     /// Finds `name` in an enclosing function and threads a capture down to `f`.
     private func resolveCapture(_ f: FunctionState, _ name: String) -> Int? {
-        if let i = f.captureNames.firstIndex(of: name) { return i }
+        if let i = f.captureIndex[name] { return i }
         guard let parent = f.parent else { return nil }
         if parent.isTopLevel && parent.scopes.count == 1 { return nil }   // globals are not captured
         if let l = parent.findLocal(name) {
-            if parent.isTopLevel && parent.scopes.first!.contains(where: { $0 === l }) { return nil }
+            if parent.isTopLevel && l.scopeDepth == 0 { return nil }
             parent.capture(l)
             return addCapture(f, name, CaptureSpec(fromParentSlot: true, index: l.slot, isCell: l.isCell),
                               l.isConst || l.readOnly)
@@ -143,6 +184,7 @@ final class Compiler {
     }
 
     private func addCapture(_ f: FunctionState, _ name: String, _ spec: CaptureSpec, _ isConst: Bool) -> Int {
+        f.captureIndex[name] = f.captures.count
         f.captures.append(spec); f.captureNames.append(name); f.captureConst.append(isConst)
         return f.captures.count - 1
     }
@@ -189,20 +231,29 @@ final class Compiler {
         }
     }
 
+    /// "did you mean" hints still to compute: each scans every visible name, so a
+    /// program with very many locals and very many bad names stays linear. (Reports
+    /// show at most `SyntaxReport.maxIssues` issues anyway.)
+    private var suggestionsLeft = SyntaxReport.maxIssues
+
     private func suggestion(for name: String) -> String {
+        let length = name.unicodeScalars.count
+        guard suggestionsLeft > 0, length <= 64 else { return "" }
+        suggestionsLeft -= 1
+        let limit = max(1, name.count / 3)
         var candidates: [String] = []
         var f: FunctionState? = fs
         while let s = f {
-            for scope in s.scopes { candidates += scope.map(\.name) }
+            candidates += s.visibleNames
             candidates += s.captureNames
             f = s.parent
         }
         candidates += topLevelNames.keys
         candidates += globals.locked { globals.names }
         var best: (String, Int)?
-        for c in Set(candidates) where c != name {
+        for c in Set(candidates) where c != name && abs(c.unicodeScalars.count - length) <= limit {
             let d = editDistance(c, name)
-            if d <= max(1, name.count / 3), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
+            if d <= limit, best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
                 best = (c, d)
             }
         }
@@ -221,7 +272,7 @@ final class Compiler {
             fs.emit(.storeGlobal, g, effect: -1)
             return
         }
-        if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
+        if fs.declaredInCurrentScope(name) {
             error("'\(name)' is already declared in this scope", pos)
         }
         let local = newLocal(name, isConst: isConst, pos)
@@ -234,7 +285,7 @@ final class Compiler {
         let slot = fs.allocSlot()
         let declPC = isConst ? nil : fs.emit(.nop, effect: 0)
         let local = Local(name: name, slot: slot, isConst: isConst, declPC: declPC, pos: pos)
-        fs.scopes[fs.scopes.count - 1].append(local)
+        fs.addLocal(local)
         return local
     }
 
@@ -242,6 +293,11 @@ final class Compiler {
     /// With `unlessAssigned`, a name not in that set is declared constant (it is never
     /// assigned, so closures may capture its value).
     private func declareTarget(_ t: Target, isConst: Bool, unlessAssigned: Set<String>? = nil) {
+        if stackExhausted() {
+            tooDeep(t.pos)
+            fs.emit(.pop, effect: -1)
+            return
+        }
         switch t {
         case .name(let n, let p):
             fs.pos = p
@@ -256,7 +312,7 @@ final class Compiler {
     /// A hidden local for compiler temporaries (iterators, comprehension results).
     private func hiddenSlot() -> Int {
         let l = Local(name: " tmp\(fs.nextSlot)", slot: fs.allocSlot(), isConst: true, declPC: nil, pos: fs.pos)
-        fs.scopes[fs.scopes.count - 1].append(l)
+        fs.addLocal(l)
         return l.slot
     }
 
@@ -268,132 +324,146 @@ final class Compiler {
         fs.endScope()
     }
 
+    /// Compiles a statement. Each construct with any size compiles in a function of
+    /// its own (see the stack-discipline note on `compileExpr`).
     private func compileStmt(_ s: Stmt) {
+        if stackExhausted() { tooDeep(s.pos); return }
         fs.pos = s.pos
         switch s {
         case .expr(let e, _):
             compileExpr(e)
             fs.emit(.pop, effect: -1)
-
-        case .declare(let isConst, let target, let value, let pos):
-            if let v = value { compileExpr(v) } else {
-                if isConst { error("'let' needs a value", pos) }
-                fs.emit(.pushNil, effect: 1)
-            }
-            fs.pos = pos
-            declareTarget(target, isConst: isConst)
-
+        case .declare(let isConst, let target, let value, let pos): compileDeclare(isConst, target, value, pos)
         case .assign(let target, let value, let pos):
             compileAssign(target, value, pos)
-
         case .compound(let op, let target, let value, let pos):
             compileCompound(op, target, value, pos)
-
-        case .ifStmt(let branches, let elseBody, _):
-            var endJumps: [Int] = []
-            for (cond, body) in branches {
-                fs.pos = cond.pos
-                let skip = compileJumpIfFalse(cond)
-                compileBlock(body)
-                endJumps.append(fs.emit(.jump, 0, effect: 0))
-                fs.patch(skip, to: fs.here)
-            }
-            if let e = elseBody { compileBlock(e) }
-            for j in endJumps { fs.patch(j, to: fs.here) }
-
-        case .whileStmt(let cond, let body, _):
-            let top = fs.here
-            let exit = compileJumpIfFalse(cond)
-            compileLoopBody(body, continueTarget: top) {}
-            fs.emit(.jump, top, effect: 0)
-            fs.patch(exit, to: fs.here)
-            patchBreaks()
-
-        case .forIn(let targets, let iterable, let body, let pos):
-            compileExpr(iterable)
-            fs.beginScope()
-            let it = hiddenSlot()
-            fs.pos = pos
-            fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
-            let top = fs.here
-            let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
-            // Loop variables the body never assigns are captured by value.
-            let assigned = assignedNames(body)
-            compileLoopBody(body, continueTarget: top) {
-                if targets.count == 1 {
-                    self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
-                } else {
-                    self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
-                    for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
-                }
-            }
-            fs.emit(.jump, top, effect: 0)
-            fs.patch(next, to: fs.here, extraWord: true)
-            fs.adjust(-1)   // the value iterNext would have pushed
-            patchBreaks()
-            fs.endScope()
-
-        case .breakStmt(let pos):
-            guard let loop = fs.loops.last else { error("'break' outside a loop", pos); return }
-            emitCleanups(downTo: loop.cleanupDepth)
-            let j = fs.emit(.jump, 0, effect: 0)
-            fs.loops[fs.loops.count - 1].breakJumps.append(j)
-
-        case .continueStmt(let pos):
-            guard let loop = fs.loops.last else { error("'continue' outside a loop", pos); return }
-            emitCleanups(downTo: loop.cleanupDepth)
-            fs.emit(.jump, loop.continueTarget, effect: 0)
-
-        case .returnStmt(let value, let pos):
-            if fs.isTopLevel && fs.parent == nil { error("'return' outside a function", pos) }
-            if let v = value { compileExpr(v) } else { fs.emit(.pushNil, effect: 1) }
-            if !fs.cleanups.isEmpty {
-                fs.beginScope()
-                let tmp = hiddenSlot()
-                fs.emit(.storeLocal, tmp, effect: -1)
-                emitCleanups(downTo: 0)
-                fs.emit(.loadLocal, tmp, effect: 1)
-                fs.endScope()
-            }
-            fs.emit(.ret, effect: -1)
-
+        case .ifStmt(let branches, let elseBody, _): compileIf(branches, elseBody)
+        case .whileStmt(let cond, let body, _): compileWhile(cond, body)
+        case .forIn(let targets, let iterable, let body, let pos): compileFor(targets, iterable, body, pos)
+        case .breakStmt(let pos): compileBreak(pos)
+        case .continueStmt(let pos): compileContinue(pos)
+        case .returnStmt(let value, let pos): compileReturn(value, pos)
         case .throwStmt(let e, _):
             compileExpr(e)
             fs.emit(.throwError, effect: -1)
-
         case .tryStmt(let body, let catches, let finallyBody, let pos):
             compileTry(body, catches, finallyBody, pos)
-
         case .with(let items, let body, let pos):
             compileWith(items[...], body, pos)
-
-        case .importStmt(let d):
-            let key = d.path ?? d.module ?? ""
-            fs.emit(.importModule, fs.constant(.string((d.path != nil ? "file:" : "mod:") + key)), effect: 1)
-            declare(d.alias, isConst: true, d.pos)
-
-        case .function(let f):
-            let name = f.name ?? "<fn>"
-            if fs.isTopLevel && fs.scopes.count == 1 {
-                compileFunction(f, isMethod: false)
-                declare(name, isConst: true, f.pos)
-            } else {
-                // Declared before its body compiles so it can call itself (via a Cell).
-                if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == name }) {
-                    error("'\(name)' is already declared in this scope", f.pos)
-                }
-                let local = newLocal(name, isConst: false, f.pos)
-                local.readOnly = true
-                compileFunction(f, isMethod: false)
-                let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
-                local.accessPCs.append(pc)
-            }
-
+        case .importStmt(let d): compileImport(d)
+        case .function(let f): compileFunctionDecl(f)
         case .classDecl(let c):
             compileClass(c)
-
         case .block(let stmts, _):
             compileBlock(stmts)
+        }
+    }
+
+    private func compileDeclare(_ isConst: Bool, _ target: Target, _ value: Expr?, _ pos: SourcePos) {
+        if let v = value { compileExpr(v) } else {
+            if isConst { error("'let' needs a value", pos) }
+            fs.emit(.pushNil, effect: 1)
+        }
+        fs.pos = pos
+        declareTarget(target, isConst: isConst)
+    }
+
+    private func compileIf(_ branches: [(Expr, [Stmt])], _ elseBody: [Stmt]?) {
+        var endJumps: [Int] = []
+        for (cond, body) in branches {
+            fs.pos = cond.pos
+            let skip = compileJumpIfFalse(cond)
+            compileBlock(body)
+            endJumps.append(fs.emit(.jump, 0, effect: 0))
+            fs.patch(skip, to: fs.here)
+        }
+        if let e = elseBody { compileBlock(e) }
+        for j in endJumps { fs.patch(j, to: fs.here) }
+    }
+
+    private func compileWhile(_ cond: Expr, _ body: [Stmt]) {
+        let top = fs.here
+        let exit = compileJumpIfFalse(cond)
+        compileLoopBody(body, continueTarget: top) {}
+        fs.emit(.jump, top, effect: 0)
+        fs.patch(exit, to: fs.here)
+        patchBreaks()
+    }
+
+    private func compileFor(_ targets: [Target], _ iterable: Expr, _ body: [Stmt], _ pos: SourcePos) {
+        compileExpr(iterable)
+        fs.beginScope()
+        let it = hiddenSlot()
+        fs.pos = pos
+        fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
+        let top = fs.here
+        let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+        // Loop variables the body never assigns are captured by value.
+        let assigned = assignedNames(body)
+        compileLoopBody(body, continueTarget: top) {
+            if targets.count == 1 {
+                self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
+            } else {
+                self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
+                for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
+            }
+        }
+        fs.emit(.jump, top, effect: 0)
+        fs.patch(next, to: fs.here, extraWord: true)
+        fs.adjust(-1)   // the value iterNext would have pushed
+        patchBreaks()
+        fs.endScope()
+    }
+
+    private func compileBreak(_ pos: SourcePos) {
+        guard let loop = fs.loops.last else { error("'break' outside a loop", pos); return }
+        emitCleanups(downTo: loop.cleanupDepth)
+        let j = fs.emit(.jump, 0, effect: 0)
+        fs.loops[fs.loops.count - 1].breakJumps.append(j)
+    }
+
+    private func compileContinue(_ pos: SourcePos) {
+        guard let loop = fs.loops.last else { error("'continue' outside a loop", pos); return }
+        emitCleanups(downTo: loop.cleanupDepth)
+        fs.emit(.jump, loop.continueTarget, effect: 0)
+    }
+
+    private func compileReturn(_ value: Expr?, _ pos: SourcePos) {
+        if fs.isTopLevel && fs.parent == nil { error("'return' outside a function", pos) }
+        if let v = value { compileExpr(v) } else { fs.emit(.pushNil, effect: 1) }
+        if !fs.cleanups.isEmpty {
+            fs.beginScope()
+            let tmp = hiddenSlot()
+            fs.emit(.storeLocal, tmp, effect: -1)
+            emitCleanups(downTo: 0)
+            fs.emit(.loadLocal, tmp, effect: 1)
+            fs.endScope()
+        }
+        fs.emit(.ret, effect: -1)
+    }
+
+    private func compileImport(_ d: ImportDecl) {
+        let key = d.path ?? d.module ?? ""
+        fs.emit(.importModule, fs.constant(.string((d.path != nil ? "file:" : "mod:") + key)), effect: 1)
+        declare(d.alias, isConst: true, d.pos)
+    }
+
+    private func compileFunctionDecl(_ f: FuncDecl) {
+        let name = f.name ?? "<fn>"
+        if fs.isTopLevel && fs.scopes.count == 1 {
+            compileFunction(f, isMethod: false)
+            declare(name, isConst: true, f.pos)
+        } else {
+            // Declared before its body compiles so it can call itself (via a Cell).
+            if fs.declaredInCurrentScope(name) {
+                error("'\(name)' is already declared in this scope", f.pos)
+            }
+            let local = newLocal(name, isConst: false, f.pos)
+            local.readOnly = true
+            compileFunction(f, isMethod: false)
+            let pc = fs.emit(local.isCell ? .storeCell : .storeLocal, local.slot, effect: -1)
+            local.accessPCs.append(pc)
         }
     }
 
@@ -510,6 +580,7 @@ final class Compiler {
     /// and only those that entered.
     private func compileWith(_ items: ArraySlice<WithItem>, _ body: [Stmt], _ pos: SourcePos) {
         guard let item = items.first else { compileBlock(body); return }
+        if stackExhausted() { tooDeep(item.pos); return }   // one level per item
         fs.beginScope()
         fs.pos = item.pos
         compileExpr(item.value)
@@ -555,16 +626,23 @@ final class Compiler {
             compileExpr(value)
             fs.pos = p
             emitStore(n, p)
-        case .index(let obj, let idx, let p):
-            compileExpr(obj); compileExpr(idx); compileExpr(value)
-            fs.pos = p
-            fs.emit(.storeIndex, effect: -3)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj); compileExpr(value)
-            fs.pos = p
-            fs.emit(.setAttr, Int(Symbols.intern(name)), effect: -2)
         default:
-            error("cannot assign to this expression", pos)
+            guard let (base, before, last) = target.lastStep else {
+                error("cannot assign to this expression", pos); return
+            }
+            let p = target.pos
+            switch last {
+            case .index(let idx):
+                compileChain(base, before, p); compileExpr(idx); compileExpr(value)
+                fs.pos = p
+                fs.emit(.storeIndex, effect: -3)
+            case .attr(let name):
+                compileChain(base, before, p); compileExpr(value)
+                fs.pos = p
+                fs.emit(.setAttr, Int(Symbols.intern(name)), effect: -2)
+            default:
+                error("cannot assign to this expression", pos)
+            }
         }
     }
 
@@ -615,87 +693,114 @@ final class Compiler {
             fs.pos = pos
             fs.emit(binOpcode(op), effect: -1)
             emitStore(n, p)
-        case .index(let obj, let idx, let p):
-            compileExpr(obj); compileExpr(idx)
-            fs.pos = p
-            fs.emit(.dup2, effect: 2)
-            fs.emit(.index, effect: -1)
-            compileExpr(value)
-            fs.pos = pos
-            fs.emit(binOpcode(op), effect: -1)
-            fs.emit(.storeIndex, effect: -3)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj)
-            fs.pos = p
-            fs.emit(.dup, effect: 1)
-            let sym = Int(Symbols.intern(name))
-            fs.emit(.getAttr, sym, effect: 0)
-            compileExpr(value)
-            fs.pos = pos
-            fs.emit(binOpcode(op), effect: -1)
-            fs.emit(.setAttr, sym, effect: -2)
         default:
-            error("cannot assign to this expression", pos)
+            guard let (base, before, last) = target.lastStep else {
+                error("cannot assign to this expression", pos); return
+            }
+            let p = target.pos
+            switch last {
+            case .index(let idx):
+                compileChain(base, before, p); compileExpr(idx)
+                fs.pos = p
+                fs.emit(.dup2, effect: 2)
+                fs.emit(.index, effect: -1)
+                compileExpr(value)
+                fs.pos = pos
+                fs.emit(binOpcode(op), effect: -1)
+                fs.emit(.storeIndex, effect: -3)
+            case .attr(let name):
+                compileChain(base, before, p)
+                fs.pos = p
+                fs.emit(.dup, effect: 1)
+                let sym = Int(Symbols.intern(name))
+                fs.emit(.getAttr, sym, effect: 0)
+                compileExpr(value)
+                fs.pos = pos
+                fs.emit(binOpcode(op), effect: -1)
+                fs.emit(.setAttr, sym, effect: -2)
+            default:
+                error("cannot assign to this expression", pos)
+            }
         }
     }
 
     // MARK: - Functions and classes
 
     /// Compiles a function body into a prototype and emits `closure` for it.
+    /// (Split in three so the frame on the recursive path stays small.)
     private func compileFunction(_ f: FuncDecl, isMethod: Bool) {
         let outer = fs
-        let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false)
+        let inner = FunctionState(parent: outer, name: f.name ?? "<fn>", isMethod: isMethod, isTopLevel: false,
+                                  operandLimit: operandLimit)
         fs = inner
+        let signature = compileParameters(f, isMethod: isMethod)
+        inner.beginScope()
+        for s in f.body { compileStmt(s) }
+        inner.endScope()
+        fs = outer
+        finishFunction(f, inner, signature)
+    }
+
+    private struct Signature {
+        var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
+        var params: [Local] = []
+        var boxPCs: [Int] = []
+    }
+
+    /// Declares `self` and the parameters and compiles the default values.
+    private func compileParameters(_ f: FuncDecl, isMethod: Bool) -> Signature {
+        let inner = fs
         inner.pos = f.pos
         if isMethod {
             let selfLocal = Local(name: "self", slot: inner.allocSlot(), isConst: true, declPC: nil, pos: f.pos)
-            inner.scopes[0].append(selfLocal)
+            inner.addLocal(selfLocal, scope: 0)
         }
-        var names: [String] = [], hasDefault: [Bool] = [], rest: Int?
-        var params: [Local] = []
+        var sig = Signature()
+        var nameSet = Set<String>()
         // Parameters the body never assigns are captured by value.
         let assigned = assignedNames(f.body)
         for (i, p) in f.params.enumerated() {
-            if names.contains(p.name) { error("duplicate parameter '\(p.name)'", p.pos) }
-            names.append(p.name); hasDefault.append(p.defaultValue != nil)
-            if p.isRest { rest = i }
+            if !nameSet.insert(p.name).inserted { error("duplicate parameter '\(p.name)'", p.pos) }
+            sig.names.append(p.name); sig.hasDefault.append(p.defaultValue != nil)
+            if p.isRest { sig.rest = i }
             let local = Local(name: p.name, slot: inner.allocSlot(), isConst: !assigned.contains(p.name),
                               declPC: nil, pos: p.pos)
-            inner.scopes[0].append(local)
-            params.append(local)
+            inner.addLocal(local, scope: 0)
+            sig.params.append(local)
         }
         // Defaults are evaluated per call, in order, so they may use earlier parameters.
         for (i, p) in f.params.enumerated() {
             guard let d = p.defaultValue else { continue }
             inner.pos = p.pos
-            let check = inner.emit(.jumpIfNotMissing, params[i].slot, effect: 0); inner.word(0)
+            let check = inner.emit(.jumpIfNotMissing, sig.params[i].slot, effect: 0); inner.word(0)
             compileExpr(d)
-            let pc = inner.emit(.storeLocal, params[i].slot, effect: -1)
-            params[i].accessPCs.append(pc)
+            let pc = inner.emit(.storeLocal, sig.params[i].slot, effect: -1)
+            sig.params[i].accessPCs.append(pc)
             inner.patch(check, to: inner.here, extraWord: true)
         }
         // Boxing captured parameters happens after defaults are filled in; the
         // placeholders become `boxLocal` once the body shows which are captured.
-        let boxPCs = params.map { _ in inner.emit(.nop, effect: 0) }
-        inner.beginScope()
-        for s in f.body { compileStmt(s) }
-        inner.endScope()
+        sig.boxPCs = sig.params.map { _ in inner.emit(.nop, effect: 0) }
+        return sig
+    }
+
+    /// Ends the body, boxes captured parameters, and emits the closure (in `fs`).
+    private func finishFunction(_ f: FuncDecl, _ inner: FunctionState, _ sig: Signature) {
         inner.pos = f.pos
         inner.emit(.pushNil, effect: 1)
         inner.emit(.ret, effect: -1)
-        for (i, p) in params.enumerated() where p.isCell {
-            inner.code[boxPCs[i]] = UInt32(Op.boxLocal.rawValue) | (UInt32(p.slot) << 8)
+        for (i, p) in sig.params.enumerated() where p.isCell {
+            inner.code[sig.boxPCs[i]] = UInt32(Op.boxLocal.rawValue) | (UInt32(truncatingIfNeeded: p.slot) << 8)
         }
         // Default prologue accesses happen before boxing: they must stay plain.
-        for p in params where p.isCell {
-            for pc in p.accessPCs where pc < (boxPCs.first ?? 0) {
+        for p in sig.params where p.isCell {
+            for pc in p.accessPCs where pc < (sig.boxPCs.first ?? 0) {
                 let op = inner.code[pc] & 0xFF
                 if op == UInt32(Op.loadCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.loadLocal.rawValue) }
                 if op == UInt32(Op.storeCell.rawValue) { inner.code[pc] = (inner.code[pc] & ~0xFF) | UInt32(Op.storeLocal.rawValue) }
             }
         }
-        fs = outer
-        let proto = makeProto(inner, paramNames: names, hasDefault: hasDefault, restIndex: rest)
+        let proto = makeProto(inner, paramNames: sig.names, hasDefault: sig.hasDefault, restIndex: sig.rest)
         fs.pos = f.pos
         fs.emit(.closure, fs.constant(.object(ProtoBox(proto))), effect: 1)
     }
@@ -705,22 +810,22 @@ final class Compiler {
         let atTop = fs.isTopLevel && fs.scopes.count == 1
         var local: Local?
         if !atTop {
-            if fs.scopes[fs.scopes.count - 1].contains(where: { $0.name == c.name }) {
+            if fs.declaredInCurrentScope(c.name) {
                 error("'\(c.name)' is already declared in this scope", c.pos)
             }
             local = newLocal(c.name, isConst: false, c.pos)
         }
         if let s = c.superclass { compileExpr(s) } else { fs.emit(.pushNil, effect: 1) }
-        var methodNames: [String] = []
+        var methodNames: [String] = [], methodSet = Set<String>()
         for m in c.methods {
             let name = m.name ?? "<fn>"
-            if methodNames.contains(name) { error("method '\(name)' is already defined in class '\(c.name)'", m.pos) }
+            if !methodSet.insert(name).inserted { error("method '\(name)' is already defined in class '\(c.name)'", m.pos) }
             methodNames.append(name)
             compileFunction(m, isMethod: true)
         }
-        var attrNames: [String] = []
+        var attrNames: [String] = [], attrSet = Set<String>()
         for a in c.attrs {
-            if attrNames.contains(a.name) { error("'\(a.name)' is already declared in class '\(c.name)'", a.pos) }
+            if !attrSet.insert(a.name).inserted { error("'\(a.name)' is already declared in class '\(c.name)'", a.pos) }
             attrNames.append(a.name)
             compileExpr(a.value)
         }
@@ -737,10 +842,37 @@ final class Compiler {
 
     // MARK: - Expressions
 
+    /// Compiles an expression, leaving its value on the stack.
+    /// Stack discipline (as in the parser): this function and the helpers on the
+    /// recursive path each hold one construct, so unoptimized builds, which give every
+    /// binding and temporary its own stack slot, keep small frames per nesting level.
     private func compileExpr(_ e: Expr) {
+        if stackExhausted() {
+            tooDeep(e.pos)
+            fs.emit(.pushNil, effect: 1)
+            return
+        }
         let saved = fs.pos
         fs.pos = e.pos
-        defer { fs.pos = saved }
+        switch e {
+        case .interpolated(let parts, _): compileInterpolated(parts)
+        case .list(let items, _): compileList(items)
+        case .map(let pairs, _): compileMap(pairs)
+        case .listComp, .mapComp: compileComprehensionExpr(e)
+        case .function(let f): compileFunction(f, isMethod: false)
+        case .unary(let op, let x, _): compileUnary(op, x)
+        case .not(let x, _): compileUnary(nil, x)
+        case .compare(let op, let a, let b, let p): compileBinaryNode(compareOpcode(op), 0, a, b, p)
+        case .range(let a, let b, let inclusive, let p): compileBinaryNode(.makeRange, inclusive ? 1 : 0, a, b, p)
+        case .ternary(let c, let a, let b, _): compileTernary(c, a, b)
+        case .chain(let base, let steps, let p): compileChain(base, steps[...], p)
+        default: compileLeaf(e)
+        }
+        fs.pos = saved
+    }
+
+    /// Expressions without subexpressions.
+    private func compileLeaf(_ e: Expr) {
         switch e {
         case .nilLit: fs.emit(.pushNil, effect: 1)
         case .boolLit(let b, _): fs.emit(b ? .pushTrue : .pushFalse, effect: 1)
@@ -752,16 +884,6 @@ final class Compiler {
             }
         case .floatLit(let d, _): fs.emit(.constant, fs.constant(.float(d)), effect: 1)
         case .string(let s, _): fs.emit(.constant, fs.constant(.string(s)), effect: 1)
-        case .interpolated(let parts, _):
-            for p in parts {
-                switch p {
-                case .text(let t): fs.emit(.constant, fs.constant(.string(t)), effect: 1)
-                case .expr(let x):
-                    compileExpr(x)
-                    fs.emit(.toStr, effect: 0)
-                }
-            }
-            fs.emit(.concat, parts.count, effect: 1 - parts.count)
         case .name(let n, let p): emitLoad(n, p)
         case .selfRef(let p):
             if fs.findLocal("self") == nil && resolveCapture(fs, "self") == nil {
@@ -778,12 +900,35 @@ final class Compiler {
             }
             fs.emit(.loadLocal, 0, effect: 1)
             fs.emit(.getSuper, Int(Symbols.intern(name)), effect: 0)
-        case .list(let items, _):
-            for x in items { compileExpr(x) }
-            fs.emit(.buildList, items.count, effect: 1 - items.count)
-        case .map(let pairs, _):
-            for (k, v) in pairs { compileExpr(k); compileExpr(v) }
-            fs.emit(.buildMap, pairs.count, effect: 1 - 2 * pairs.count)
+        default:
+            fs.emit(.pushNil, effect: 1)   // (compileExpr handles every other case)
+        }
+    }
+
+    private func compileInterpolated(_ parts: [StringPart]) {
+        for p in parts {
+            switch p {
+            case .text(let t): fs.emit(.constant, fs.constant(.string(t)), effect: 1)
+            case .expr(let x):
+                compileExpr(x)
+                fs.emit(.toStr, effect: 0)
+            }
+        }
+        fs.emit(.concat, parts.count, effect: 1 - parts.count)
+    }
+
+    private func compileList(_ items: [Expr]) {
+        for x in items { compileExpr(x) }
+        fs.emit(.buildList, items.count, effect: 1 - items.count)
+    }
+
+    private func compileMap(_ pairs: [(Expr, Expr)]) {
+        for (k, v) in pairs { compileExpr(k); compileExpr(v) }
+        fs.emit(.buildMap, pairs.count, effect: 1 - 2 * pairs.count)
+    }
+
+    private func compileComprehensionExpr(_ e: Expr) {
+        switch e {
         case .listComp(let element, let clauses, _):
             compileComprehension(clauses, isMap: false) { slot in
                 self.compileExpr(element)
@@ -794,63 +939,88 @@ final class Compiler {
                 self.compileExpr(key); self.compileExpr(value)
                 self.fs.emit(.insertLocal, slot, effect: -2)
             }
-        case .function(let f): compileFunction(f, isMethod: false)
-        case .unary(let op, let x, _):
-            compileExpr(x)
-            fs.emit(op == .neg ? .neg : .bitNot, effect: 0)
-        case .binary(let op, let a, .intLit(let k, _), let p)
-            where (op == .add || op == .sub) && abs(k) < (1 << 22):
-            compileExpr(a)
+        default:
+            break
+        }
+    }
+
+    /// `- x`, `~ x`, or `not x` (op nil).
+    private func compileUnary(_ op: UnaryOp?, _ x: Expr) {
+        compileExpr(x)
+        switch op {
+        case .neg?: fs.emit(.neg, effect: 0)
+        case .bitNot?: fs.emit(.bitNot, effect: 0)
+        case nil: fs.emit(.not, effect: 0)
+        }
+    }
+
+    /// `a op b` for a comparison or range: both operands, then `op` with operand `arg`.
+    private func compileBinaryNode(_ op: Op, _ arg: Int, _ a: Expr, _ b: Expr, _ p: SourcePos) {
+        compileExpr(a); compileExpr(b)
+        fs.pos = p
+        fs.emit(op, arg, effect: -1)
+    }
+
+    private func compileTernary(_ c: Expr, _ a: Expr, _ b: Expr) {
+        let toElse = compileJumpIfFalse(c)
+        compileExpr(a)
+        let toEnd = fs.emit(.jump, 0, effect: 0)
+        fs.adjust(-1)
+        fs.patch(toElse, to: fs.here)
+        compileExpr(b)
+        fs.patch(toEnd, to: fs.here)
+    }
+
+    /// Compiles `base` and then each step in turn, leaving the value on the stack.
+    /// Steps compile in a loop, so a chain of any length costs one level of recursion
+    /// (its operands recurse, and those are as deep as the source nests them).
+    /// `.attr(name)` followed by a call compiles to one `invoke`.
+    private func compileChain(_ base: Expr, _ steps: ArraySlice<ChainStep>, _ p: SourcePos) {
+        compileExpr(base)
+        var i = steps.startIndex
+        while i < steps.endIndex {
             fs.pos = p
+            if case .attr(let name) = steps[i], i + 1 < steps.endIndex, case .call(let args) = steps[i + 1],
+               !Self.hasSpread(args) {
+                compileInvoke(name, args, p)
+                i += 2
+            } else {
+                compileStep(steps[i], p)
+                i += 1
+            }
+        }
+        fs.pos = p
+    }
+
+    /// One step of a chain, applied to the value on the stack.
+    private func compileStep(_ step: ChainStep, _ p: SourcePos) {
+        switch step {
+        case .binary(let op, .intLit(let k, _)) where (op == .add || op == .sub) && abs(k) < (1 << 22):
             fs.emit(op == .add ? .addImm : .subImm, k + (1 << 23), effect: 0)
-        case .binary(let op, let a, let b, let p):
-            compileExpr(a); compileExpr(b)
+        case .binary(let op, let b):
+            compileExpr(b)
             fs.pos = p
             fs.emit(binOpcode(op), effect: -1)
-        case .and(let a, let b, _):
-            compileExpr(a)
+        case .and(let b):
             let j = fs.emit(.jumpIfFalseOrPop, 0, effect: -1)
             compileExpr(b)
             fs.patch(j, to: fs.here)
-        case .or(let a, let b, _):
-            compileExpr(a)
+        case .or(let b):
             let j = fs.emit(.jumpIfTrueOrPop, 0, effect: -1)
             compileExpr(b)
             fs.patch(j, to: fs.here)
-        case .not(let x, _):
+        case .call(let args):
+            if Self.hasSpread(args) { compileSpreadCall(args, p) } else { compileCall(args, p) }
+        case .index(let x):
             compileExpr(x)
-            fs.emit(.not, effect: 0)
-        case .compare(let op, let a, let b, let p):
-            compileExpr(a); compileExpr(b)
-            fs.pos = p
-            fs.emit(compareOpcode(op), effect: -1)
-        case .ternary(let c, let a, let b, _):
-            let toElse = compileJumpIfFalse(c)
-            compileExpr(a)
-            let toEnd = fs.emit(.jump, 0, effect: 0)
-            fs.adjust(-1)
-            fs.patch(toElse, to: fs.here)
-            compileExpr(b)
-            fs.patch(toEnd, to: fs.here)
-        case .range(let a, let b, let inclusive, let p):
-            compileExpr(a); compileExpr(b)
-            fs.pos = p
-            fs.emit(.makeRange, inclusive ? 1 : 0, effect: -1)
-        case .call(let callee, let args, let p):
-            compileCall(callee, args, p)
-        case .index(let a, let i, let p):
-            compileExpr(a); compileExpr(i)
             fs.pos = p
             fs.emit(.index, effect: -1)
-        case .slice(let a, let lo, let hi, let p):
-            compileExpr(a)
+        case .slice(let lo, let hi):
             if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
             if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
             fs.pos = p
             fs.emit(.slice, effect: -2)
-        case .attr(let obj, let name, let p):
-            compileExpr(obj)
-            fs.pos = p
+        case .attr(let name):
             fs.emit(.getAttr, Int(Symbols.intern(name)), effect: 0)
         }
     }
@@ -862,6 +1032,7 @@ final class Compiler {
         fs.emit(.storeLocal, result, effect: -1)
         func emitClauses(_ rest: ArraySlice<CompClause>, continueTarget: Int?) {
             guard let clause = rest.first else { element(result); return }
+            if stackExhausted() { tooDeep(fs.pos); return }   // one level per clause
             switch clause {
             case .ifCond(let c):
                 let skip = compileJumpIfFalse(c)
@@ -895,20 +1066,30 @@ final class Compiler {
         fs.endScope()
     }
 
-    private func compileCall(_ callee: Expr, _ args: [Argument], _ pos: SourcePos) {
-        let hasSpread = args.contains { if case .spread = $0 { return true }; return false }
+    private static func hasSpread(_ args: [Argument]) -> Bool {
+        args.contains { if case .spread = $0 { return true }; return false }
+    }
+
+    /// Positional and keyword arguments; reports a duplicate keyword.
+    private func splitArguments(_ args: [Argument]) -> ([Expr], [(String, Expr, SourcePos)]) {
         var positional: [Expr] = [], keywords: [(String, Expr, SourcePos)] = []
+        var seen = Set<String>()
         for a in args {
             switch a {
             case .positional(let e): positional.append(e)
             case .keyword(let n, let e, let p):
-                if keywords.contains(where: { $0.0 == n }) { error("duplicate keyword argument '\(n)'", p) }
+                if !seen.insert(n).inserted { error("duplicate keyword argument '\(n)'", p) }
                 keywords.append((n, e, p))
             case .spread: break
             }
         }
-        if hasSpread {
-            compileExpr(callee)
+        return (positional, keywords)
+    }
+
+    /// A call with spread arguments of the callee already on the stack.
+    private func compileSpreadCall(_ args: [Argument], _ pos: SourcePos) {
+        let (_, keywords) = splitArguments(args)
+        do {
             // Positionals (with spreads) as one list, keywords as a map.
             fs.emit(.buildList, 0, effect: 1)
             var pending = 0
@@ -934,25 +1115,13 @@ final class Compiler {
             }
             fs.pos = pos
             fs.emit(.callSpread, effect: -2)
-            return
         }
+    }
+
+    /// A call (no spread) of the callee already on the stack.
+    private func compileCall(_ args: [Argument], _ pos: SourcePos) {
+        let (positional, keywords) = splitArguments(args)
         let argc = positional.count
-        if case .attr(let obj, let name, let p) = callee {
-            compileExpr(obj)
-            for e in positional { compileExpr(e) }
-            for (_, e, _) in keywords { compileExpr(e) }
-            fs.pos = p
-            let sym = Int(Symbols.intern(name))
-            if keywords.isEmpty {
-                fs.emit(.invoke, sym, effect: -argc); fs.word(argc)
-            } else {
-                fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
-                fs.emit(.invokeKw, sym, effect: -argc - keywords.count)
-                fs.word(argc); fs.word(fs.keywordSets.count - 1)
-            }
-            return
-        }
-        compileExpr(callee)
         for e in positional { compileExpr(e) }
         for (_, e, _) in keywords { compileExpr(e) }
         fs.pos = pos
@@ -961,6 +1130,23 @@ final class Compiler {
         } else {
             fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
             fs.emit(.callKw, argc, effect: -argc - keywords.count); fs.word(fs.keywordSets.count - 1)
+        }
+    }
+
+    /// `receiver.name(args)` with the receiver already on the stack (no spread).
+    private func compileInvoke(_ name: String, _ args: [Argument], _ pos: SourcePos) {
+        let (positional, keywords) = splitArguments(args)
+        let argc = positional.count
+        for e in positional { compileExpr(e) }
+        for (_, e, _) in keywords { compileExpr(e) }
+        fs.pos = pos
+        let sym = Int(Symbols.intern(name))
+        if keywords.isEmpty {
+            fs.emit(.invoke, sym, effect: -argc); fs.word(argc)
+        } else {
+            fs.keywordSets.append(KeywordNames(keywords.map(\.0)))
+            fs.emit(.invokeKw, sym, effect: -argc - keywords.count)
+            fs.word(argc); fs.word(fs.keywordSets.count - 1)
         }
     }
 }

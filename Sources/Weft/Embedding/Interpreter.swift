@@ -110,6 +110,13 @@ public final class Interpreter: @unchecked Sendable {
     /// The capabilities this interpreter was created with.
     public var capabilities: Interpreter.Capabilities { core.capabilities }
 
+    /// Internal: the step budget of every VM this interpreter creates from now on
+    /// (see `InterpreterCore.stepBudget`). For the fuzz target; not public API yet.
+    @_spi(Fuzzing) public var stepBudget: Int {
+        get { core.stepBudget }
+        set { core.stepBudget = max(0, newValue) }
+    }
+
     /// Where `print` output goes (default: standard output). Called once per print call.
     public var output: (String) -> Void {
         get { core.output }

@@ -42,6 +42,11 @@ struct Lexer {
 
     /// Splits `source` into tokens. The last token is always `.eof`.
     static func tokenize(_ source: String) -> (tokens: [Token], issues: [SyntaxIssue]) {
+        // Tokens keep offsets, lines and columns as Int32.
+        if source.utf8.count >= Int(Int32.max) {
+            return ([Token(kind: .eof, line: 1, col: 1, start: 0, end: 0)],
+                    [SyntaxIssue(message: "source too large (2 GiB or more)", pos: SourcePos(line: 1, col: 1))])
+        }
         var lx = Lexer(source)
         lx.run()
         return (lx.tokens, lx.issues)

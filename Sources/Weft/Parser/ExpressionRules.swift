@@ -79,17 +79,24 @@ extension PrattParser {
         }
     }
 
+    /// Infix rules that build a whole new node around `left`.
     func runInfix(_ rule: InfixRule, _ left: Expr) throws(ParseError) -> Expr {
         switch rule {
-        case .binary: return try binary(left)
-        case .power: return try power(left)
-        case .logical: return try logical(left)
         case .comparison: return try comparison(left)
         case .range: return try range(left)
-        case .ternary: return try ternary(left)
-        case .call: return try call(left)
-        case .index: return try indexOrSlice(left)
-        case .attribute: return try attribute(left)
+        default: return try ternary(left)
+        }
+    }
+
+    /// Infix rules that add a step to the chain on their left (see `Expr.chain`).
+    func runChainStep(_ rule: InfixRule) throws(ParseError) -> ChainStep {
+        switch rule {
+        case .binary: return try binary()
+        case .power: return try power()
+        case .logical: return try logical()
+        case .call: return try call()
+        case .index: return try indexOrSlice()
+        default: return try attribute()
         }
     }
 
@@ -108,12 +115,22 @@ extension PrattParser {
         }
         if kind == .kwNot && minPrec > .not { throw notAsOperand() }
         var left = try runPrefix(prefix)
+        // Left-associative operators and postfix forms extend one flat chain, so a long
+        // `1 + 2 + 3 ...` or `a.b(c)[0]...` costs no nesting (only their right operands
+        // do, each parsed one level down).
+        var steps: [ChainStep] = []
         while true {
             let rule = PrattParser.rules[Int(kind.rawValue)]
             guard let infix = rule.infix, rule.prec >= minPrec else { break }
-            left = try runInfix(infix, left)
+            switch infix {
+            case .comparison, .range, .ternary:
+                left = try runInfix(infix, Expr.chained(left, steps))
+                steps = []
+            default:
+                steps.append(try runChainStep(infix))
+            }
         }
-        return left
+        return Expr.chained(left, steps)
     }
 
     @inline(never)
@@ -384,25 +401,24 @@ extension PrattParser {
     // MARK: - Infix rules
 
     /// Arithmetic and bitwise operators (left-associative).
-    func binary(_ left: Expr) throws(ParseError) -> Expr {
+    func binary() throws(ParseError) -> ChainStep {
         let k = kind
         advance()
         let right = try parseExpr(PrattParser.rules[Int(k.rawValue)].prec.next)
-        return .binary(k.binOp ?? .add, left, right, left.pos)
+        return .binary(k.binOp ?? .add, right)
     }
 
     /// `**`: right-associative, and the right operand may carry a unary minus (`2 ** -1`).
-    func power(_ left: Expr) throws(ParseError) -> Expr {
+    func power() throws(ParseError) -> ChainStep {
         advance()
-        let right = try parseExpr(.unary)
-        return .binary(.pow, left, right, left.pos)
+        return .binary(.pow, try parseExpr(.unary))
     }
 
-    func logical(_ left: Expr) throws(ParseError) -> Expr {
+    func logical() throws(ParseError) -> ChainStep {
         let isAnd = kind == .kwAnd
         advance()
-        if isAnd { return .and(left, try parseExpr(Prec.and.next), left.pos) }
-        return .or(left, try parseExpr(Prec.or.next), left.pos)
+        if isAnd { return .and(try parseExpr(Prec.and.next)) }
+        return .or(try parseExpr(Prec.or.next))
     }
 
     /// `== != < <= > >= in not in is is not` — non-associative.
@@ -452,7 +468,7 @@ extension PrattParser {
 
     /// `f(a, k: v, ...xs)` — a positional argument may not follow a keyword argument
     /// (a spread may: it is how `spawn(f, name: "w", ...args)`-style calls read).
-    func call(_ callee: Expr) throws(ParseError) -> Expr {
+    func call() throws(ParseError) -> ChainStep {
         let open = try self.open(ignoreNewlines: true)
         var args: [Argument] = []
         var firstKeyword = -1
@@ -475,7 +491,7 @@ extension PrattParser {
             if kind != .rparen { break }
         }
         try close(.rparen, open, expecting: "',' or ')'")
-        return .call(callee, args, callee.pos)
+        return .call(args)
     }
 
     @inline(never)
@@ -484,7 +500,8 @@ extension PrattParser {
     }
 
     /// `a[i]`, `a[i:j]`, `a[:j]`, `a[i:]`, `a[:]`
-    func indexOrSlice(_ base: Expr) throws(ParseError) -> Expr {
+    func indexOrSlice() throws(ParseError) -> ChainStep {
+        let p = pos
         let open = try self.open(ignoreNewlines: true)
         var lo: Expr?
         if kind != .colon { lo = try expression() }
@@ -493,16 +510,16 @@ extension PrattParser {
             var hi: Expr?
             if kind != .rbracket { hi = try expression() }
             try close(.rbracket, open)
-            return .slice(base, lo, hi, base.pos)
+            return .slice(lo, hi)
         }
         try close(.rbracket, open, expecting: "']' or ':'")
-        return .index(base, lo ?? .nilLit(base.pos), base.pos)
+        return .index(lo ?? .nilLit(p))
     }
 
     /// `a.name`
-    func attribute(_ base: Expr) throws(ParseError) -> Expr {
+    func attribute() throws(ParseError) -> ChainStep {
         advance()
         let name = try expectIdentifier("an attribute name after '.'")
-        return .attr(base, tokens[name].text, base.pos)
+        return .attr(tokens[name].text)
     }
 }

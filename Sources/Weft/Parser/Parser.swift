@@ -23,7 +23,9 @@
 //  Nesting (operator operands, brackets, blocks, patterns) is capped at `maxDepth`
 //  levels, and the stack used since `Parser.parse` began is capped at `stackBudget`
 //  (what an unoptimized build reaches first), so hostile input cannot overflow the stack
-//  even on a 512 KiB thread. Either limit yields a "nesting too deep" issue.
+//  even on a 512 KiB thread. Either limit yields one "expression nested too deeply" issue.
+//  Left-associative operators and postfix forms (`a + b + c`, `f(x).y[0]`) do not nest:
+//  they extend one flat `Expr.chain` node, so chains of any length cost no depth.
 //
 // Incomplete input
 //  An issue is `incomplete` when it was found at the end of input (`.eof`): an open
@@ -63,6 +65,8 @@ enum Parser {
 
     /// The nesting limit (brackets, blocks, operator operands, patterns).
     static let maxDepth = 200
+    static let tooDeepMessage =
+        "expression nested too deeply (more than \(maxDepth) levels of brackets, blocks or operators)"
     /// Stack the parser may use below its entry frame. Release builds reach `maxDepth`
     /// long before this; unoptimized builds, whose frames are several times larger, may
     /// stop here first. Either way a 512 KiB thread is safe.
@@ -232,7 +236,7 @@ final class PrattParser {
 
     @inline(never)
     func tooDeep() -> ParseError {
-        error("nesting too deep (more than \(Parser.maxDepth) levels of brackets, blocks or operators)")
+        error(Parser.tooDeepMessage)
     }
 
     func recordPending() {
@@ -243,9 +247,17 @@ final class PrattParser {
     private var recorded = Set<IssueKey>()
     private var sawIncomplete = false
 
+    private var sawTooDeep = false
+
     func record(_ issue: SyntaxIssue) {
         // One "input ended" report is enough: outer blocks left open at EOF say the same.
         if issue.incomplete && sawIncomplete { return }
+        // Likewise one "nested too deeply": after recovery, every further line of a
+        // deeply nested input would report it again.
+        if issue.message == Parser.tooDeepMessage {
+            if sawTooDeep { return }
+            sawTooDeep = true
+        }
         guard recorded.insert(IssueKey(issue)).inserted else { return }
         sawIncomplete = sawIncomplete || issue.incomplete
         issues.append(issue)

@@ -62,18 +62,30 @@ extension PrattParser {
 
     /// Only names, indexes and attributes can be assigned to.
     func checkAssignable(_ e: Expr) throws(ParseError) {
-        switch e {
-        case .name, .index, .attr: return
-        default: throw notAssignable(e)
+        if case .name = e { return }
+        if let (_, _, last) = e.lastStep {
+            switch last {
+            case .index, .attr: return
+            default: break
+            }
         }
+        throw notAssignable(e)
     }
 
     @inline(never)
     func notAssignable(_ e: Expr) -> ParseError {
         let what: String
+        switch e.lastStep?.last {
+        case .slice?: what = "a slice"
+        case .call?: what = "a function call"
+        default: what = Self.assignableDescription(e)
+        }
+        return error("cannot assign to \(what); the target must be a name, an index 'a[i]' or an attribute 'a.b'", at: e.pos)
+    }
+
+    private static func assignableDescription(_ e: Expr) -> String {
+        let what: String
         switch e {
-        case .slice: what = "a slice"
-        case .call: what = "a function call"
         case .intLit, .floatLit, .string, .interpolated, .boolLit, .nilLit: what = "a literal"
         case .list, .listComp: what = "a list (use 'let [a, b] = ...' to destructure)"
         case .map, .mapComp: what = "a map"
@@ -83,7 +95,7 @@ extension PrattParser {
         case .compare: what = "a comparison (did you mean '=='?)"
         default: what = "an operator expression"
         }
-        return error("cannot assign to \(what); the target must be a name, an index 'a[i]' or an attribute 'a.b'", at: e.pos)
+        return what
     }
 
     /// `let target = e`, `var target [= e]`
@@ -122,6 +134,9 @@ extension PrattParser {
         }
         guard kind == .lbracket else { throw expected("a name or a '[...]' pattern") }
         let p = pos
+        // A nested pattern counts as a nesting level (no expression inside counts it).
+        try enterNesting()
+        defer { depth -= 1 }
         let open = try self.open(ignoreNewlines: true)
         var items: [Target] = []
         while kind != .rbracket {
@@ -246,13 +261,13 @@ extension PrattParser {
     func dottedName(_ what: String) throws(ParseError) -> Expr {
         let first = try expectIdentifier(what)
         let p = tokens[first].pos
-        var e = Expr.name(tokens[first].text, p)
+        var steps: [ChainStep] = []
         while kind == .dot {
             advance()
             let n = try expectIdentifier("a name after '.'")
-            e = .attr(e, tokens[n].text, p)
+            steps.append(.attr(tokens[n].text))
         }
-        return e
+        return Expr.chained(.name(tokens[first].text, p), steps)
     }
 
     func withStatement() throws(ParseError) -> Stmt {

@@ -236,11 +236,16 @@ extension VM {
                         sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
 
                     case .jump:
-                        if a < pc && thread.attention.load(ordering: .relaxed) {
-                            // Loops are where Ctrl-C must be able to stop a script, and
-                            // where another thread may ask for locking to be turned on.
-                            frame.pointee.pc = pc; self.sp = sp
-                            try thread.checkPending()
+                        if a < pc {
+                            // Loops are where Ctrl-C and the step budget stop a script,
+                            // and where another thread may ask for locking to be turned on.
+                            let steps = stepsLeft.pointee &- 1
+                            stepsLeft.pointee = steps
+                            if steps < 0 || thread.attention.load(ordering: .relaxed) {
+                                frame.pointee.pc = pc; self.sp = sp
+                                if steps < 0 { throw VM.stepBudgetExhausted() }
+                                try thread.checkPending()
+                            }
                         }
                         pc = a
                     case .jumpIfFalse:

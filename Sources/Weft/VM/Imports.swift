@@ -71,21 +71,10 @@ public struct SourceError: Error, CustomStringConvertible {
     /// True when the only problem is that the input ended early (REPL continuation).
     public var isIncomplete: Bool { !issues.isEmpty && issues.allSatisfy(\.incomplete) }
 
-    /// The report: `file:line:col: syntax error: message`, the line and a caret, per issue.
+    /// The report: `file:line:col: syntax error: message`, the line and a caret, per
+    /// issue — at most `SyntaxReport.maxIssues` of them (Compiler/SyntaxReport.swift).
     public var description: String {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        var out = ""
-        for i in issues {
-            out += "\(file):\(i.pos.line):\(i.pos.col): \(isCompileError ? "error" : "syntax error"): \(i.message)\n"
-            let ln = Int(i.pos.line) - 1
-            if ln >= 0 && ln < lines.count {
-                let text = String(lines[ln])
-                out += "  \(text)\n"
-                let prefix = text.unicodeScalars.prefix(max(Int(i.pos.col) - 1, 0)).map { $0 == "\t" ? "\t" : " " }.joined()
-                out += "  \(prefix)^\n"
-            }
-        }
-        return out
+        SyntaxReport.render(file: file, source: source, issues: issues, isCompileError: isCompileError)
     }
 }
 

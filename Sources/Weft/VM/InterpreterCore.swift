@@ -6,6 +6,10 @@ final class InterpreterCore: @unchecked Sendable {
     let globals = GlobalTable()
     let builtins: [String: Value]
     var maxDepth: Int
+    /// Backward jumps plus script calls each VM (each script thread) may make before
+    /// it raises RuntimeError "step budget exhausted". Unlimited unless set; the fuzz
+    /// target sets it so every input ends. Read when a VM is created.
+    var stepBudget: Int = Int.max
     /// Arguments after the script path (`os.args`), and the script path.
     var scriptArgs: [String] = []
     var scriptPath: String = ""

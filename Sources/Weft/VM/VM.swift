@@ -44,6 +44,11 @@ public final class VM {
     var nesting = 0
     /// The script thread this VM runs (cancellation, interrupts, blocking state).
     var thread: ThreadObj!
+    /// Steps (backward jumps and script calls) this VM may still take; `Int.max`
+    /// unless the host set `InterpreterCore.stepBudget` (the fuzz target does).
+    /// Each VM — each script thread — starts with the core's budget. Kept behind a
+    /// pointer so the dispatch loop decrements it without exclusivity checks.
+    let stepsLeft: UnsafeMutablePointer<Int>
 
     static let stackValues = 1 << 20
 
@@ -77,12 +82,15 @@ public final class VM {
         let rawFrames = mmap(nil, frameBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         precondition(rawFrames != MAP_FAILED, "cannot reserve the VM frames")
         frames = rawFrames!.bindMemory(to: Frame.self, capacity: frameCapacity)
+        stepsLeft = .allocate(capacity: 1)
+        stepsLeft.initialize(to: core.stepBudget)
     }
 
     deinit {
         if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
         munmap(stackBase, stackBytes)
         munmap(frames, frameBytes)
+        stepsLeft.deallocate()
     }
 
     // MARK: - Entering the VM
@@ -166,6 +174,13 @@ public final class VM {
         }
     }
 
+    /// The error raised once `stepsLeft` runs out. Every later backward jump or call
+    /// raises it again, so a script that catches it still ends.
+    @inline(never)
+    static func stepBudgetExhausted() -> ScriptThrow {
+        ScriptThrow(ErrorKinds.runtimeError, "step budget exhausted")
+    }
+
     /// Drops every value from `newTop` up to `sp`.
     func unwindStack(to newTop: UnsafeMutablePointer<Value>) {
         if sp > newTop { newTop.deinitialize(count: sp - newTop) }
@@ -182,7 +197,10 @@ public final class VM {
     func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Value>, base: UnsafeMutablePointer<Value>,
                    argc: Int, kw: KeywordNames?, isConstructor: Bool = false) throws {
         unowned(unsafe) let proto = closure.proto
-        if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
+        let steps = stepsLeft.pointee &- 1
+        stepsLeft.pointee = steps
+        if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit || steps < 0 {
+            if steps < 0 { throw VM.stepBudgetExhausted() }
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
         }
         let hasSelf = proto.isMethod && base == calleePos
