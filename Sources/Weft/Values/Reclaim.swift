@@ -11,9 +11,10 @@
 // one batch at a time: the nesting stays bounded whatever the shape of the data.
 import Foundation
 
+/// One thread's state (only that thread touches it, so no exclusivity checks).
 final class ReclaimState {
-    var depth = 0
-    var pending: [[Value]] = []
+    @exclusivity(unchecked) var depth = 0
+    @exclusivity(unchecked) var pending: [[Value]] = []
 }
 
 enum Reclaim {
