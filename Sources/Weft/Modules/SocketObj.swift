@@ -68,7 +68,7 @@ class SocketObj: Obj, @unchecked Sendable {
         if closedFlag { mutex.unlock(); return }
         closedFlag = true
         if users == 0 && fd >= 0 { Glibc.close(fd); fd = -1 }
-        let ws = waiters
+        let ws = unsharedUnderTSan(waiters)
         mutex.unlock()
         for t in ws { t.wake() }
     }

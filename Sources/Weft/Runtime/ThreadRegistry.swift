@@ -146,7 +146,7 @@ final class ThreadRegistry: @unchecked Sendable {
     /// One line per live thread: name, state and daemon flag (for `:threads`).
     func summaries() -> [String] {
         lock.lock()
-        let list = threads
+        let list = unsharedUnderTSan(threads)
         lock.unlock()
         return list.map { t in
             let state: String

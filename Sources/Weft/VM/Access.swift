@@ -203,7 +203,7 @@ extension VM {
         }
         if case .str(var s) = slot.pointee, case .str(let t) = rhs {
             slot.pointee = .nil
-            if isKnownUniquelyReferenced(&s) {
+            if isUniqueForInPlaceWrite(&s) {
                 s.value += t.value
                 s.count += t.count
                 s.hashCache.store(0, ordering: .relaxed)
