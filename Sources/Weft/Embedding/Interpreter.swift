@@ -238,7 +238,7 @@ public final class Interpreter: @unchecked Sendable {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
-        guard let stack = VM.reserveStack() else { throw ScriptError(NativeThread.cannotStart()) }
+        guard let stack = VM.reserveStack(maxDepth: core.maxDepth) else { throw ScriptError(NativeThread.cannotStart()) }
         let evaluation = core.evaluations.claim(core)
         let start = {
             // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
@@ -263,7 +263,7 @@ public final class Interpreter: @unchecked Sendable {
         do {
             try NativeThread.start(stackSize: Interpreter.scriptStackSize, start)
         } catch let t as ScriptThrow {
-            VM.releaseStack(stack)
+            VM.releaseStack(stack, maxDepth: core.maxDepth)
             core.evaluations.release(evaluation, core)
             throw ScriptError(t)
         }

@@ -258,10 +258,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
         stateLock.unlock()
         // Everything that can fail is reserved here, in the spawning thread, so
         // a failure is an error in the script instead of a crash in the new one.
-        let stack: UnsafeMutablePointer<Value>
+        let stack: UnsafeMutableRawPointer
         do {
             guard NativeThread.reserveSlot() else { throw NativeThread.cannotStart() }
-            guard let s = VM.reserveStack() else {
+            guard let s = VM.reserveStack(maxDepth: core.maxDepth) else {
                 NativeThread.releaseSlot()
                 throw NativeThread.cannotStart()
             }
@@ -299,7 +299,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 withExtendedLifetime(holder) {}
             }
         } catch {
-            VM.releaseStack(stack)
+            VM.releaseStack(stack, maxDepth: core.maxDepth)
             NativeThread.releaseSlot()
             core.threads.remove(self)
             unstart()

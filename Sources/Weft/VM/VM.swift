@@ -27,13 +27,13 @@ public final class VM {
     let core: InterpreterCore
     let stackBase: UnsafeMutablePointer<Value>
     let stackLimit: UnsafeMutablePointer<Value>
-    private let stackBytes: Int
+    /// Size of the mapping holding the value stack and the frames.
+    private let regionBytes: Int
     /// First free stack slot while native code runs (the loop keeps its own copy).
     var sp: UnsafeMutablePointer<Value>
     var frames: UnsafeMutablePointer<Frame>
     var frameCount = 0
     let frameCapacity: Int
-    private let frameBytes: Int
     var handlers: [Handler] = []
     let maxDepth: Int
     /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
@@ -54,42 +54,47 @@ public final class VM {
 
     static let stackBytes = VM.stackValues * MemoryLayout<Value>.stride
 
-    /// Reserves a value stack (address space only; pages are committed as the
-    /// stack grows); nil when the system refuses. Done by whoever starts the
-    /// VM's thread, so a failure is an error there, not a trap in the new thread.
-    static func reserveStack() -> UnsafeMutablePointer<Value>? {
-        let raw = mmap(nil, stackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        guard let raw = raw, raw != MAP_FAILED else { return nil }
-        return raw.bindMemory(to: Value.self, capacity: VM.stackValues)
+    /// Bytes of the region `reserveStack` maps for an interpreter whose call depth
+    /// limit is `maxDepth`: the value stack, then the frames.
+    static func regionBytes(maxDepth: Int) -> Int {
+        stackBytes + (maxDepth + 8) * MemoryLayout<Frame>.stride
     }
 
-    /// Frees a stack from `reserveStack` that no VM took.
-    static func releaseStack(_ s: UnsafeMutablePointer<Value>) { munmap(s, stackBytes) }
+    /// Reserves a VM's value stack and frames in one mapping (address space only:
+    /// pages are committed as calls actually happen, so a deep limit costs nothing
+    /// until used, and the frames never move, so frame pointers held by the loop stay
+    /// valid); nil when the system refuses. Done by whoever starts the VM's thread,
+    /// so a failure is an error there, not a trap in the new thread.
+    static func reserveStack(maxDepth: Int) -> UnsafeMutableRawPointer? {
+        let raw = mmap(nil, regionBytes(maxDepth: maxDepth), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let raw = raw, raw != MAP_FAILED else { return nil }
+        return raw
+    }
 
-    /// `stack` comes from `reserveStack()`; the VM owns it from now on.
-    init(core: InterpreterCore, stack: UnsafeMutablePointer<Value>) {
+    /// Frees a region from `reserveStack` that no VM took.
+    static func releaseStack(_ s: UnsafeMutableRawPointer, maxDepth: Int) {
+        munmap(s, regionBytes(maxDepth: maxDepth))
+    }
+
+    /// `region` comes from `reserveStack(maxDepth: core.maxDepth)`; the VM owns it
+    /// from now on.
+    init(core: InterpreterCore, stack region: UnsafeMutableRawPointer) {
         self.core = core
-        stackBytes = VM.stackBytes
-        stackBase = stack
-        stackLimit = stackBase + VM.stackValues - 64
-        sp = stackBase
         maxDepth = core.maxDepth
         frameCapacity = core.maxDepth + 8
-        // Frames are reserved the same way: a deep limit (up to a million frames)
-        // costs address space, not memory, until the calls actually happen; and the
-        // array never moves, so frame pointers held by the loop stay valid.
-        frameBytes = frameCapacity * MemoryLayout<Frame>.stride
-        let rawFrames = mmap(nil, frameBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        precondition(rawFrames != MAP_FAILED, "cannot reserve the VM frames")
-        frames = rawFrames!.bindMemory(to: Frame.self, capacity: frameCapacity)
+        regionBytes = VM.regionBytes(maxDepth: maxDepth)
+        stackBase = region.bindMemory(to: Value.self, capacity: VM.stackValues)
+        stackLimit = stackBase + VM.stackValues - 64
+        sp = stackBase
+        frames = (region + VM.stackBytes).bindMemory(to: Frame.self, capacity: frameCapacity)
         stepsLeft = .allocate(capacity: 1)
         stepsLeft.initialize(to: core.stepBudget)
     }
 
     deinit {
         if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
-        munmap(stackBase, stackBytes)
-        munmap(frames, frameBytes)
+        munmap(stackBase, regionBytes)
         stepsLeft.deallocate()
     }
 
