@@ -109,6 +109,7 @@ final class GrammarTests: XCTestCase {
             case .intLit: seen.insert("int")
             case .floatLit: seen.insert("float")
             case .string: seen.insert("string")
+            case .bytesLit: seen.insert("bytes")
             case .interpolated(let ps, _):
                 seen.insert("interpolated")
                 for p in ps { if case .expr(let x) = p { visit(x) } }
@@ -160,7 +161,7 @@ final class GrammarTests: XCTestCase {
         let required = ["expr", "let", "var", "pattern", "assign", "compound", "if", "elseif", "while", "for",
                         "for2", "break", "continue", "return", "returnValue", "try", "finally", "throw", "with",
                         "importModule", "importPath", "fnDecl", "class", "superclass", "block",
-                        "nil", "bool", "int", "float", "string", "interpolated", "name", "self", "super", "list",
+                        "nil", "bool", "int", "float", "string", "bytes", "interpolated", "name", "self", "super", "list",
                         "map", "listComp", "mapComp", "compFor", "compFor2", "compIf", "fnExpr", "unary-", "unary~", "and", "or", "not", "ternary",
                         "...", "..<", "call", "keywordArg", "spread", "index", "slice", "attr"]
             + ["+", "-", "*", "/", "//", "%", "**", "&", "|", "^", "<<", ">>"]

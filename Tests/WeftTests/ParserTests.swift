@@ -11,6 +11,7 @@ fileprivate enum SExpr {
         case .boolLit(let b, _): return b ? "true" : "false"
         case .intLit(let v, _): return "\(v)"
         case .floatLit(let v, _): return "\(v)"
+        case .bytesLit(let b, _): return "b" + quote(String(decoding: b, as: UTF8.self))
         case .string(let s, _): return quote(s)
         case .interpolated(let parts, _):
             return "(str " + parts.map { p -> String in

@@ -71,6 +71,7 @@ indirect enum Expr {
     case boolLit(Bool, SourcePos)
     case intLit(Int, SourcePos)
     case floatLit(Double, SourcePos)
+    case bytesLit([UInt8], SourcePos)               // b"..."
     case string(String, SourcePos)                 // no interpolation
     case interpolated([StringPart], SourcePos)
     case name(String, SourcePos)
@@ -96,7 +97,7 @@ indirect enum Expr {
 
     var pos: SourcePos {
         switch self {
-        case .nilLit(let p), .boolLit(_, let p), .intLit(_, let p), .floatLit(_, let p),
+        case .nilLit(let p), .boolLit(_, let p), .intLit(_, let p), .floatLit(_, let p), .bytesLit(_, let p),
              .string(_, let p), .interpolated(_, let p), .name(_, let p), .selfRef(let p),
              .superAttr(_, let p), .list(_, let p), .map(_, let p), .listComp(_, _, let p),
              .mapComp(_, _, _, let p), .unary(_, _, let p), .not(_, let p), .compare(_, _, _, let p),

@@ -883,6 +883,7 @@ final class Compiler {
                 fs.emit(.constant, fs.constant(.int(i)), effect: 1)
             }
         case .floatLit(let d, _): fs.emit(.constant, fs.constant(.float(d)), effect: 1)
+        case .bytesLit(let b, _): fs.emit(.constant, fs.constant(.object(BytesObj(b))), effect: 1)
         case .string(let s, _): fs.emit(.constant, fs.constant(.string(s)), effect: 1)
         case .name(let n, let p): emitLoad(n, p)
         case .selfRef(let p):

@@ -237,6 +237,10 @@ struct Lexer {
             lexNumber()
             return
         default:
+            if c == UInt8(ascii: "b"), case let q = peekByte(1), q == UInt8(ascii: "\"") || q == UInt8(ascii: "'") {
+                lexBytes(quote: q)
+                return
+            }
             if isASCIILetter(c) || c == UInt8(ascii: "_") {
                 lexIdentifier()
                 return
@@ -609,6 +613,83 @@ struct Lexer {
             buf.append(c)
             i += 1
         }
+    }
+
+    /// `b"..."`, `b'...'` and their triple-quoted forms: ASCII text, the string escapes
+    /// except `\u{...}`, and `\xNN` for any byte; no interpolation. The token's text
+    /// holds one scalar U+0000...U+00FF per byte (the parser turns it back into bytes).
+    private mutating func lexBytes(quote q: UInt8) {
+        let start = i
+        let openPos = position(start)
+        i += 1                                  // the `b`
+        var triple = false
+        if peekByte(1) == q && peekByte(2) == q {
+            triple = true
+            i += 3
+            if peekByte(0) == 0x0A { i += 1 }
+            else if peekByte(0) == 0x0D && peekByte(1) == 0x0A { i += 2 }
+        } else {
+            i += 1
+        }
+        var buf: [UInt8] = []
+        let n = src.count
+        let closing = triple ? String(repeating: quoteName(q), count: 3) : quoteName(q)
+        scan: while true {
+            if i >= n {
+                issue("unterminated bytes literal: expected a closing \(closing), found end of input",
+                      pos: openPos, incomplete: true)
+                break
+            }
+            let c = src[i]
+            if c == q {
+                if !triple { i += 1; break }
+                if peekByte(1) == q && peekByte(2) == q { i += 3; break }
+                buf.append(c); i += 1
+                continue
+            }
+            if c == 0x0A && !triple {
+                issue("unterminated bytes literal: expected a closing \(closing) before the end of the line", pos: openPos)
+                break
+            }
+            if c >= 0x80 {
+                let (s, len) = scalar(at: i)
+                issue("non-ASCII character '\(s.escaped(asASCII: false))' in a bytes literal; write its bytes as \\xNN escapes", at: i)
+                i += len
+                continue
+            }
+            guard c == UInt8(ascii: "\\") else { buf.append(c); i += 1; continue }
+            guard i + 1 < n else { i += 1; continue }   // reported as unterminated
+            let e = src[i + 1]
+            switch e {
+            case UInt8(ascii: "n"): buf.append(0x0A); i += 2
+            case UInt8(ascii: "t"): buf.append(0x09); i += 2
+            case UInt8(ascii: "r"): buf.append(0x0D); i += 2
+            case UInt8(ascii: "0"): buf.append(0x00); i += 2
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"): buf.append(e); i += 2
+            case UInt8(ascii: "x"):
+                if i + 3 < n && isHexDigit(src[i + 2]) && isHexDigit(src[i + 3]) {
+                    func digit(_ b: UInt8) -> UInt8 { isDigit(b) ? b - 0x30 : (b | 0x20) - 0x61 + 10 }
+                    buf.append(digit(src[i + 2]) << 4 | digit(src[i + 3]))
+                    i += 4
+                } else {
+                    issue("invalid \\x escape: write exactly two hex digits, e.g. \\x00 or \\xff", at: i)
+                    i += 2
+                }
+            case UInt8(ascii: "("):
+                issue("bytes literals have no interpolation: build the text as a string and call .encode()", at: i)
+                i += 2
+            default:
+                let (s, _) = scalar(at: i + 1)
+                issue("unknown escape sequence '\\\(s.escaped(asASCII: false))' in bytes; valid escapes are \\n \\t \\r \\0 \\\\ \\\" \\' and \\xNN",
+                      at: i)
+                i += 1
+            }
+            continue scan
+        }
+        var text = String.UnicodeScalarView()
+        for b in buf { text.append(Unicode.Scalar(b)) }
+        emit(Token(kind: .bytes, line: openPos.line, col: openPos.col, start: Int32(start), end: Int32(i),
+                   text: String(text)))
     }
 
     private func quoteName(_ q: UInt8) -> String { q == UInt8(ascii: "'") ? "'" : "\"" }

@@ -25,7 +25,7 @@ enum TokenKind: UInt8, CaseIterable {
     case plusEq, minusEq, starEq, slashEq, slashSlashEq, percentEq, starStarEq
     case ampEq, pipeEq, caretEq, shlEq, shrEq
     // Literals and names
-    case int, float, string
+    case int, float, string, bytes
     case interpBegin, interpMid, interpEnd                    // pieces of an interpolated string
     case identifier
     // Keywords

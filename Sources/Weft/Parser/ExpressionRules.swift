@@ -55,7 +55,7 @@ extension PrattParser {
         case .dot:                   return ParseRule(nil,            .attribute,    .postfix)
         case .lbrace:                return ParseRule(.map,           nil,           .none)
         case .int:                   return ParseRule(.int,           nil,           .none)
-        case .float, .string, .identifier, .kwTrue, .kwFalse, .kwNil, .kwSelf:
+        case .float, .string, .bytes, .identifier, .kwTrue, .kwFalse, .kwNil, .kwSelf:
                                      return ParseRule(.literal,       nil,           .none)
         case .interpBegin:           return ParseRule(.interpolation, nil,           .none)
         case .kwSuper:               return ParseRule(.superAttr,     nil,           .none)
@@ -159,6 +159,7 @@ extension PrattParser {
         switch kinds[at] {
         case .float: return .floatLit(tokens[at].floatValue, p)
         case .string: return .string(tokens[at].text, p)
+        case .bytes: return .bytesLit(tokens[at].text.unicodeScalars.map { UInt8($0.value) }, p)
         case .identifier: return .name(tokens[at].text, p)
         case .kwTrue: return .boolLit(true, p)
         case .kwFalse: return .boolLit(false, p)

@@ -271,6 +271,7 @@ final class PrattParser {
         case .identifier: return "name '\(t.text)'"
         case .int, .float: return "number \(lexeme(t))"
         case .string, .interpBegin: return "string \(abbreviated(lexeme(t)))"
+        case .bytes: return "bytes \(abbreviated(lexeme(t)))"
         case .interpMid, .interpEnd: return "')' (end of interpolation)"
         default:
             if t.kind.isKeyword { return "keyword '\(t.kind.spelling ?? "")'" }

@@ -86,7 +86,7 @@ extension PrattParser {
     private static func assignableDescription(_ e: Expr) -> String {
         let what: String
         switch e {
-        case .intLit, .floatLit, .string, .interpolated, .boolLit, .nilLit: what = "a literal"
+        case .intLit, .floatLit, .bytesLit, .string, .interpolated, .boolLit, .nilLit: what = "a literal"
         case .list, .listComp: what = "a list (use 'let [a, b] = ...' to destructure)"
         case .map, .mapComp: what = "a map"
         case .selfRef: what = "'self'"
