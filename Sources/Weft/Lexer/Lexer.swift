@@ -532,19 +532,20 @@ struct Lexer {
 
     // MARK: - Strings
 
+    /// Steps over the opening quote(s) at `i`; true for a triple quote, after which a
+    /// line end right after the opening quotes is dropped.
+    private mutating func openQuotes(_ q: UInt8) -> Bool {
+        guard peekByte(1) == q && peekByte(2) == q else { i += 1; return false }
+        i += 3
+        if peekByte(0) == 0x0A { i += 1 }
+        else if peekByte(0) == 0x0D && peekByte(1) == 0x0A { i += 2 }
+        return true
+    }
+
     private mutating func lexString(quote q: UInt8) {
         let start = i
         let openPos = position(start)
-        var triple = false
-        if peekByte(1) == q && peekByte(2) == q {
-            triple = true
-            i += 3
-            // A newline right after the opening quotes is dropped.
-            if peekByte(0) == 0x0A { i += 1 }
-            else if peekByte(0) == 0x0D && peekByte(1) == 0x0A { i += 2 }
-        } else {
-            i += 1
-        }
+        let triple = openQuotes(q)
         lexStringBody(quote: q, triple: triple, openPos: openPos, tokPos: openPos,
                       tokStart: start, continuation: false)
     }
@@ -622,15 +623,7 @@ struct Lexer {
         let start = i
         let openPos = position(start)
         i += 1                                  // the `b`
-        var triple = false
-        if peekByte(1) == q && peekByte(2) == q {
-            triple = true
-            i += 3
-            if peekByte(0) == 0x0A { i += 1 }
-            else if peekByte(0) == 0x0D && peekByte(1) == 0x0A { i += 2 }
-        } else {
-            i += 1
-        }
+        let triple = openQuotes(q)
         var buf: [UInt8] = []
         let n = src.count
         let closing = triple ? String(repeating: quoteName(q), count: 3) : quoteName(q)

@@ -95,7 +95,6 @@ enum Runtime {
     /// Called by a script thread at a safepoint: if another thread is waiting in
     /// `enter`, turn locking on now.
     @inline(__always) static func safepoint() {
-        ObjectLockCheck.assertNoneHeld("a safepoint (blocking wait or loop check)")
         if switchRequested.load(ordering: .relaxed) && !isMultithreaded { becomeMultithreaded() }
     }
 }

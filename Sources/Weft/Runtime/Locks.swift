@@ -75,9 +75,7 @@ final class LockObj: Obj, @unchecked Sendable {
         if timeout == nil { try checkCycle(thread, vm) }
         defer {
             if timeout == nil {
-                graph.graphLock.lock()
-                graph.lockWaits[me] = nil
-                graph.graphLock.unlock()
+                graph.endLockWait(me)
             }
         }
         monitor.lock()
@@ -166,9 +164,7 @@ final class LockObj: Obj, @unchecked Sendable {
             do {
                 try checkCycle(thread, vm)
                 defer {
-                    graph.graphLock.lock()
-                    graph.lockWaits[me] = nil
-                    graph.graphLock.unlock()
+                    graph.endLockWait(me)
                 }
                 monitor.lock()
                 defer { monitor.unlock() }

@@ -205,8 +205,9 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// must finish even in a cancelled thread: a Condition re-taking its lock).
     func checkPending(cancellable: Bool = true) throws {
         // A safepoint: no object operation is in progress in this thread here.
-        Runtime.safepoint()
+        ObjectLockCheck.assertNoneHeld("a safepoint (blocking wait or loop check)")
         if attention.load(ordering: .relaxed) {
+            // Cleared before looking: a request that arrives later sets it again.
             attention.store(false, ordering: .sequentiallyConsistent)
             Runtime.safepoint()
             if interruptPending.exchange(false, ordering: .sequentiallyConsistent) {

@@ -34,6 +34,13 @@ final class ThreadRegistry: @unchecked Sendable {
     /// owners live in the locks). Touched only on the slow path of an acquire.
     let graphLock = NSLock()
     var lockWaits: [Int: LockObj] = [:]
+
+    /// Removes thread `ident`'s edge from the lock wait-for graph (its acquire ended).
+    func endLockWait(_ ident: Int) {
+        graphLock.lock()
+        lockWaits[ident] = nil
+        graphLock.unlock()
+    }
     /// Releases a thread owes a lock after its Condition wait lost the lock
     /// (LockObj.reacquire). Guarded by `graphLock`.
     var lockDebts: [LockDebtKey: Int] = [:]
