@@ -194,7 +194,7 @@ final class REPL {
             blockInterruptsInThisThread()
             do {
                 let v = try body(interp)
-                if case .nil = v {
+                if v.isNil {
                     job.outcome = .value(nil)
                 } else {
                     job.outcome = .value(try interp.repr(v))

@@ -29,7 +29,7 @@ final class BadInputTests: XCTestCase {
         }
         deep(200000)
         """)
-        if case .list(let l)? = v { XCTAssertEqual(l.count, 6) } else { XCTFail("not a list") }
+        if case .list(let l)? = v?.unpacked { XCTAssertEqual(l.count, 6) } else { XCTFail("not a list") }
         v = nil
         // Globals are freed with the interpreter, on this thread too.
         var interp2: Interpreter? = Interpreter()
@@ -37,18 +37,32 @@ final class BadInputTests: XCTestCase {
         interp2 = nil
     }
 
-    /// The VM (`unretained` in VM.swift) reads a Value's object at offset 0.
-    func testReferenceCasesKeepTheirObjectAtOffsetZero() {
-        let l = ListObj([.int(1)])
-        let cases: [(Value, AnyObject)] = [
-            (.list(l), l), (.map(MapObj()), MapObj()), (.str(StrObj("s")), StrObj("s")),
-        ]
-        for (value, _) in cases {
-            var v = value
-            let p = withUnsafeMutablePointer(to: &v) { UnsafeRawPointer($0).load(as: UnsafeRawPointer.self) }
-            XCTAssertEqual(p, UnsafeRawPointer(Unmanaged.passUnretained(value.heapObject!).toOpaque()))
+    /// Values are one NaN-boxed word (docs/vm.md §2): every kind round-trips, ints
+    /// past the inline range are boxed transparently, and no float collides with a tag.
+    func testValuesAreOneWord() {
+        XCTAssertEqual(MemoryLayout<Value>.size, 8)
+        for i in [0, 1, -1, (1 << 47) - 1, -(1 << 47), 1 << 47, -(1 << 47) - 1, Int.max, Int.min] {
+            let v = Value.int(i)
+            XCTAssertTrue(v.isInt)
+            XCTAssertEqual(v.asInt, i)
+            XCTAssertEqual(v.isSmallInt, i >= -(1 << 47) && i < (1 << 47))
+            XCTAssertTrue(v.isIdentical(to: .int(i)))
         }
-        XCTAssertEqual(MemoryLayout<Value>.size, 9)
+        for d in [0.0, -0.0, 1.5, -1e308, .infinity, -.infinity, .nan,
+                  Double(bitPattern: 0xFFFF_0000_0000_0001), Double(bitPattern: 0xFFF9_1234_0000_0000)] {
+            let v = Value.float(d)
+            XCTAssertTrue(v.isFloat)
+            if d.isNaN { XCTAssertTrue(v.floatValue.isNaN) } else { XCTAssertEqual(v.floatValue.bitPattern, d.bitPattern) }
+        }
+        let l = ListObj([.int(1)]), m = MapObj(), s = StrObj("s")
+        XCTAssertTrue(Value.list(l).asList === l)
+        XCTAssertTrue(Value.map(m).asMap === m)
+        XCTAssertTrue(Value.str(s).asStr === s)
+        XCTAssertTrue(Value.object(s).asStr === s, "the tag follows the object's class")
+        XCTAssertTrue(Value.nil.isNil && !Value.nil.isTruthy)
+        XCTAssertEqual(Value.bool(true).asBool, true)
+        XCTAssertEqual(Value.bool(false).asBool, false)
+        XCTAssertNil(Value.int(1).asBool)
     }
 
     /// Host-chosen call depths are clamped, not trusted: no giant allocation, no

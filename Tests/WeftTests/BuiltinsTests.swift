@@ -12,7 +12,7 @@ final class BuiltinsTests: XCTestCase {
         let interp = Interpreter()
         do {
             let v = try interp.eval("repr(\(source))")
-            if case .str(let s) = v { return s.value }
+            if case .str(let s) = v.unpacked { return s.value }
             return "not a str: \(v)"
         } catch let e as ScriptError {
             return "\(e.kind): \(e.message)"

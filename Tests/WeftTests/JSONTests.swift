@@ -42,16 +42,16 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try parseRepr("true"), "true")
         XCTAssertEqual(try parseRepr("false"), "false")
         XCTAssertEqual(try parseRepr("null"), "nil")
-        guard case .int = try JSON.parse("42") else { return XCTFail("42 should be an int") }
-        guard case .float = try JSON.parse("42.0") else { return XCTFail("42.0 should be a float") }
+        guard case .int = try JSON.parse("42").unpacked else { return XCTFail("42 should be an int") }
+        guard case .float = try JSON.parse("42.0").unpacked else { return XCTFail("42.0 should be a float") }
     }
 
     func testStrings() throws {
         XCTAssertEqual(try parseRepr(#""a\"b\\c\/d\n\t\r\b\f""#), #""a\"b\\c/d\n\t\r\u{8}\u{c}""#)
-        guard case .str(let s) = try JSON.parse(#""caf\u00e9 \ud83d\ude00 ünï""#) else { return XCTFail() }
+        guard case .str(let s) = try JSON.parse(#""caf\u00e9 \ud83d\ude00 ünï""#).unpacked else { return XCTFail() }
         XCTAssertEqual(s.value, "café 😀 ünï")
         XCTAssertEqual(s.count, 10)
-        guard case .str(let lone) = try JSON.parse(#""x\ud800y""#) else { return XCTFail() }
+        guard case .str(let lone) = try JSON.parse(#""x\ud800y""#).unpacked else { return XCTFail() }
         XCTAssertEqual(lone.value, "x\u{FFFD}y")
     }
 
@@ -206,6 +206,6 @@ final class JSONTests: XCTestCase {
             XCTAssertEqual((e as? ScriptThrow)?.message, "json: nesting deeper than 1000 levels")
         }
         // Release iteratively too, so the test itself cannot overflow the stack.
-        while case .list(let l) = v, let first = l.items.first { l.items = []; v = first }
+        while case .list(let l) = v.unpacked, let first = l.items.first { l.items = []; v = first }
     }
 }

@@ -42,8 +42,9 @@ final class WaitsTests: XCTestCase {
 
     func text(_ r: Result<Value, Error>) -> String {
         switch r {
-        case .success(.str(let s)): return s.value
-        case .success(let v): return "\(v)"
+        case .success(let v):
+            if case .str(let s) = v.unpacked { return s.value }
+            return "\(v)"
         case .failure(let e as ScriptError): return "\(e.kind): \(e.message)"
         case .failure(let e): return "\(e)"
         }

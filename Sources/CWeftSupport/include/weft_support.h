@@ -10,4 +10,18 @@
 /// unlock").
 void weft_release_fence(void);
 
+/// The allocation context of the current OS thread (the collector's per-thread
+/// allocation buffer, Heap/Heap.swift), or NULL. A C thread-local, because Swift
+/// has none; the inline accessors compile to one %fs-relative load or store.
+extern __thread void *weft_heap_context;
+static inline void *weft_get_heap_context(void) { return weft_heap_context; }
+static inline void weft_set_heap_context(void *p) { weft_heap_context = p; }
+
+/// The Swift runtime's strong reference count of a heap object, read without
+/// retaining it (a Swift call would retain its argument).
+static inline unsigned long weft_retain_count(void *object) {
+    extern unsigned long swift_retainCount(void *);
+    return swift_retainCount(object);
+}
+
 #endif

@@ -41,7 +41,7 @@ enum Builtins {
         var text = ""
         for i in 0..<args.count {
             if i > 0 { text += sep }
-            if case .str(let s) = args[i] { text += s.value } else { text += try vm.str(args[i]) }
+            if case .str(let s) = args[i].unpacked { text += s.value } else { text += try vm.str(args[i]) }
         }
         text += end
         vm.write(text)
@@ -53,7 +53,7 @@ enum Builtins {
         try args.check(min: 0, max: 1, keywords: ["prompt"])
         var prompt = ""
         if let p = try args.arg(0, "prompt"), !Conversions.isNil(p) {
-            if case .str(let s) = p { prompt = s.value } else { prompt = try vm.str(p) }
+            if case .str(let s) = p.unpacked { prompt = s.value } else { prompt = try vm.str(p) }
         }
         let line = vm.readLine(prompt: prompt)
         try vm.thread.checkPending()        // Ctrl-C while reading raises Interrupted
@@ -68,7 +68,7 @@ enum Builtins {
             throw ScriptThrow.typeError("len() takes exactly one argument (\(args.count + args.keywordCount) given)")
         }
         let x = args[0]
-        switch x {
+        switch x.unpacked {
         case .str(let s): return .int(s.count)
         case .list(let l): return .int(l.count)
         case .map(let m): return .int(m.count)
@@ -95,11 +95,11 @@ enum Builtins {
         try args.check(min: 2, max: 2)
         let t = TypeObjects.of(args[0])
         func matches(_ spec: Value) throws -> Bool {
-            switch spec {
+            switch spec.unpacked {
             case .object(let c as ClassObj): return t.isSubclass(of: c)
             case .list(let l):
                 for s in l.snapshot {
-                    guard case .object(let c as ClassObj) = s else {
+                    guard case .object(let c as ClassObj) = s.unpacked else {
                         throw ScriptThrow.typeError(
                             "isinstance() arg 2 must be a type or a list of types, not a list containing \(s.typeName)")
                     }
@@ -128,7 +128,7 @@ enum Builtins {
 
     static func identity(_ v: Value) -> Int {
         if let o = v.heapObject { return Int(bitPattern: ObjectIdentifier(o)) }
-        switch v {
+        switch v.unpacked {
         case .nil: return 0x6E696C                     // distinct small tags for nil/bool;
         case .bool(let b): return b ? 0x74727565 : 0x66616C73
         case .int(let i): return i
@@ -141,7 +141,7 @@ enum Builtins {
 
     static func chr(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 1)
-        guard case .int(let i) = args[0] else {
+        guard case .int(let i) = args[0].unpacked else {
             throw ScriptThrow.typeError("chr() argument must be int, not \(args[0].typeName)")
         }
         guard i >= 0 && i <= 0x10FFFF else {
@@ -155,7 +155,7 @@ enum Builtins {
 
     static func ord(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 1)
-        switch args[0] {
+        switch args[0].unpacked {
         case .str(let s):
             guard s.count == 1, let u = s.value.unicodeScalars.first else {
                 throw ScriptThrow.typeError("ord() expected a character, but string of length \(s.count) found")
@@ -179,7 +179,7 @@ enum Builtins {
         if args[0].isTruthy { return .nil }
         var message = "assertion failed"
         if let m = try args.arg(1, "message"), !Conversions.isNil(m) {
-            if case .str(let s) = m { message = s.value } else { message = try vm.str(m) }
+            if case .str(let s) = m.unpacked { message = s.value } else { message = try vm.str(m) }
         }
         throw ScriptThrow(ErrorKinds.assertionError, message)
     }
@@ -189,7 +189,7 @@ enum Builtins {
         try args.check(min: 0, max: 1, keywords: ["code"])
         var code: Int32 = 0
         if let c = try args.arg(0, "code") {
-            switch c {
+            switch c.unpacked {
             case .nil: code = 0
             case .int(let i): code = Int32(truncatingIfNeeded: i)
             case .bool(let b): code = b ? 1 : 0
@@ -204,7 +204,7 @@ enum Builtins {
     /// A str keyword argument that may be omitted or nil.
     static func optionalStr(_ v: Value?, _ fn: String, _ param: String) throws -> String? {
         guard let v = v else { return nil }
-        switch v {
+        switch v.unpacked {
         case .nil: return nil
         case .str(let s): return s.value
         default: throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be str or nil, not \(v.typeName)")

@@ -102,7 +102,7 @@ enum BytesMethods {
 
     /// A sub-bytes argument: bytes, or an int 0-255 for a single byte.
     static func needle(_ v: Value, _ fn: String) throws -> [UInt8] {
-        switch v {
+        switch v.unpacked {
         case .object(let o as BytesObj): return o.bytes
         case .int(let i):
             guard i >= 0 && i <= 255 else { throw ScriptThrow.valueError("\(fn)(): byte must be in range(0, 256), got \(i)") }

@@ -16,13 +16,13 @@ enum Conversions {
         }
         let x = args[0]
         if let b = baseArg, !isNil(b) {
-            guard case .int(let base) = b else {
+            guard case .int(let base) = b.unpacked else {
                 throw ScriptThrow.typeError("int() base must be int, not \(b.typeName)")
             }
             guard base == 0 || (2...36).contains(base) else {
                 throw ScriptThrow.valueError("int() base must be >= 2 and <= 36, or 0")
             }
-            switch x {
+            switch x.unpacked {
             case .str(let s): return .int(try parseInt(s.value, base: base))
             case .object(let o as BytesObj):
                 return .int(try parseInt(String(decoding: o.bytes, as: UTF8.self), base: base))
@@ -30,7 +30,7 @@ enum Conversions {
                 throw ScriptThrow.typeError("int() can't convert non-string with explicit base")
             }
         }
-        switch x {
+        switch x.unpacked {
         case .int: return x
         case .bool(let b): return .int(b ? 1 : 0)
         case .float(let d): return .int(try floatToInt(d))
@@ -129,7 +129,7 @@ enum Conversions {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .float(0) }
         let x = args[0]
-        switch x {
+        switch x.unpacked {
         case .float: return x
         case .int(let i): return .float(Double(i))
         case .bool(let b): return .float(b ? 1 : 0)
@@ -208,7 +208,7 @@ enum Conversions {
     static func str(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .string("") }
-        switch args[0] {
+        switch args[0].unpacked {
         case .str: return args[0]
         case .int(let i):
             let text = String(i)
@@ -228,7 +228,7 @@ enum Conversions {
     static func list(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .list(ListObj()) }
-        switch args[0] {
+        switch args[0].unpacked {
         case .list(let l): return .list(ListObj(l.snapshot))
         default: return .list(ListObj(try vm.collect(args[0])))
         }
@@ -240,7 +240,7 @@ enum Conversions {
         try args.check(min: 0, max: 1, keywords: (0..<args.keywordCount).map { args.keyword(at: $0).0 })
         let m = MapObj()
         if args.count > 0 {
-            switch args[0] {
+            switch args[0].unpacked {
             case .map(let src):
                 for e in src.entries { try vm.mapSet(m, e.key, e.value) }
             case .nil:
@@ -248,7 +248,7 @@ enum Conversions {
             default:
                 for (n, item) in try vm.collect(args[0]).enumerated() {
                     let pair: [Value]
-                    switch item {
+                    switch item.unpacked {
                     case .list(let l): pair = l.snapshot
                     case .str, .int, .float, .bool, .nil, .map, .function, .instance:
                         throw ScriptThrow.typeError(
@@ -279,7 +279,7 @@ enum Conversions {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .object(BytesObj([])) }
         let x = args[0]
-        switch x {
+        switch x.unpacked {
         case .object(let o) where o is BytesObj: return x
         case .str(let s): return .object(BytesObj(Array(s.value.utf8)))
         case .int(let n):
@@ -290,11 +290,11 @@ enum Conversions {
             throw ScriptThrow.typeError("cannot convert '\(x.typeName)' object to bytes")
         default:
             let items: [Value]
-            if case .list(let l) = x { items = l.snapshot } else { items = try vm.collect(x) }
+            if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try vm.collect(x) }
             var out: [UInt8] = []
             out.reserveCapacity(items.count)
             for v in items {
-                guard case .int(let i) = v else {
+                guard case .int(let i) = v.unpacked else {
                     throw ScriptThrow.typeError("bytes() items must be int, not \(v.typeName)")
                 }
                 guard i >= 0 && i <= 255 else {
@@ -312,7 +312,7 @@ enum Conversions {
     static func range(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 3, keywords: ["step"])
         func intArg(_ v: Value, _ what: String) throws -> Int {
-            if case .int(let i) = v { return i }
+            if case .int(let i) = v.unpacked { return i }
             throw ScriptThrow.typeError("range() \(what) must be int, not \(v.typeName)")
         }
         var start = 0, end: Int, step = 1
@@ -340,7 +340,7 @@ enum Conversions {
     }
 
     @inline(__always) static func isNil(_ v: Value) -> Bool {
-        if case .nil = v { return true }
+        if case .nil = v.unpacked { return true }
         return false
     }
 }

@@ -45,7 +45,7 @@ enum Copying {
     /// str, bytes, range) are frozen; mutable containers, functions, classes,
     /// modules and runtime objects are not.
     static func isFrozenValue(_ v: Value) -> Bool {
-        switch v {
+        switch v.unpacked {
         case .nil, .bool, .int, .float, .str: return true
         case .list(let l): return l.locked { l.frozen }
         case .map(let m): return m.locked { m.frozen }
@@ -58,7 +58,7 @@ enum Copying {
     // MARK: - Shallow copies
 
     static func shallowCopy(_ v: Value) -> Value {
-        switch v {
+        switch v.unpacked {
         case .list(let l): return .list(ListObj(l.snapshot))
         case .map(let m): return .map(m.entriesCopy())
         case .instance(let i): return .instance(cloneInstance(i))
@@ -105,7 +105,7 @@ private final class DeepCopier {
             for (k, v) in entries { try vm.mapSet(m, k, v) }
         }
         for c in made {
-            switch c {
+            switch c.unpacked {
             case .list(let l): l.locked { l.frozen = true }
             case .map(let m): m.locked { m.frozen = true }
             case .instance(let i): i.locked { i.frozen = true }
@@ -118,7 +118,7 @@ private final class DeepCopier {
     /// The copy of `v`: memoized, or registered now (contents filled later).
     func copyOf(_ v: Value) -> Value {
         let obj: AnyObject
-        switch v {
+        switch v.unpacked {
         case .list(let l):
             if freezing && l.locked({ l.frozen }) { return v }
             obj = l
@@ -134,7 +134,7 @@ private final class DeepCopier {
         let id = ObjectIdentifier(obj)
         if let c = memo[id] { return c }
         let c: Value
-        switch v {
+        switch v.unpacked {
         case .list: c = .list(ListObj())
         case .map: c = .map(MapObj())
         case .instance(let i): c = .instance(Instance(cls: i.cls))
@@ -147,7 +147,7 @@ private final class DeepCopier {
     }
 
     func fill(_ from: Value, _ to: Value) {
-        switch (from, to) {
+        switch (from.unpacked, to.unpacked) {
         case (.list(let src), .list(let dst)):
             dst.items = src.snapshot.map(copyOf)
         case (.map(let src), .map(let dst)):

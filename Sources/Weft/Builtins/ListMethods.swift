@@ -24,7 +24,7 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "extend")
             if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
             let new: [Value]
-            if case .list(let other) = args[0] { new = other.snapshot } else { new = try vm.collect(args[0]) }
+            if case .list(let other) = args[0].unpacked { new = other.snapshot } else { new = try vm.collect(args[0]) }
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
                 l.items.append(contentsOf: new)
@@ -209,7 +209,7 @@ enum ListMethods {
     static func sortedValues(_ vm: VM, _ items: [Value], key: Value?, reverse: Value?, fn: String) throws -> [Value] {
         var rev = false
         if let rv = reverse {
-            switch rv {
+            switch rv.unpacked {
             case .bool(let b): rev = b
             case .nil: rev = false
             default: throw ScriptThrow.typeError("\(fn)() argument 'reverse' must be bool, not \(rv.typeName)")
@@ -228,7 +228,7 @@ enum ListMethods {
     }
 
     static func rangeReceiver(_ r: Value, _ fn: String) throws -> RangeObj {
-        if case .object(let o) = r, let rg = o as? RangeObj { return rg }
+        if case .object(let o) = r.unpacked, let rg = o as? RangeObj { return rg }
         throw ScriptThrow.typeError("\(fn)() needs a range receiver, not \(r.typeName)")
     }
 
@@ -249,7 +249,7 @@ enum ListMethods {
 
     /// A value a range could contain: an int, or a float with an integral value.
     static func rangeElement(_ v: Value) -> Int? {
-        switch v {
+        switch v.unpacked {
         case .int(let i): return i
         case .float(let d):
             if d.rounded() == d, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 { return Int(d) }

@@ -41,14 +41,14 @@ enum MapMethods {
             let m = try MethodSupport.map(r, "update")
             try checkMutable(m)
             let pairs: [(key: Value, value: Value)]
-            switch args[0] {
+            switch args[0].unpacked {
             case .map(let other):
                 pairs = other.entries
             default:
                 // Any iterable of [key, value] pairs, like Python's dict.update.
                 var ps: [(key: Value, value: Value)] = []
                 for (i, item) in try vm.collect(args[0]).enumerated() {
-                    guard case .list(let l) = item else {
+                    guard case .list(let l) = item.unpacked else {
                         throw ScriptThrow.typeError("update() item \(i) must be a [key, value] list, not \(item.typeName)")
                     }
                     let kv = l.snapshot

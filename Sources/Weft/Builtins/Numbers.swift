@@ -6,7 +6,7 @@ import Foundation
 enum Numbers {
     static func abs(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 1)
-        switch args[0] {
+        switch args[0].unpacked {
         case .int(let i):
             if i == Int.min { throw ScriptThrow.overflow("integer overflow in abs()") }
             return .int(i < 0 ? -i : i)
@@ -20,7 +20,7 @@ enum Numbers {
         try args.check(min: 1, max: 2, keywords: ["digits"])
         var digits: Int? = nil
         if let d = try args.arg(1, "digits") {
-            switch d {
+            switch d.unpacked {
             case .nil: break
             case .int(let n): digits = n
             default:
@@ -28,7 +28,7 @@ enum Numbers {
             }
         }
         let x = args[0]
-        switch x {
+        switch x.unpacked {
         case .int(let i):
             guard let n = digits else { return x }
             return .float(roundDouble(Double(i), digits: n))

@@ -8,7 +8,7 @@ enum Sequences {
 
     /// Iterates `v`, stopping as soon as `body` returns false.
     static func iterate(_ vm: VM, _ v: Value, _ body: (Value) throws -> Bool) throws {
-        if case .list(let l) = v {
+        if case .list(let l) = v.unpacked {
             for x in l.snapshot where try !body(x) { return }
             return
         }
@@ -19,7 +19,7 @@ enum Sequences {
 
     /// The elements of an iterable (a list's snapshot without going through the VM).
     static func items(_ vm: VM, _ v: Value) throws -> [Value] {
-        if case .list(let l) = v { return l.snapshot }
+        if case .list(let l) = v.unpacked { return l.snapshot }
         return try vm.collect(v)
     }
 
@@ -30,7 +30,7 @@ enum Sequences {
         try args.check(min: 1, max: 2, keywords: ["start"])
         var i = 0
         if let s = try args.arg(1, "start") {
-            guard case .int(let n) = s else {
+            guard case .int(let n) = s.unpacked else {
                 throw ScriptThrow.typeError("enumerate() argument 'start' must be int, not \(s.typeName)")
             }
             i = n
@@ -86,7 +86,7 @@ enum Sequences {
 
     /// The element count of a sized iterable (list, str, bytes, map, range).
     static func knownLength(_ v: Value) -> Int? {
-        switch v {
+        switch v.unpacked {
         case .list(let l): return l.count
         case .str(let s): return s.count
         case .map(let m): return m.count
@@ -99,7 +99,7 @@ enum Sequences {
     /// Raises the usual TypeError for a non-iterable without consuming anything
     /// from an iterable (zip with an empty first argument still checks the others).
     private static func checkIterable(_ vm: VM, _ v: Value, _ fn: String) throws {
-        switch v {
+        switch v.unpacked {
         case .nil, .bool, .int, .float, .function:
             throw ScriptThrow.typeError("\(fn)() argument must be iterable, not \(v.typeName)")
         default: return
@@ -124,7 +124,7 @@ enum Sequences {
 
     /// Weft's `<`, with the common same-type cases inline.
     @inline(__always) static func less(_ vm: VM, _ a: Value, _ b: Value) throws -> Bool {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)): return x < y
         case (.float(let x), .float(let y)): return x < y
         case (.str(let x), .str(let y)): return strLess(x.value, y.value)
@@ -175,15 +175,15 @@ enum Sequences {
         try args.check(min: 1, max: 2, keywords: ["start"])
         var total = try args.arg(1, "start") ?? .int(0)
         var joined: [Value]? = nil
-        if case .list(let l) = total { joined = l.snapshot }
-        switch total {
+        if case .list(let l) = total.unpacked { joined = l.snapshot }
+        switch total.unpacked {
         case .int, .float, .list: break
         default:
             throw ScriptThrow.typeError("sum() start must be a number or a list, not \(total.typeName)")
         }
         try iterate(vm, args[0]) { x in
             if joined != nil {
-                guard case .list(let l) = x else {
+                guard case .list(let l) = x.unpacked else {
                     throw ScriptThrow.typeError("unsupported operand types for +: 'list' and '\(x.typeName)'")
                 }
                 joined!.append(contentsOf: l.snapshot)
@@ -198,7 +198,7 @@ enum Sequences {
 
     /// Numeric `+` for sum: int + int checks overflow; bool is not a number.
     static func add(_ a: Value, _ b: Value) throws -> Value {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)):
             let (r, o) = x.addingReportingOverflow(y)
             if o { throw ScriptThrow.overflow("integer overflow in sum()") }

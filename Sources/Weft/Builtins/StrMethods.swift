@@ -24,7 +24,7 @@ enum StrMethods {
             try args.check(min: 0, max: 1, keywords: ["sep"])
             let s = try MethodSupport.strReceiver(r, "split")
             let sepV = try args.arg(0, "sep") ?? .nil
-            if case .nil = sepV { return .list(ListObj(splitWhitespace(s.value).map { .string($0) })) }
+            if case .nil = sepV.unpacked { return .list(ListObj(splitWhitespace(s.value).map { .string($0) })) }
             let sep = try MethodSupport.str(sepV, "split", "sep")
             if sep.count == 0 { throw ScriptThrow.valueError("split() separator is empty") }
             let hay = Array(s.value.utf8), needle = Array(sep.value.utf8)
@@ -41,11 +41,11 @@ enum StrMethods {
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "join")
             let items: [Value]
-            if case .list(let l) = args[0] { items = l.snapshot } else { items = try vm.collect(args[0]) }
+            if case .list(let l) = args[0].unpacked { items = l.snapshot } else { items = try vm.collect(args[0]) }
             var out = ""
             var count = 0
             for (i, v) in items.enumerated() {
-                guard case .str(let piece) = v else {
+                guard case .str(let piece) = v.unpacked else {
                     throw ScriptThrow.typeError("join() item \(i) must be str, not \(v.typeName)")
                 }
                 if i > 0 { out += s.value; count += s.count }
@@ -189,7 +189,7 @@ enum StrMethods {
     }
 
     @inline(__always) static func isNil(_ v: Value) -> Bool {
-        if case .nil = v { return true }
+        if case .nil = v.unpacked { return true }
         return false
     }
 

@@ -19,8 +19,8 @@ enum Disassembler {
                 switch op {
                 case .constant, .closure, .makeClass, .importModule:
                     let v = p.constants[a]
-                    if case .object(let b as ProtoBox) = v { pending.append(b.proto); line += "\(a) <fn \(b.proto.name)>" }
-                    else if case .object(let t as ClassTemplate) = v { line += "\(a) <class \(t.name)>" }
+                    if case .object(let b as ProtoBox) = v.unpacked { pending.append(b.proto); line += "\(a) <fn \(b.proto.name)>" }
+                    else if case .object(let t as ClassTemplate) = v.unpacked { line += "\(a) <class \(t.name)>" }
                     else { line += "\(a) \(v.description)" }
                 case .pushInt, .addImm, .subImm: line += String(a - (1 << 23))
                 case .getAttr, .setAttr, .getSuper: line += Symbols.name(Int32(a))
@@ -33,7 +33,7 @@ enum Disassembler {
                 pc += 1 + extraWords(op)
             }
             for i in 0..<p.constantCount {
-                if case .object(let b as ProtoBox) = p.constants[i] { pending.append(b.proto) }
+                if case .object(let b as ProtoBox) = p.constants[i].unpacked { pending.append(b.proto) }
             }
         }
         return out

@@ -27,6 +27,7 @@ final class FuncProto {
     let codeCount: Int
     let constants: UnsafeMutablePointer<Value>
     let constantCount: Int
+    private let constantObjects: [Obj]
     let positions: [SourcePos]   // one per code word
     let keywordSets: [KeywordNames]
     let globals: GlobalTable
@@ -47,6 +48,9 @@ final class FuncProto {
         self.constants = .allocate(capacity: max(constants.count, 1))
         self.constants.initialize(from: constants, count: constants.count)
         self.constantCount = constants.count
+        // Strong references: the constants' objects are Swift-held roots for as long
+        // as this code exists (docs/vm.md §3).
+        self.constantObjects = constants.compactMap(\.heapObject)
         self.positions = positions
         self.keywordSets = keywordSets
         self.globals = globals
@@ -73,14 +77,15 @@ public final class Closure: Obj {
     let proto: FuncProto
     @exclusivity(unchecked) private(set) var captures: [Value]   // var: released by deinit
     /// The class a method was defined in (for `super`).
-    @exclusivity(unchecked) var homeClass: ClassObj?
+    @exclusivity(unchecked) unowned(unsafe) var homeClass: ClassObj?
 
     init(proto: FuncProto, captures: [Value]) {
         self.proto = proto; self.captures = captures
     }
-    deinit { Reclaim.release(&captures) }
+
 
     override var typeName: String { "fn" }
+    override func trace(_ m: inout Marker) { m.mark(all: captures); m.mark(homeClass) }
 }
 
 /// What `makeClass` needs beyond the values on the stack.

@@ -49,6 +49,7 @@ final class FunctionState {
     var code: [UInt32] = []
     var positions: [SourcePos] = []
     var constants: [Value] = []
+    var constantObjects: [Obj] = []
     var intConstants: [Int: Int] = [:]
     var stringConstants: [String: Int] = [:]
     var keywordSets: [KeywordNames] = []
@@ -127,7 +128,7 @@ final class FunctionState {
     var here: Int { code.count }
 
     func constant(_ v: Value) -> Int {
-        switch v {
+        switch v.unpacked {
         case .int(let i):
             if let k = intConstants[i] { return k }
             intConstants[i] = constants.count
@@ -137,6 +138,9 @@ final class FunctionState {
         default: break
         }
         constants.append(v)
+        // Constants are words; this strong reference is what keeps the object
+        // alive (a Swift-held root) until the prototype holds it (docs/vm.md §3).
+        if let o = v.heapObject { constantObjects.append(o) }
         return constants.count - 1
     }
 

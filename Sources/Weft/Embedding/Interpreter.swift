@@ -25,7 +25,7 @@ public struct ScriptError: Error, CustomStringConvertible {
         value = t.value
         var frames: [TraceFrame] = []
         var thread: String?
-        if case .instance(let i) = t.value, let s = i.native as? ErrorState {
+        if case .instance(let i) = t.value.unpacked, let s = i.native as? ErrorState {
             (frames, thread) = s.snapshot
         }
         trace = frames
@@ -249,6 +249,8 @@ public final class Interpreter: @unchecked Sendable {
             do {
                 let vm = VM(core: core, stack: stack)
                 vm.thread = evaluation
+                Heap.attach(vm)
+                defer { Heap.detach(vm) }
                 outcome.result = .success(try body(vm))
             } catch let t as ScriptThrow {
                 outcome.result = .failure(ScriptError(t))

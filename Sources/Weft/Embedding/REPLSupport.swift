@@ -11,7 +11,7 @@ extension Interpreter {
     /// their `to_str()` (which runs on a script thread, like any script code).
     public func repr(_ value: Value) throws -> String {
         let r = try runOnScriptThread { vm in .string(try vm.repr(value)) }
-        if case .str(let s) = r { return s.value }
+        if case .str(let s) = r.unpacked { return s.value }
         return r.description
     }
 
@@ -110,7 +110,7 @@ enum REPLCompletion {
 
     /// `value.name` when it is a plain stored attribute (no code runs), else nil.
     static func member(_ value: Value, _ name: String) -> Value? {
-        switch value {
+        switch value.unpacked {
         case .instance(let inst):
             let sym = Symbols.intern(name)
             return inst.field(sym) ?? inst.cls.attr(sym)
@@ -125,7 +125,7 @@ enum REPLCompletion {
 
     /// Attribute and method names of a value.
     static func members(of value: Value) -> [String] {
-        switch value {
+        switch value.unpacked {
         case .str: return MethodTables.names(ofType: "str")
         case .list: return MethodTables.names(ofType: "list")
         case .map: return MethodTables.names(ofType: "map")

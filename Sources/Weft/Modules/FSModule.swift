@@ -54,7 +54,7 @@ enum FSModule {
         def("write_bytes") { vm, _, args in
             let path = try pathArg(vm, args, .fileWrite, "write_bytes", extra: ["data"], max: 2)
             let v = try MethodSupport.required(args, 1, "data")
-            guard case .object(let b as BytesObj) = v else {
+            guard case .object(let b as BytesObj) = v.unpacked else {
                 throw ScriptThrow.typeError("write_bytes() argument 'data' must be bytes, not \(v.typeName)")
             }
             try atomicWrite(path, b.bytes)

@@ -29,6 +29,8 @@ final class FileObj: Obj, @unchecked Sendable {
     private init(path: String, mode: String, fd: Int32, binary: Bool, readable: Bool, writable: Bool) {
         self.path = path; self.mode = mode; self.fd = fd
         self.binary = binary; self.readable = readable; self.writable = writable
+        super.init()
+        Heap.accountResource()
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -209,7 +211,7 @@ final class FileObj: Obj, @unchecked Sendable {
         try checkOpen(reading: false, "write")
         let bytes: [UInt8]
         let count: Int
-        switch v {
+        switch v.unpacked {
         case .str(let s) where !binary: bytes = Array(s.value.utf8); count = s.count
         case .object(let b as BytesObj) where binary: bytes = b.bytes; count = b.bytes.count
         default:
@@ -278,7 +280,7 @@ final class FileObj: Obj, @unchecked Sendable {
     // MARK: - Method table
 
     static func this(_ r: Value) throws -> FileObj {
-        if case .object(let o) = r, let f = o as? FileObj { return f }
+        if case .object(let o) = r.unpacked, let f = o as? FileObj { return f }
         throw ScriptThrow.typeError("File method needs a File receiver, not \(r.typeName)")
     }
 

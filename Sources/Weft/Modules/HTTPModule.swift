@@ -70,19 +70,19 @@ enum HTTPModule {
     /// `headers:`: nil or a map of str names to str (or int) values.
     static func headersArg(_ v: Value?, _ fn: String) throws -> [(String, String)] {
         guard let v = v, !v.isNil else { return [] }
-        guard case .map(let m) = v else {
+        guard case .map(let m) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)() argument 'headers' must be map or nil, not \(v.typeName)")
         }
         var out: [(String, String)] = []
         for (k, val) in m.entries {
-            guard case .str(let name) = k else {
+            guard case .str(let name) = k.unpacked else {
                 throw ScriptThrow.typeError("\(fn)(): header names must be str, not \(k.typeName)")
             }
             if name.value.isEmpty || !name.value.utf8.allSatisfy(isTokenByte) {
                 throw ScriptThrow.valueError("\(fn)(): invalid header name \(quoteString(name.value))")
             }
             let value: String
-            switch val {
+            switch val.unpacked {
             case .str(let s): value = s.value
             case .int(let i): value = String(i)
             default:

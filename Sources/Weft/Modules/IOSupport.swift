@@ -17,7 +17,7 @@ enum IOSupport {
     /// A path argument: a str without NUL characters.
     static func path(_ v: Value?, _ fn: String, _ param: String = "path") throws -> String {
         guard let v = v else { throw ScriptThrow.typeError("\(fn)() missing required argument '\(param)'") }
-        guard case .str(let s) = v else {
+        guard case .str(let s) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be str, not \(v.typeName)")
         }
         if s.value.utf8.contains(0) {
@@ -28,7 +28,7 @@ enum IOSupport {
 
     /// A str or nil argument.
     static func optionalStr(_ v: Value?, _ fn: String, _ param: String) throws -> String? {
-        switch v {
+        switch v?.unpacked {
         case nil, .nil?: return nil
         case .str(let s)?: return s.value
         case let other?:
@@ -38,7 +38,7 @@ enum IOSupport {
 
     /// A bool argument with a default.
     static func bool(_ v: Value?, _ fn: String, _ param: String, default d: Bool) throws -> Bool {
-        switch v {
+        switch v?.unpacked {
         case nil, .nil?: return d
         case .bool(let b)?: return b
         case let other?:
@@ -48,7 +48,7 @@ enum IOSupport {
 
     /// The bytes of a str (UTF-8) or bytes value.
     static func data(_ v: Value, _ fn: String, _ param: String) throws -> [UInt8] {
-        switch v {
+        switch v.unpacked {
         case .str(let s): return Array(s.value.utf8)
         case .object(let o as BytesObj): return o.bytes
         default:

@@ -119,9 +119,9 @@ enum JSON {
 
         private func store(_ m: MapObj, _ key: Value, _ value: Value) throws {
             if let vm = vm { try vm.mapSet(m, key, value); return }
-            guard case .str(let k) = key else { return }
+            guard case .str(let k) = key.unpacked else { return }
             m.set(key, hash: k.hashValue32, value: value) { a, b in
-                if case .str(let x) = a, case .str(let y) = b { return strEqual(x, y) }
+                if case .str(let x) = a.unpacked, case .str(let y) = b.unpacked { return strEqual(x, y) }
                 return false
             }
         }
@@ -327,7 +327,7 @@ enum JSON {
             out += String(repeating: " ", count: n * depth)
         }
         func key(_ k: Value) throws {
-            switch k {
+            switch k.unpacked {
             case .str(let s): writeString(s.value, into: &out)
             case .int(let i): out += "\"\(i)\""
             case .float(let d):
@@ -355,7 +355,7 @@ enum JSON {
         while true {
             if let value = current {
                 current = nil
-                switch value {
+                switch value.unpacked {
                 case .nil: out += "null"
                 case .bool(let b): out += b ? "true" : "false"
                 case .int(let i): out += String(i)
@@ -456,7 +456,7 @@ enum JSON {
         g.set("parse", .object(NativeFn("parse") { vm, _, args in
             try args.check(min: 0, max: 1, keywords: ["s"])
             let s = try MethodSupport.required(args, 0, "s")
-            switch s {
+            switch s.unpacked {
             case .str(let str): return try parse(str.value, vm: vm)
             case .object(let b as BytesObj):
                 guard let text = String(validating: b.bytes, as: UTF8.self) else {
@@ -472,7 +472,7 @@ enum JSON {
             let v = try MethodSupport.required(args, 0, "v")
             var indent: Int? = nil
             if let iv = try args.arg(1, "indent") {
-                switch iv {
+                switch iv.unpacked {
                 case .nil: indent = nil
                 case .int(let n): indent = n
                 default:

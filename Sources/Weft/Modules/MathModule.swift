@@ -79,7 +79,7 @@ enum MathModule {
         for (name, rule) in [("floor", FloatingPointRoundingRule.down), ("ceil", .up), ("trunc", .towardZero)] {
             def(name) { _, _, args in
                 try args.check(min: 1, max: 1)
-                switch args[0] {
+                switch args[0].unpacked {
                 case .int: return args[0]
                 case .float(let d): return .int(try toInt(d.rounded(rule)))
                 default:

@@ -75,13 +75,13 @@ enum OSModule {
 
     /// `argv`: a non-empty list of str without NUL characters.
     static func argvArg(_ v: Value) throws -> [String] {
-        guard case .list(let l) = v else {
+        guard case .list(let l) = v.unpacked else {
             throw ScriptThrow.typeError("run() argument 'argv' must be a list of str (no shell is used), not \(v.typeName)")
         }
         let items = l.snapshot
         if items.isEmpty { throw ScriptThrow.valueError("run() argument 'argv' must not be empty") }
         return try items.enumerated().map { i, x in
-            guard case .str(let s) = x else {
+            guard case .str(let s) = x.unpacked else {
                 throw ScriptThrow.typeError("run() argument 'argv' must be a list of str: argv[\(i)] is \(x.typeName)")
             }
             if s.value.utf8.contains(0) {
@@ -93,11 +93,11 @@ enum OSModule {
 
     /// `env`: a map of str to str, as `NAME=value` strings.
     static func envArg(_ vm: VM, _ v: Value) throws -> [String] {
-        guard case .map(let m) = v else {
+        guard case .map(let m) = v.unpacked else {
             throw ScriptThrow.typeError("run() argument 'env' must be a map of str to str, not \(v.typeName)")
         }
         return try m.entries.map { k, val in
-            guard case .str(let ks) = k, case .str(let vs) = val else {
+            guard case .str(let ks) = k.unpacked, case .str(let vs) = val.unpacked else {
                 throw ScriptThrow.typeError("run() argument 'env' must be a map of str to str")
             }
             if ks.value.isEmpty || ks.value.contains("=") || ks.value.utf8.contains(0) || vs.value.utf8.contains(0) {

@@ -100,7 +100,7 @@ enum RandomModule {
         def("choice") { vm, _, args in
             try args.check(min: 1, max: 1)
             let empty = ScriptThrow.indexError("cannot choose from an empty sequence")
-            switch args[0] {
+            switch args[0].unpacked {
             case .list(let l):
                 let v: Value? = l.locked {
                     let n = l.items.count
@@ -126,7 +126,7 @@ enum RandomModule {
         }
         def("shuffle") { _, _, args in
             try args.check(min: 1, max: 1)
-            guard case .list(let l) = args[0] else {
+            guard case .list(let l) = args[0].unpacked else {
                 throw ScriptThrow.typeError("shuffle() argument must be a list, not \(args[0].typeName)")
             }
             try l.locked {
@@ -147,7 +147,7 @@ enum RandomModule {
         def("seed") { _, _, args in
             try args.check(min: 0, max: 1, keywords: ["n"])
             let v = try args.arg(0, "n") ?? .nil
-            switch v {
+            switch v.unpacked {
             case .nil: rng.reseedFromSystem()
             case .int(let i): rng.seed(UInt64(bitPattern: Int64(i)))
             case .bool(let b): rng.seed(b ? 1 : 0)

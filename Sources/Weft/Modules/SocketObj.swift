@@ -32,6 +32,8 @@ class SocketObj: Obj, @unchecked Sendable {
     init(fd: Int32, local: String) {
         self.fd = fd
         self.local = local
+        super.init()
+        Heap.accountResource()
     }
 
     deinit { if fd >= 0 { Glibc.close(fd) } }
@@ -101,7 +103,9 @@ class SocketObj: Obj, @unchecked Sendable {
             }
             var fds = [pollfd(fd: fd, events: Int16(events), revents: 0),
                        pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)]
+            Heap.park(vm)   // a blocking wait: the collector need not wait for us
             let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, 2, ms) }
+            Heap.unpark(vm)
             if n < 0 && errno != EINTR { throw NetModule.error(ErrorKinds.ioError, "\(fn)() on \(label)", errno) }
             if fds[1].revents != 0 {
                 var v: UInt64 = 0
@@ -184,7 +188,7 @@ final class ServerObj: SocketObj, @unchecked Sendable {
     }
 
     static func this(_ r: Value) throws -> ServerObj {
-        if case .object(let o) = r, let s = o as? ServerObj { return s }
+        if case .object(let o) = r.unpacked, let s = o as? ServerObj { return s }
         throw ScriptThrow.typeError("Server method needs a Server receiver, not \(r.typeName)")
     }
 
@@ -323,7 +327,7 @@ final class ConnObj: SocketObj, @unchecked Sendable {
     }
 
     static func this(_ r: Value) throws -> ConnObj {
-        if case .object(let o) = r, let c = o as? ConnObj { return c }
+        if case .object(let o) = r.unpacked, let c = o as? ConnObj { return c }
         throw ScriptThrow.typeError("Conn method needs a Conn receiver, not \(r.typeName)")
     }
 

@@ -3,7 +3,7 @@
 // generator) is per interpreter.
 
 enum StdModules {
-    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs", "net", "http"),
+    /// A fresh instance of builtin module `name` ("math", "time", "random", "json", "os", "fs", "net", "http", "gc"),
     /// or nil if there is no such builtin module.
     static func make(_ name: String, core: InterpreterCore) -> ModuleObj? {
         switch name {
@@ -15,10 +15,11 @@ enum StdModules {
         case "time": return TimeModule.make()
         case "random": return RandomModule.make()
         case "json": return JSON.make()
+        case "gc": return GCModule.make()
         default: return nil
         }
     }
 
     /// The names `make` knows.
-    static let names = ["fs", "http", "json", "math", "net", "os", "random", "time"]
+    static let names = ["fs", "gc", "http", "json", "math", "net", "os", "random", "time"]
 }

@@ -9,6 +9,7 @@ final class AtomicObj: Obj, @unchecked Sendable {
     init(_ v: Value) { value = v }
 
     override var typeName: String { "Atomic" }
+    override func trace(_ m: inout Marker) { m.mark(value) }
     override func method(_ sym: Int32) -> NativeFn? { AtomicBuiltins.methods.find(sym) }
     override func methodNames() -> [String] { AtomicBuiltins.methods.names }
 
@@ -25,13 +26,13 @@ final class AtomicObj: Obj, @unchecked Sendable {
     }
 
     func add(_ n: Value) throws -> Value {
-        switch n {
+        switch n.unpacked {
         case .int, .float: break
         default: throw ScriptThrow.typeError("Atomic.add() needs an int or a float, not '\(n.typeName)'")
         }
         return try locked {
             let sum: Value
-            switch (value, n) {
+            switch (value.unpacked, n.unpacked) {
             case (.int(let a), .int(let b)):
                 let (s, o) = a.addingReportingOverflow(b)
                 if o { throw ScriptThrow.overflow("integer overflow in Atomic.add(): \(a) + \(b)") }
@@ -50,7 +51,7 @@ final class AtomicObj: Obj, @unchecked Sendable {
     /// Equality that never runs script code: by value for nil, bools, numbers and
     /// strings, by identity for everything else.
     static func plainEquals(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.nil, .nil): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y

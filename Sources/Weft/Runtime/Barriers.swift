@@ -25,6 +25,7 @@ final class BarrierObj: Obj, @unchecked Sendable {
     }
 
     override var typeName: String { "Barrier" }
+    override func trace(_ m: inout Marker) { m.mark(action) }
     var label: String { "Barrier#\(id)" }
     override func method(_ sym: Int32) -> NativeFn? { BarrierBuiltins.methods.find(sym) }
     override func methodNames() -> [String] { BarrierBuiltins.methods.names + ["parties", "n_waiting", "broken"] }

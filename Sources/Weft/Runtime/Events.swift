@@ -74,7 +74,7 @@ enum SyncBuiltins {
         }),
         "condition": .object(NativeFn("condition") { _, _, args in
             try args.check(min: 0, max: 1, keywords: ["lock"])
-            switch try args.arg(0, "lock") {
+            switch try args.arg(0, "lock")?.unpacked {
             case nil, .nil?: return .object(ConditionObj(lock: LockObj(reentrant: true)))
             case .object(let l as LockObj)?: return .object(ConditionObj(lock: l))
             case let other?:
@@ -104,7 +104,7 @@ enum SyncBuiltins {
     ]
 
     static func intArg(_ v: Value, _ fn: String, _ name: String) throws -> Int {
-        guard case .int(let i) = v else {
+        guard case .int(let i) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)(): \(name) must be an int, not '\(v.typeName)'")
         }
         return i
@@ -114,7 +114,7 @@ enum SyncBuiltins {
     static func acquireArgs(_ vm: VM, _ args: Args) throws -> (Bool, Double?) {
         try args.check(min: 0, max: 2, keywords: ["blocking", "timeout"])
         var blocking = true
-        switch try args.arg(0, "blocking") {
+        switch try args.arg(0, "blocking")?.unpacked {
         case nil, .nil?: break
         case .bool(let b)?: blocking = b
         case let other?: throw ScriptThrow.typeError("acquire(): blocking must be a bool, not '\(other.typeName)'")
@@ -123,7 +123,7 @@ enum SyncBuiltins {
     }
 
     @inline(__always) static func this<T: Obj>(_ receiver: Value, _ type: T.Type) -> T {
-        guard case .object(let o) = receiver else { fatalError("method on the wrong receiver") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("method on the wrong receiver") }
         return unsafeDowncast(o, to: T.self)
     }
 

@@ -34,6 +34,10 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
     }
 
     override var typeName: String { "Future" }
+    override func trace(_ m: inout Marker) {
+        m.mark(value); m.mark(failure); m.mark(fn)
+        m.mark(all: callbacks); m.mark(all: args)
+    }
     override func method(_ sym: Int32) -> NativeFn? { FutureBuiltins.methods[sym] }
     override func methodNames() -> [String] { FutureBuiltins.names }
 
@@ -268,7 +272,7 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
 
 enum FutureBuiltins {
     @inline(__always) static func this(_ receiver: Value) -> FutureObj {
-        guard case .object(let o) = receiver else { fatalError("future method on a non-future") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("future method on a non-future") }
         return unsafeDowncast(o, to: FutureObj.self)
     }
 
@@ -308,7 +312,7 @@ enum FutureBuiltins {
     static let methods = LockBuiltins.table(entries)
 
     static func future(_ v: Value, _ fn: String) throws -> FutureObj {
-        if case .object(let o) = v, let f = o as? FutureObj { return f }
+        if case .object(let o) = v.unpacked, let f = o as? FutureObj { return f }
         throw ScriptThrow.typeError("\(fn)() needs Futures, not '\(v.typeName)'")
     }
 

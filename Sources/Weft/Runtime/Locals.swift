@@ -17,6 +17,9 @@ final class LocalObj: Obj, @unchecked Sendable {
     private var pruneAt = 8
 
     override var typeName: String { "Local" }
+    override func trace(_ m: inout Marker) {
+        for (_, s) in slots { m.mark(all: s.values.values) }
+    }
 
     override func methodNames() -> [String] { [] }
 

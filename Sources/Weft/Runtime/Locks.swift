@@ -243,7 +243,7 @@ enum LockBuiltins {
             try args.check(min: 1, max: Int.max)
             var locks: [LockObj] = []
             for i in 0..<args.count {
-                guard case .object(let l as LockObj) = args[i] else {
+                guard case .object(let l as LockObj) = args[i].unpacked else {
                     throw ScriptThrow.typeError("lock_all() takes locks, not '\(args[i].typeName)'")
                 }
                 if !locks.contains(where: { $0 === l }) { locks.append(l) }
@@ -253,7 +253,7 @@ enum LockBuiltins {
     ]
 
     static func this(_ receiver: Value) -> LockObj {
-        guard case .object(let o) = receiver else { fatalError("lock method on a non-lock") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("lock method on a non-lock") }
         return unsafeDowncast(o, to: LockObj.self)
     }
 
@@ -289,7 +289,7 @@ enum LockBuiltins {
 
     static let allMethods = table([
         ("enter", { vm, r, args in
-            guard case .object(let o) = r, let all = o as? LockAllObj else { return .nil }
+            guard case .object(let o) = r.unpacked, let all = o as? LockAllObj else { return .nil }
             var taken: [LockObj] = []
             do {
                 for l in all.locks { _ = try l.acquire(vm, blocking: true, timeout: nil); taken.append(l) }
@@ -300,7 +300,7 @@ enum LockBuiltins {
             return r
         }),
         ("exit", { vm, r, args in
-            guard case .object(let o) = r, let all = o as? LockAllObj else { return .nil }
+            guard case .object(let o) = r.unpacked, let all = o as? LockAllObj else { return .nil }
             for l in all.locks.reversed() { try l.release(vm) }
             return .nil
         }),

@@ -271,7 +271,7 @@ enum PoolBuiltins {
     static func makePool(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 2, keywords: ["workers", "name"])
         var workers = ProcessInfo.processInfo.activeProcessorCount
-        switch try args.arg(0, "workers") {
+        switch try args.arg(0, "workers")?.unpacked {
         case nil, .nil?: break
         case .int(let n)?:
             if n < 1 { throw ScriptThrow.valueError("pool(): workers must be at least 1") }
@@ -279,7 +279,7 @@ enum PoolBuiltins {
         case let other?: throw ScriptThrow.typeError("pool(): workers must be an int, not '\(other.typeName)'")
         }
         var name = "pool"
-        switch try args.arg(1, "name") {
+        switch try args.arg(1, "name")?.unpacked {
         case nil, .nil?: break
         case .str(let s)?: name = s.value
         case let other?: throw ScriptThrow.typeError("pool(): name must be a str, not '\(other.typeName)'")
@@ -288,7 +288,7 @@ enum PoolBuiltins {
     }
 
     @inline(__always) static func this(_ receiver: Value) -> PoolObj {
-        guard case .object(let o) = receiver else { fatalError("pool method on a non-pool") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("pool method on a non-pool") }
         return unsafeDowncast(o, to: PoolObj.self)
     }
 

@@ -21,7 +21,7 @@ struct QueuePriority {
     let isInt: Bool
 
     init(_ v: Value) throws {
-        switch v {
+        switch v.unpacked {
         case .int(let i): int = i; float = Double(i); isInt = true
         case .float(let d):
             if d.isNaN { throw ScriptThrow.valueError("put(): priority must not be nan") }
@@ -106,6 +106,12 @@ final class QueueObj: Obj, @unchecked Sendable {
     }
 
     var label: String { "\(typeName)#\(id)" }
+
+    override func trace(_ m: inout Marker) {
+        for i in 0..<(ringCap > 0 ? count : 0) { m.mark(ring[(head + i) & (ringCap - 1)]) }
+        m.mark(all: stack)
+        for e in heap { m.mark(e.value) }
+    }
 
     override func method(_ sym: Int32) -> NativeFn? {
         kind == .priority ? QueueBuiltins.priorityMethods[sym] : QueueBuiltins.methods[sym]
@@ -363,7 +369,7 @@ enum QueueBuiltins {
     static func make(_ kind: QueueObj.Kind, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 1, keywords: ["maxsize"])
         var maxsize = 0
-        switch try args.arg(0, "maxsize") {
+        switch try args.arg(0, "maxsize")?.unpacked {
         case nil, .nil?: break
         case .int(let n)?: maxsize = max(0, n)
         case let other?: throw ScriptThrow.typeError("\(args.fnName)(): maxsize must be an int, not '\(other.typeName)'")
@@ -372,14 +378,14 @@ enum QueueBuiltins {
     }
 
     @inline(__always) static func this(_ receiver: Value) -> QueueObj {
-        guard case .object(let o) = receiver else { fatalError("queue method on a non-queue") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("queue method on a non-queue") }
         return unsafeDowncast(o, to: QueueObj.self)
     }
 
     static func blockArg(_ v: Value?) throws -> Bool { try boolArg(v, "block", default: true) }
 
     static func boolArg(_ v: Value?, _ name: String, default d: Bool) throws -> Bool {
-        switch v {
+        switch v?.unpacked {
         case nil, .nil?: return d
         case .bool(let b)?: return b
         case let other?: throw ScriptThrow.typeError("\(name) must be a bool, not '\(other.typeName)'")

@@ -42,11 +42,11 @@ extension ThreadObj: Joinable {
     func setThreadAttribute(_ sym: Int32, _ value: Value) throws -> Bool {
         switch Symbols.name(sym) {
         case "name":
-            guard case .str(let s) = value else { throw ScriptThrow.typeError("thread name must be a str") }
+            guard case .str(let s) = value.unpacked else { throw ScriptThrow.typeError("thread name must be a str") }
             name = s.value
             return true
         case "daemon":
-            guard case .bool(let b) = value else { throw ScriptThrow.typeError("daemon must be a bool") }
+            guard case .bool(let b) = value.unpacked else { throw ScriptThrow.typeError("daemon must be a bool") }
             try setDaemon(b)
             return true
         case "ident", "cancelled":
@@ -79,7 +79,7 @@ enum ThreadBuiltins {
     /// The ThreadObj behind a Thread instance (created on first use when a
     /// subclass's init did not call super.init).
     static func state(_ receiver: Value, _ vm: VM, _ fn: String) throws -> ThreadObj {
-        guard case .instance(let inst) = receiver, let t = try inst.nativeObject(vm) as? ThreadObj else {
+        guard case .instance(let inst) = receiver.unpacked, let t = try inst.nativeObject(vm) as? ThreadObj else {
             throw ScriptThrow.typeError("Thread.\(fn)() needs a Thread, not '\(receiver.typeName)'")
         }
         return t
@@ -87,7 +87,7 @@ enum ThreadBuiltins {
 
     static func initThread(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon"])
-        guard case .instance(let inst) = receiver else { return .nil }
+        guard case .instance(let inst) = receiver.unpacked else { return .nil }
         let name = try args.arg(2, "name") ?? .nil
         let t = ThreadObj(core: vm.core, name: try nameArg(name, vm), daemon: try boolArg(args.arg(3, "daemon"), "daemon"))
         t.target = try args.arg(0, "target") ?? .nil
@@ -100,7 +100,7 @@ enum ThreadBuiltins {
     }
 
     static func nameArg(_ v: Value, _ vm: VM) throws -> String {
-        switch v {
+        switch v.unpacked {
         case .nil: return vm.core.threads.allocateName()
         case .str(let s): return s.value
         default: throw ScriptThrow.typeError("thread name must be a str, not '\(v.typeName)'")
@@ -108,7 +108,7 @@ enum ThreadBuiltins {
     }
 
     static func boolArg(_ v: Value?, _ what: String) throws -> Bool {
-        switch v {
+        switch v?.unpacked {
         case nil, .nil?: return false
         case .bool(let b)?: return b
         case let other?: throw ScriptThrow.typeError("\(what) must be a bool, not '\(other.typeName)'")
@@ -160,7 +160,7 @@ enum ThreadBuiltins {
     }
 
     static func joinable(_ v: Value, _ vm: VM) throws -> Joinable {
-        switch v {
+        switch v.unpacked {
         case .instance(let inst):
             if let j = try inst.nativeObject(vm) as? Joinable { return j }
         case .object(let o):
@@ -201,7 +201,7 @@ enum ThreadBuiltins {
     static func joinFn(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 2, keywords: ["timeout"])
         let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "join")
-        if case .list(let l) = args[0] {
+        if case .list(let l) = args[0].unpacked {
             let items = try l.snapshot.map { try joinable($0, vm) }
             return .list(ListObj(try join(items, vm: vm, timeout: timeout)))
         }
@@ -235,7 +235,7 @@ enum ThreadBuiltins {
     static func sleep(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 1, keywords: ["seconds"])
         let s: Double
-        switch try args.arg(0, "seconds") {
+        switch try args.arg(0, "seconds")?.unpacked {
         case .int(let i)?: s = Double(i)
         case .float(let d)?: s = d
         case let other: throw ScriptThrow.typeError("sleep() needs a number, not '\(other?.typeName ?? "nothing")'")
@@ -261,7 +261,6 @@ enum ThreadBuiltins {
 }
 
 extension Value {
-    var isNil: Bool { if case .nil = self { return true }; return false }
 }
 
 extension Instance {

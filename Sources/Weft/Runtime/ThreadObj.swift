@@ -61,6 +61,11 @@ final class ThreadObj: Obj, @unchecked Sendable {
     }
 
     override var typeName: String { "Thread" }
+    override func trace(_ m: inout Marker) {
+        m.mark(target); m.mark(all: args); m.mark(result)
+        if let e = error { m.mark(e) }
+        m.mark(instance)
+    }
 
     override func attribute(_ sym: Int32, vm: VM) throws -> Value? { threadAttribute(sym) }
     override func methodNames() -> [String] { ["name", "ident", "daemon", "cancelled"] }
@@ -279,6 +284,8 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 let vm = VM(core: core, stack: stack)
                 vm.thread = self
                 vm.threadName = name
+                Heap.attach(vm)
+                defer { Heap.detach(vm) }
                 var value: Value = .nil
                 var failure: Value?
                 do {
@@ -338,7 +345,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
 
 extension Value {
     func isInstance(of cls: ClassObj) -> Bool {
-        if case .instance(let i) = self { return i.cls.isSubclass(of: cls) }
+        if case .instance(let i) = self.unpacked { return i.cls.isSubclass(of: cls) }
         return false
     }
 }
@@ -387,10 +394,15 @@ extension VM {
             if let d = deadline {
                 let left = d.left
                 if left <= 0 { return try ready() }
+                Heap.park(self)
                 _ = monitor.wait(until: Date(timeIntervalSinceNow: min(left, VM.waitSlice)))
             } else {
+                Heap.park(self)
                 monitor.wait()
             }
+            // Holding the monitor: it is let go while a collection finishes, so
+            // no thread stopped for the collection ever waits for it (Heap.swift).
+            Heap.unpark(self, releasing: monitor)
             core.threads.activityChanged()
             try t.checkPending(cancellable: cancellable)
             if try ready() { return true }
@@ -400,7 +412,7 @@ extension VM {
     /// A `timeout:` argument (§7): nil or `inf` for none (forever); a negative
     /// one counts as 0; nan raises ValueError, one over ~292 years OverflowError.
     func timeoutArg(_ v: Value?, _ fn: String) throws -> Double? {
-        switch v {
+        switch v?.unpacked {
         case nil, .nil?: return nil
         case .int(let i)?: return try VM.timeoutSeconds(Double(i), fn)
         case .float(let d)?: return try VM.timeoutSeconds(d, fn)

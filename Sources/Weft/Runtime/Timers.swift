@@ -57,7 +57,7 @@ enum TimerBuiltins {
     static func after(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 2, max: Int.max)
         let delay: Double
-        switch args[0] {
+        switch args[0].unpacked {
         case .int(let i): delay = Double(i)
         case .float(let d): delay = d
         default: throw ScriptThrow.typeError("after() needs a number of seconds, not '\(args[0].typeName)'")
@@ -74,7 +74,7 @@ enum TimerBuiltins {
     }
 
     @inline(__always) static func this(_ receiver: Value) -> TimerObj {
-        guard case .object(let o) = receiver else { fatalError("timer method on a non-timer") }
+        guard case .object(let o) = receiver.unpacked else { fatalError("timer method on a non-timer") }
         return unsafeDowncast(o, to: TimerObj.self)
     }
 

@@ -5,7 +5,7 @@ extension VM {
 
     func attributeError(_ v: Value, _ sym: Int32) -> ScriptThrow {
         let name = Symbols.name(sym)
-        switch v {
+        switch v.unpacked {
         case .object(let m as ModuleObj):
             return ScriptThrow(ErrorKinds.attributeError, "module '\(m.name)' has no attribute '\(name)'")
         case .object(let c as ClassObj):
@@ -29,7 +29,7 @@ extension VM {
 
     /// `x.name` as a value (methods come back bound to `x`).
     func getAttribute(_ v: Value, _ sym: Int32) throws -> Value {
-        switch v {
+        switch v.unpacked {
         case .instance(let inst):
             if let f = inst.field(sym) { return f }
             if let m = inst.cls.findMethod(sym) { return .object(BoundMethod(receiver: v, method: m)) }
@@ -54,7 +54,7 @@ extension VM {
     }
 
     func setAttribute(_ target: Value, _ sym: Int32, _ v: Value) throws {
-        switch target {
+        switch target.unpacked {
         case .instance(let inst):
             if let n = try inst.nativeObject(self), try n.setAttribute(sym, v, vm: self) { return }
             try inst.locked {
@@ -86,14 +86,14 @@ extension VM {
     }
 
     private func intIndex(_ i: Value, _ what: String) throws -> Int {
-        guard case .int(let n) = i else {
+        guard case .int(let n) = i.unpacked else {
             throw ScriptThrow.typeError("\(what) indices must be int, not '\(i.typeName)'")
         }
         return n
     }
 
     func index(_ x: Value, _ i: Value) throws -> Value {
-        switch x {
+        switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
             let v: Value? = l.locked { normalize(n, l.items.count).map { l.items[$0] } }
@@ -121,7 +121,7 @@ extension VM {
     }
 
     func setIndex(_ x: Value, _ i: Value, _ v: Value) throws {
-        switch x {
+        switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
             try l.locked {
@@ -141,7 +141,7 @@ extension VM {
     /// Python's slice clamping for `a[lo:hi]`.
     func sliceBounds(_ lo: Value, _ hi: Value, count n: Int) throws -> (Int, Int) {
         func bound(_ v: Value, _ dflt: Int) throws -> Int {
-            switch v {
+            switch v.unpacked {
             case .nil: return dflt
             case .int(let i):
                 let j = i < 0 ? i + n : i
@@ -154,7 +154,7 @@ extension VM {
     }
 
     func slice(_ x: Value, _ lo: Value, _ hi: Value) throws -> Value {
-        switch x {
+        switch x.unpacked {
         case .list(let l):
             let items = l.snapshot
             let (a, b) = try sliceBounds(lo, hi, count: items.count)
@@ -174,7 +174,7 @@ extension VM {
 
     func unpack(_ x: Value, count: Int) throws -> [Value] {
         let items: [Value]
-        if case .list(let l) = x { items = l.snapshot } else { items = try collect(x) }
+        if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try collect(x) }
         if items.count != count {
             throw ScriptThrow.valueError("expected \(count) values to unpack, got \(items.count)")
         }
@@ -182,7 +182,7 @@ extension VM {
     }
 
     func makeRange(_ a: Value, _ b: Value, inclusive: Bool) throws -> Value {
-        guard case .int(let x) = a, case .int(var y) = b else {
+        guard case .int(let x) = a.unpacked, case .int(var y) = b.unpacked else {
             let bad = a.isInt ? b : a
             throw ScriptThrow.typeError("range bounds must be int, not '\(bad.typeName)'")
         }
@@ -194,23 +194,14 @@ extension VM {
         return .object(try Conversions.makeRange(start: x, end: y, step: 1, inclusive: inclusive))
     }
 
-    /// `x += rhs` on a local slot. A string held only by this variable grows in
-    /// place, so building a string in a loop is linear, as in CPython.
+    /// `x += rhs` on a local slot.
     func addInPlace(_ slot: UnsafeMutablePointer<Value>, _ rhs: Value) throws {
-        if case .object(let o) = slot.pointee, let cell = o as? Cell {
+        if case .object(let o) = slot.pointee.unpacked, let cell = o as? Cell {
             cell.value = try binary(.add, cell.value, rhs)
             return
         }
-        if case .str(var s) = slot.pointee, case .str(let t) = rhs {
-            slot.pointee = .nil
-            if isUniqueForInPlaceWrite(&s) {
-                s.value += t.value
-                s.count += t.count
-                s.hashCache.store(0, ordering: .relaxed)
-            } else {
-                s = StrObj(s.value + t.value, count: s.count + t.count)
-            }
-            slot.pointee = .str(s)
+        if let s = slot.pointee.asStr, let t = rhs.asStr {
+            slot.pointee = .str(StrObj(s.value + t.value, count: s.count + t.count))
             return
         }
         slot.pointee = try binary(.add, slot.pointee, rhs)

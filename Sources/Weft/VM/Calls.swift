@@ -6,13 +6,13 @@ extension VM {
     /// above it. Returns true when a script frame was pushed (the loop continues in
     /// it); otherwise the result is already at `calleePos` and `sp == calleePos + 1`.
     func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
-        if case .function = calleePos.pointee {
+        if case .function = calleePos.pointee.unpacked {
             try calleePos.withUnretained(Closure.self) { c in
                 try pushFrame(c, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
             }
             return true
         }
-        switch calleePos.pointee {
+        switch calleePos.pointee.unpacked {
         case .object(let o):
             if let n = o as? NativeFn {
                 try callNative(n, receiver: .nil, calleePos, argc: argc, kw: kw)
@@ -34,7 +34,7 @@ extension VM {
     /// value at `calleePos`.
     func callMethodValue(_ method: Value, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
                          argc: Int, kw: KeywordNames?) throws -> Bool {
-        switch method {
+        switch method.unpacked {
         case .function(let c) where c.proto.isMethod:
             calleePos.pointee = receiver
             try pushFrame(c, calleePos: calleePos, base: calleePos, argc: argc, kw: kw)
@@ -79,7 +79,7 @@ extension VM {
             calleePos.pointee = selfValue
             return false
         }
-        switch initMethod {
+        switch initMethod.unpacked {
         case .function(let c):
             calleePos.pointee = selfValue
             try pushFrame(c, calleePos: calleePos, base: calleePos, argc: argc, kw: kw, isConstructor: true)
@@ -96,36 +96,29 @@ extension VM {
     /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
     /// object is created); callable fields and attributes are called plainly.
     func setupInvoke(_ recvPos: UnsafeMutablePointer<Value>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
-        if case .instance = recvPos.pointee {
+        if let inst = recvPos.pointee.asInstance {
             // Fast path: a script method found in the class (no field shadows it).
-            let pushed = try recvPos.withUnretained(Instance.self) { inst -> Bool in
-                guard let slot = inst.cls.findMethodSlot(sym), case .function = slot.pointee,
-                      !inst.hasField(sym) else { return false }
-                return try slot.withUnretained(Closure.self) { c -> Bool in
-                    guard c.proto.isMethod else { return false }
+            if let slot = inst.cls.findMethodSlot(sym), slot.pointee.isFunction, !inst.hasField(sym) {
+                let c = slot.pointee.closureUnchecked
+                if c.proto.isMethod {
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
                     return true
                 }
             }
-            if pushed { return true }
-        }
-        if case .object = recvPos.pointee {
-            // Fast path: a native method of a runtime object, found without
-            // retaining the object.
-            if let n = recvPos.withUnretained(Obj.self, { $0.method(sym) }) {
-                try callNative(n, receiver: recvPos.pointee, recvPos, argc: argc, kw: kw)
-                return false
-            }
+        } else if recvPos.pointee.isObjectTag, let n = recvPos.pointee.objectUnchecked.method(sym) {
+            // Fast path: a native method of a runtime object.
+            try callNative(n, receiver: recvPos.pointee, recvPos, argc: argc, kw: kw)
+            return false
         }
         let recv = recvPos.pointee
-        switch recv {
+        switch recv.unpacked {
         case .instance(let inst):
             if let f = inst.field(sym) {
                 recvPos.pointee = f
                 return try setupCall(recvPos, argc: argc, kw: kw)
             }
             if let m = inst.cls.findMethod(sym) {
-                if case .function(let c) = m, c.proto.isMethod {
+                if case .function(let c) = m.unpacked, c.proto.isMethod {
                     // The receiver is already in slot 0.
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
                     return true
@@ -159,17 +152,17 @@ extension VM {
         let kwValue = (calleePos + 2).move()
         let listValue = (calleePos + 1).move()
         sp = calleePos + 1
-        guard case .list(let l) = listValue else {
+        guard case .list(let l) = listValue.unpacked else {
             throw ScriptThrow.typeError("can only spread a list, not '\(listValue.typeName)'")
         }
         var p = calleePos + 1
         let items = l.snapshot
         var kw: KeywordNames?
         var kwValues: [Value] = []
-        if case .map(let m) = kwValue {
+        if case .map(let m) = kwValue.unpacked {
             var names: [String] = []
             for (k, v) in m.entries {
-                guard case .str(let s) = k else { throw ScriptThrow.typeError("keyword names must be strings") }
+                guard case .str(let s) = k.unpacked else { throw ScriptThrow.typeError("keyword names must be strings") }
                 names.append(s.value); kwValues.append(v)
             }
             kw = KeywordNames(names)
@@ -191,7 +184,7 @@ extension VM {
             if spec.fromParentSlot {
                 let slot = frame.base + spec.index
                 if spec.isCell {
-                    if case .object(let o) = slot.pointee, let c = o as? Cell {
+                    if case .object(let o) = slot.pointee.unpacked, let c = o as? Cell {
                         caps.append(.object(c))
                     } else {
                         let c = Cell(slot.pointee)
@@ -210,7 +203,7 @@ extension VM {
 
     func makeClass(_ t: ClassTemplate, superclass: Value, values: [Value]) throws -> Value {
         var sup: ClassObj?
-        switch superclass {
+        switch superclass.unpacked {
         case .nil: sup = nil
         case .object(let c as ClassObj):
             if c.isBuiltin && !c.isSubclass(of: ErrorKinds.base) && !c.isSubclassable {
@@ -226,7 +219,7 @@ extension VM {
         for (i, n) in t.attrNames.enumerated() { attrs[Symbols.intern(n)] = values[t.methodNames.count + i] }
         let cls = ClassObj(name: t.name, superclass: sup, methods: methods, attrs: attrs)
         for i in 0..<t.methodNames.count {
-            if case .function(let c) = values[i] { c.homeClass = cls }
+            if case .function(let c) = values[i].unpacked { c.homeClass = cls }
         }
         return .object(cls)
     }
@@ -252,7 +245,7 @@ extension VM {
     /// What `throw x` raises: an error instance, or a new instance of an error class.
     func makeThrowable(_ e: Value) throws -> ScriptThrow {
         if e.isError { return ScriptThrow(e) }
-        if case .object(let c as ClassObj) = e, c.isSubclass(of: ErrorKinds.base) {
+        if case .object(let c as ClassObj) = e.unpacked, c.isSubclass(of: ErrorKinds.base) {
             return ScriptThrow(try call(e, []))
         }
         throw ScriptThrow.typeError("can only throw Error instances, not '\(e.typeName)'")
@@ -260,10 +253,10 @@ extension VM {
 
     /// Whether error `e` is caught by a `catch e: kind` clause.
     func errorMatches(_ e: Value, _ kind: Value) throws -> Bool {
-        guard case .object(let c as ClassObj) = kind else {
+        guard case .object(let c as ClassObj) = kind.unpacked else {
             throw ScriptThrow.typeError("catch needs an error class, not '\(kind.typeName)'")
         }
-        if case .instance(let i) = e { return i.cls.isSubclass(of: c) }
+        if case .instance(let i) = e.unpacked { return i.cls.isSubclass(of: c) }
         return false
     }
 }

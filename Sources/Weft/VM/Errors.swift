@@ -89,7 +89,7 @@ enum ErrorKinds {
     static let base: ClassObj = {
         let initFn = NativeFn("init") { _, receiver, args in
             try args.check(min: 0, max: 1, keywords: ["message"])
-            guard case .instance(let inst) = receiver else { return .nil }
+            guard case .instance(let inst) = receiver.unpacked else { return .nil }
             let m = try args.arg(0, "message") ?? .string("")
             inst.setField(Symbols.message, m.isStr ? m : .string(m.description))
             return .nil
@@ -148,8 +148,11 @@ enum ErrorKinds {
 public struct ScriptThrow: Error {
     /// The error instance (an `Instance` whose class derives from `Error`).
     let value: Value
+    /// Keeps the error alive while it travels through Swift code, where the
+    /// collector cannot see the word (a Swift-held root, docs/vm.md §3).
+    private let keep: Obj?
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: Value) { self.value = value; keep = value.heapObject }
 
     init(_ kind: ClassObj, _ message: String) {
         let inst = Instance(cls: kind)
@@ -157,6 +160,7 @@ public struct ScriptThrow: Error {
         inst.values = [.string(message), .list(ListObj())]
         inst.native = ErrorState()
         self.value = .instance(inst)
+        keep = inst
     }
 
     static func typeError(_ m: String) -> ScriptThrow { ScriptThrow(ErrorKinds.typeError, m) }
@@ -170,14 +174,14 @@ public struct ScriptThrow: Error {
 
     /// The error's class name (`KeyError`).
     var kindName: String {
-        if case .instance(let i) = value { return i.cls.name }
+        if case .instance(let i) = value.unpacked { return i.cls.name }
         return value.typeName
     }
 
     /// The error's message.
     var message: String {
-        if case .instance(let i) = value, let m = i.field(Symbols.message) {
-            if case .str(let s) = m { return s.value }
+        if case .instance(let i) = value.unpacked, let m = i.field(Symbols.message) {
+            if case .str(let s) = m.unpacked { return s.value }
             return m.description
         }
         return value.description
@@ -185,12 +189,10 @@ public struct ScriptThrow: Error {
 }
 
 extension Value {
-    var isStr: Bool { if case .str = self { return true }; return false }
-    var isInt: Bool { if case .int = self { return true }; return false }
 
     /// True for instances of Error or its subclasses.
     var isError: Bool {
-        if case .instance(let i) = self { return i.cls.isSubclass(of: ErrorKinds.base) }
+        if case .instance(let i) = self.unpacked { return i.cls.isSubclass(of: ErrorKinds.base) }
         return false
     }
 }

@@ -42,7 +42,7 @@ extension VM {
     /// already passed are not recorded again, so a caught-and-rethrown error keeps
     /// its original trace and an uncaught one ends with every frame, innermost first.
     func recordTrace(_ error: Value, through stop: Int) {
-        guard case .instance(let inst) = error else { return }
+        guard case .instance(let inst) = error.unpacked else { return }
         let state: ErrorState = inst.locked {
             if let s = inst.native as? ErrorState { return s }
             let s = ErrorState()
@@ -121,7 +121,7 @@ extension VM {
                         sp -= 1
                         cellAt(base + a).value = sp.move()
                     case .boxLocal:
-                        if case .object(let o) = base[a], o is Cell {} else { base[a] = .object(Cell(base[a])) }
+                        if base[a].isObjectTag && base[a].objectUnchecked is Cell {} else { base[a] = .object(Cell(base[a])) }
                     case .newCell:
                         base[a] = .object(Cell(.nil))
                     case .loadCapture:
@@ -146,7 +146,7 @@ extension VM {
                         self.sp = sp
                         let rhs = sp.move()
                         let slot = base + a
-                        if case .int(let x) = slot.pointee, case .int(let y) = rhs {
+                        if slot.pointee.isSmallInt && rhs.isSmallInt { let x = slot.pointee.smallIntValue, y = rhs.smallIntValue;
                             let (r, o) = x.addingReportingOverflow(y)
                             if !o { slot.pointee = .int(r); break }
                         }
@@ -154,30 +154,30 @@ extension VM {
 
                     case .add:
                         let l = sp - 2, r = sp - 1
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             let (v, o) = x.addingReportingOverflow(y)
                             if !o { l.pointee = .int(v); sp = r; break }
-                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
                             l.pointee = .float(x + y); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(.add, x, y)); sp += 1
                     case .sub:
                         let l = sp - 2, r = sp - 1
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             let (v, o) = x.subtractingReportingOverflow(y)
                             if !o { l.pointee = .int(v); sp = r; break }
-                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
                             l.pointee = .float(x - y); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(.sub, x, y)); sp += 1
                     case .mul:
                         let l = sp - 2, r = sp - 1
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             let (v, o) = x.multipliedReportingOverflow(by: y)
                             if !o { l.pointee = .int(v); sp = r; break }
-                        } else if case .float(let x) = l.pointee, case .float(let y) = r.pointee {
+                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
                             l.pointee = .float(x * y); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
@@ -190,7 +190,7 @@ extension VM {
                         sp.initialize(to: try negate(x)); sp += 1
                     case .bitNot:
                         let x = popPublishing(&sp, self)
-                        guard case .int(let i) = x else {
+                        guard case .int(let i) = x.unpacked else {
                             throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
                         }
                         sp.initialize(to: .int(~i)); sp += 1
@@ -201,18 +201,18 @@ extension VM {
                     case .eq, .ne:
                         let l = sp - 2, r = sp - 1
                         let negate = word & 0xFF == UInt32(Op.ne.rawValue)
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             l.pointee = .bool((x == y) != negate)
                             sp = r
                             break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         sp.initialize(to: .bool(try equals(x, y) != negate)); sp += 1
                     case .lt, .le, .gt, .ge:
                         let l = sp - 2, r = sp - 1
                         let op = decodeOp(word)
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             let res: Bool
                             switch op {
                             case .lt: res = x < y
@@ -245,17 +245,18 @@ extension VM {
                                 frame.pointee.pc = pc; self.sp = sp
                                 if steps < 0 { throw VM.stepBudgetExhausted() }
                                 try thread.checkPending()
+                                Heap.safepoint(self)
                             }
                         }
                         pc = a
                     case .jumpIfFalse:
                         sp -= 1
                         let c = sp.move()
-                        if case .bool(let b) = c { if !b { pc = a } } else if !c.isTruthy { pc = a }
+                        if !c.isTruthy { pc = a }
                     case .jumpIfTrue:
                         sp -= 1
                         let c = sp.move()
-                        if case .bool(let b) = c { if b { pc = a } } else if c.isTruthy { pc = a }
+                        if c.isTruthy { pc = a }
                     case .jumpIfFalseOrPop:
                         if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                     case .jumpIfTrueOrPop:
@@ -269,7 +270,7 @@ extension VM {
                         let l = sp - 2, r = sp - 1
                         let op = decodeOp(word)
                         let holds: Bool
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             switch op {
                             case .jumpUnlessLt: holds = x < y
                             case .jumpUnlessLe: holds = x <= y
@@ -279,7 +280,7 @@ extension VM {
                             sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                            frame.pointee.pc = pc; self.sp = sp
+                            frame.pointee.pc = pc
                             let cmp: Op = op == .jumpUnlessLt ? .lt : op == .jumpUnlessLe ? .le : op == .jumpUnlessGt ? .gt : .ge
                             holds = try compare(cmp, x, y)
                         }
@@ -287,12 +288,12 @@ extension VM {
                     case .jumpUnlessEq, .jumpUnlessNe:
                         let l = sp - 2, r = sp - 1
                         var holds: Bool
-                        if case .int(let x) = l.pointee, case .int(let y) = r.pointee {
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             holds = x == y
                             sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                            frame.pointee.pc = pc; self.sp = sp
+                            frame.pointee.pc = pc
                             holds = try equals(x, y)
                         }
                         if word & 0xFF == UInt32(Op.jumpUnlessNe.rawValue) { holds = !holds }
@@ -301,12 +302,12 @@ extension VM {
                         let t = sp - 1
                         let isAdd = word & 0xFF == UInt32(Op.addImm.rawValue)
                         let k = a - (1 << 23)
-                        if case .int(let x) = t.pointee {
+                        if t.pointee.isSmallInt { let x = t.pointee.smallIntValue;
                             let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
                             if !o { t.pointee = .int(v); break }
                         }
                         let x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
                     case .buildList:
                         let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
@@ -323,16 +324,16 @@ extension VM {
                         sp.initialize(to: .map(m)); sp += 1
                     case .appendLocal:
                         let v = popPublishing(&sp, self)
-                        if case .list(let l) = base[a] { l.items.append(v) }
+                        if let l = base[a].asList { l.items.append(v) }
                     case .insertLocal:
                         let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
-                        if case .map(let m) = base[a] { try mapSet(m, k, v) }
+                        if let m = base[a].asMap { try mapSet(m, k, v) }
                     case .makeRange:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
                     case .index:
                         let l = sp - 2, r = sp - 1
-                        if case .list(let list) = l.pointee, case .int(let i) = r.pointee {
+                        if l.pointee.isList && r.pointee.isSmallInt { let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue;
                             let v: Value? = list.locked {
                                 let n = list.items.count
                                 let j = i < 0 ? i + n : i
@@ -350,30 +351,26 @@ extension VM {
                         sp.initialize(to: try slice(x, lo, hi)); sp += 1
                     case .getAttr:
                         let l = sp - 1
-                        if case .instance = l.pointee,
-                           let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
+                        if let inst = l.pointee.asInstance, let v = inst.field(Int32(a)) {
                             drop(l)
                             l.initialize(to: v)
                             break
                         }
                         let x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
                     case .setAttr:
                         let target = sp - 2
-                        if case .instance = target.pointee,
-                           target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
+                        if let inst = target.pointee.asInstance, !inst.frozen && !inst.hasNative {
                             sp -= 1
                             let v = sp.move()
-                            target.withUnretained(Instance.self) { inst in
-                                inst.locked { inst.setFieldUnlocked(Int32(a), v) }
-                            }
+                            inst.locked { inst.setFieldUnlocked(Int32(a), v) }
                             sp -= 1
                             drop(sp)
                             break
                         }
                         let v = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         try setAttribute(x, Int32(a), v)
                     case .getSuper:
                         let x = popPublishing(&sp, self)
@@ -404,7 +401,7 @@ extension VM {
                         pc += 1
                         let recv = sp - argc - 1
                         // Inline fast path: list.append(x).
-                        if argc == 1 && a == MethodSymbols.appendIndex, case .list(let l) = recv.pointee, !l.frozen {
+                        if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
                             let v = popPublishing(&sp, self)
                             l.locked { l.items.append(v) }
                             recv.pointee = .nil
@@ -465,14 +462,14 @@ extension VM {
                         (sp - n).deinitialize(count: n)
                         sp -= n
                         let sup = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
 
                     case .iterInit:
                         let pairs = code[pc] != 0
                         pc += 1
                         let x = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         base[a] = .object(try makeIterator(x, pairs: pairs))
                     case .iterNext:
                         let target = Int(code[pc])
@@ -494,7 +491,7 @@ extension VM {
 
                     case .throwError:
                         let e = popPublishing(&sp, self)
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
                         throw try makeThrowable(e)
                     case .setupTry:
                         handlers.append(Handler(frameIndex: frameCount - 1, target: a, sp: sp))
@@ -502,11 +499,11 @@ extension VM {
                         handlers.removeLast()
                     case .importModule:
                         frame.pointee.pc = pc; self.sp = sp
-                        guard case .str(let key) = consts[a] else { break }
+                        guard let key = consts[a].asStr else { break }
                         sp.initialize(to: try importModule(key.value, from: proto.file)); sp += 1
                     case .toStr:
                         let x = popPublishing(&sp, self)
-                        if case .str = x { sp.initialize(to: x); sp += 1 } else {
+                        if x.isStr { sp.initialize(to: x); sp += 1 } else {
                             frame.pointee.pc = pc; self.sp = sp
                             sp.initialize(to: .string(try str(x))); sp += 1
                         }
@@ -514,7 +511,7 @@ extension VM {
                         var s = ""
                         var count = 0
                         for i in 0..<a {
-                            if case .str(let part) = (sp - a + i).pointee { s += part.value; count += part.count }
+                            if let part = (sp - a + i).pointee.asStr { s += part.value; count += part.count }
                         }
                         (sp - a).deinitialize(count: a)
                         sp -= a
@@ -541,19 +538,16 @@ extension VM {
 /// see exactly the values still on the stack, or unwinding would release
 /// moved-out values twice.
 @inline(__always) func popPublishing(_ sp: inout UnsafeMutablePointer<Value>, _ vm: VM) -> Value {
+    // The published top stays above the popped operand: a slow path that calls back
+    // into script code (an `eq`, an `add` method) pushes above it, so the operand
+    // stays where the collector sees it until the operation is done.
+    if vm.sp < sp { vm.sp = sp }
     sp -= 1
-    vm.sp = sp
-    return sp.move()
+    return sp.pointee
 }
 
-/// Destroys the value in a slot; immediates need no work, so only references
-/// reach the (comparatively slow) generic destroy.
-@inline(__always) func drop(_ p: UnsafeMutablePointer<Value>) {
-    switch p.pointee {
-    case .nil, .bool, .int, .float: break
-    default: p.deinitialize(count: 1)
-    }
-}
+/// Forgets the value in a slot: values are words, so there is nothing to release.
+@inline(__always) func drop(_ p: UnsafeMutablePointer<Value>) {}
 
 /// The opcode of an instruction word. The compiler only emits valid opcodes, and
 /// `Op`'s cases are numbered from 0 in declaration order, so the low byte is

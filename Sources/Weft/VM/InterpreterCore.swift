@@ -70,7 +70,7 @@ final class InterpreterCore: @unchecked Sendable {
 
     init(maxDepth: Int = 10_000) {
         self.maxDepth = maxDepth
-        self.builtins = BuiltinTable.shared
+        self.builtins = Heap.pinned(BuiltinTable.shared)
         self.output = { text in StandardStreams.writeOut(text) }
         self.input = { prompt in
             StandardStreams.writeOut(prompt)

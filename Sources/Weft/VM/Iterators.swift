@@ -43,6 +43,7 @@ final class ArrayIterator: IteratorObj {
     let items: [Value]
     var index = 0
     init(_ items: [Value]) { self.items = items }
+    override func trace(_ m: inout Marker) { m.mark(all: items) }
 
     override func next(_ vm: VM) throws -> Value? {
         guard index < items.count else { return nil }
@@ -54,7 +55,7 @@ final class ArrayIterator: IteratorObj {
 extension VM {
     /// An iterator for `x`; with `pairs`, maps yield `[key, value]` lists.
     func makeIterator(_ x: Value, pairs: Bool = false) throws -> IteratorObj {
-        switch x {
+        switch x.unpacked {
         case .list(let l): return ListIterator(l)
         case .str(let s): return ArrayIterator(s.value.unicodeScalars.map { .str(StrObj(String(Character($0)), count: 1)) })
         case .map(let m):
@@ -71,7 +72,7 @@ extension VM {
 
     /// Calls `body` with each element of an iterable.
     public func iterate(_ x: Value, _ body: (Value) throws -> Void) throws {
-        if case .list(let l) = x {
+        if case .list(let l) = x.unpacked {
             for v in l.snapshot { try body(v) }
             return
         }
@@ -81,9 +82,9 @@ extension VM {
 
     /// The elements of an iterable as an array.
     public func collect(_ x: Value) throws -> [Value] {
-        if case .list(let l) = x { return l.snapshot }
+        if case .list(let l) = x.unpacked { return l.snapshot }
         var out: [Value] = []
-        if case .object(let r as RangeObj) = x {
+        if case .object(let r as RangeObj) = x.unpacked {
             // A range may be lazily huge: refuse at once what could never be held.
             try AllocationLimit.check(r.count, stride: MemoryLayout<Value>.stride, "list of range")
             out.reserveCapacity(r.count)
@@ -96,7 +97,7 @@ extension VM {
 
     /// str(x), honouring `to_str()`.
     public func str(_ v: Value) throws -> String {
-        if case .str(let s) = v { return s.value }
+        if case .str(let s) = v.unpacked { return s.value }
         return try v.format(repr: false, vm: self)
     }
 

@@ -10,7 +10,7 @@
 extension Value {
     /// Whether comparing this value as a map key can never run script code.
     @inline(__always) var comparesWithoutScript: Bool {
-        switch self {
+        switch self.unpacked {
         case .nil, .bool, .int, .float, .str, .function, .object: return true
         case .list, .map: return false
         case .instance(let i): return i.cls.findMethodSlot(Symbols.eq) == nil
@@ -59,7 +59,7 @@ extension VM {
 
     /// Equality of two keys that compare without script code.
     @inline(__always) private func simpleKeysEqual(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.str(let x), .str(let y)): return strEqual(x, y)
         case (.int(let x), .int(let y)): return x == y
         default: return (try? equals(a, b)) ?? false

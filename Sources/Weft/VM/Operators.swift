@@ -5,7 +5,7 @@ import Foundation
 
 extension VM {
     func binary(_ op: Op, _ a: Value, _ b: Value) throws -> Value {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)): return try intBinary(op, x, y)
         case (.int(let x), .float(let y)): return try floatBinary(op, Double(x), y, a, b)
         case (.float(let x), .int(let y)): return try floatBinary(op, x, Double(y), a, b)
@@ -14,7 +14,7 @@ extension VM {
         }
         switch op {
         case .add:
-            switch (a, b) {
+            switch (a.unpacked, b.unpacked) {
             case (.str(let x), .str(let y)):
                 return .str(StrObj(x.value + y.value, count: x.count + y.count))
             case (.list(let x), .list(let y)):
@@ -24,7 +24,7 @@ extension VM {
             default: break
             }
         case .mul:
-            switch (a, b) {
+            switch (a.unpacked, b.unpacked) {
             case (.str(let s), .int(let n)), (.int(let n), .str(let s)):
                 return .str(try repeatString(s, n))
             case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
@@ -182,7 +182,7 @@ extension VM {
     }
 
     func negate(_ x: Value) throws -> Value {
-        switch x {
+        switch x.unpacked {
         case .int(let i):
             if i == Int.min { throw ScriptThrow.overflow("integer overflow in -(\(i))") }
             return .int(-i)
@@ -194,7 +194,7 @@ extension VM {
     // MARK: - Equality and ordering
 
     public func equals(_ a: Value, _ b: Value) throws -> Bool {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.list, .list), (.map, .map):
             // Containers recurse; cyclic ones must end in RecursionError, not a crash.
             try enterNesting(); defer { nesting -= 1 }
@@ -214,7 +214,7 @@ extension VM {
     }
 
     private func equalsUnguarded(_ a: Value, _ b: Value) throws -> Bool {
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.nil, .nil): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
@@ -240,7 +240,7 @@ extension VM {
             if x.cls.methods[Symbols.eq] != nil {
                 return try invokeMethod(a, Symbols.eq, [b]).isTruthy
             }
-            if case .instance(let y) = b { return x === y }
+            if case .instance(let y) = b.unpacked { return x === y }
             return false
         case (_, .instance(let y)):
             if y.cls.methods[Symbols.eq] != nil {
@@ -273,7 +273,7 @@ extension VM {
             default: return x >= y
             }
         }
-        switch (a, b) {
+        switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)): return ordered(x, y)
         case (.int(let x), .float(let y)): return orderIntDouble(op, x, y)
         case (.float(let x), .int(let y)): return orderDoubleInt(op, x, y)
@@ -315,9 +315,9 @@ extension VM {
 
     /// `item in container`.
     func contains(_ container: Value, _ item: Value) throws -> Bool {
-        switch container {
+        switch container.unpacked {
         case .str(let s):
-            guard case .str(let sub) = item else {
+            guard case .str(let sub) = item.unpacked else {
                 throw ScriptThrow.typeError("'in <str>' requires a str, not '\(item.typeName)'")
             }
             return sub.value.isEmpty || s.value.utf8.firstRange(of: sub.value.utf8) != nil
@@ -327,7 +327,7 @@ extension VM {
         case .map(let m):
             return try mapGet(m, item) != nil
         case .object(let r as RangeObj):
-            switch item {
+            switch item.unpacked {
             case .int(let i): return r.contains(i)
             case .float(let d):
                 guard let i = Int(exactly: d) else { return false }
@@ -335,7 +335,7 @@ extension VM {
             default: return false
             }
         case .object(let b as BytesObj):
-            switch item {
+            switch item.unpacked {
             case .int(let i): return b.bytes.contains { Int($0) == i }
             case .object(let sub as BytesObj):
                 return sub.bytes.isEmpty || b.bytes.firstRange(of: sub.bytes) != nil
@@ -350,7 +350,7 @@ extension VM {
 
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
     public func hash(_ v: Value) throws -> Int {
-        switch v {
+        switch v.unpacked {
         case .nil: return 0x51ED270B
         case .bool(let b): return b ? 0x2545F491 : 0x1B873593
         case .int(let i): return mixHash(i)
@@ -373,7 +373,7 @@ extension VM {
         case .instance(let inst):
             if inst.cls.methods[Symbols.hash] != nil {
                 let r = try invokeMethod(v, Symbols.hash, [])
-                guard case .int(let i) = r else { throw ScriptThrow.typeError("hash() must return an int") }
+                guard case .int(let i) = r.unpacked else { throw ScriptThrow.typeError("hash() must return an int") }
                 return mixHash(i)
             }
             if inst.cls.methods[Symbols.eq] != nil {

@@ -49,6 +49,12 @@ public final class VM {
     /// Each VM — each script thread — starts with the core's budget. Kept behind a
     /// pointer so the dispatch loop decrements it without exclusivity checks.
     let stepsLeft: UnsafeMutablePointer<Int>
+    /// What this VM's thread allocated since the last collection (Heap/Heap.swift).
+    let allocations = AllocBuffer()
+    /// Where this VM's thread stands with the collector; guarded by the heap's lock.
+    var gcState: GCState = .detached
+
+    enum GCState { case detached, running, parked, stopped }
 
     static let stackValues = 1 << 20
 
@@ -90,12 +96,22 @@ public final class VM {
         frames = (region + VM.stackBytes).bindMemory(to: Frame.self, capacity: frameCapacity)
         stepsLeft = .allocate(capacity: 1)
         stepsLeft.initialize(to: core.stepBudget)
+        Heap.add(self)
     }
 
     deinit {
+        Heap.remove(self)
         if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
         munmap(stackBase, regionBytes)
         stepsLeft.deallocate()
+    }
+
+    /// The collector's roots in this VM: its value stack up to `sp` (which is kept
+    /// at or above every value a native frame below still uses) and its frames.
+    func traceRoots(_ m: inout Marker) {
+        if sp > stackBase { m.mark(stackBase, count: sp - stackBase) }
+        for i in 0..<frameCount { m.mark(frames[i].closure) }
+        m.mark(thread)
     }
 
     // MARK: - Entering the VM
@@ -202,6 +218,11 @@ public final class VM {
     func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Value>, base: UnsafeMutablePointer<Value>,
                    argc: Int, kw: KeywordNames?, isConstructor: Bool = false) throws {
         unowned(unsafe) let proto = closure.proto
+        if thread.attention.load(ordering: .relaxed) {
+            // A safepoint: the callee and its arguments are on the stack below `sp`.
+            try thread.checkPending()
+            Heap.safepoint(self)
+        }
         let steps = stepsLeft.pointee &- 1
         stepsLeft.pointee = steps
         if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit || steps < 0 {
@@ -271,17 +292,14 @@ public final class VM {
 }
 
 extension UnsafeMutablePointer where Pointee == Value {
-    /// The heap object of the value in this slot, read without retaining it. Only
-    /// for slots known to hold a reference case (checked by the caller with a
-    /// pattern match), and valid while the slot keeps the value: every reference
-    /// case stores its object pointer at offset 0 (checked by ValueLayoutTests).
+    /// The heap object of the value in this slot, borrowed (no retain). Only for
+    /// slots known to hold an object of class `T` (checked by the caller).
     @inline(__always) func unretained<T: AnyObject>(_ type: T.Type) -> T {
-        unsafeBitCast(UnsafeRawPointer(self).load(as: UnsafeRawPointer.self), to: T.self)
+        pointee.unchecked(T.self)
     }
 
     /// Runs `body` with the slot's object borrowed (no retain/release).
     @inline(__always) func withUnretained<T: AnyObject, R>(_ type: T.Type, _ body: (T) throws -> R) rethrows -> R {
-        try Unmanaged<T>.fromOpaque(UnsafeRawPointer(self).load(as: UnsafeRawPointer.self))
-            ._withUnsafeGuaranteedRef(body)
+        try body(pointee.unchecked(T.self))
     }
 }

@@ -86,7 +86,7 @@ extension Value: CustomStringConvertible {
     }
 
     private func formatInto(_ out: inout String, repr: Bool, vm: VM?, seen: inout [ObjectIdentifier]) throws {
-        switch self {
+        switch self.unpacked {
         case .nil: out += "nil"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
@@ -120,7 +120,7 @@ extension Value: CustomStringConvertible {
         case .instance(let inst):
             if let vm = vm, inst.cls.methods[Symbols.toStr] != nil {
                 let r = try vm.invokeMethod(self, Symbols.toStr, [])
-                if case .str(let s) = r { out += s.value } else {
+                if case .str(let s) = r.unpacked { out += s.value } else {
                     throw ScriptThrow.typeError("to_str() must return a str, not \(r.typeName)")
                 }
             } else if inst.cls.isSubclass(of: ErrorKinds.base) {
@@ -145,7 +145,7 @@ extension Obj {
             return r.inclusive ? "\(r.start)...\(r.end - 1)" : "\(r.start)..<\(r.end)"
         case let f as NativeFn: return "<fn \(f.name)>"
         case let b as BoundMethod:
-            switch b.method {
+            switch b.method.unpacked {
             case .function(let c): return "<bound method \(c.proto.name)>"
             case .object(let n as NativeFn): return "<bound method \(n.name)>"
             default: return "<bound method>"

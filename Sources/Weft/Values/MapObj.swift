@@ -22,9 +22,10 @@ public final class MapObj: Obj {
     @exclusivity(unchecked) var version = 0
 
     override init() { super.init() }
-    deinit { Reclaim.release(&keys); Reclaim.release(&vals) }
+
 
     override var typeName: String { "map" }
+    override func trace(_ m: inout Marker) { m.mark(all: keys); m.mark(all: vals) }
 
     /// Live entry count (locked read).
     var count: Int { locked { live } }

@@ -7,8 +7,15 @@ import Synchronization
 
 public class Obj {
     let lockWord = SpinWord()
+    /// The collector's mark (Heap/Marker.swift); only the collector touches it.
+    @exclusivity(unchecked) final var gcMark: UInt8 = 0
 
-    init() {}
+    /// Every heap object is registered with the collector, which owns it from now on.
+    init() { Heap.register(self) }
+
+    /// Reports the values and objects this object refers to (the collector's mark
+    /// phase). Every subclass that stores a value or a heap object overrides it.
+    func trace(_ m: inout Marker) {}
 
     /// The name `type(x)` prints for this object.
     var typeName: String { "object" }
@@ -127,9 +134,10 @@ public final class ListObj: Obj {
     @exclusivity(unchecked) var frozen = false
 
     init(_ items: [Value] = []) { self.items = items }
-    deinit { Reclaim.release(&items) }
+
 
     override var typeName: String { "list" }
+    override func trace(_ m: inout Marker) { m.mark(all: items) }
 
     /// Element count (locked read: another thread may be appending).
     var count: Int { locked { items.count } }
@@ -191,8 +199,9 @@ public final class RangeObj: Obj {
 final class Cell: Obj {
     @exclusivity(unchecked) private var stored: Value
     init(_ v: Value) { stored = v }
-    deinit { Reclaim.release(&stored) }
+
     override var typeName: String { "cell" }
+    override func trace(_ m: inout Marker) { m.mark(stored) }
 
     @inline(__always) var value: Value {
         get { locked { stored } }
@@ -209,8 +218,11 @@ public final class NativeFn: Obj {
     let name: String
     let body: NativeBody
 
+    /// Native functions are created once per table or module and never freed.
     init(_ name: String, _ body: @escaping NativeBody) {
         self.name = name; self.body = body
+        super.init()
+        Heap.pin(self)
     }
 
     override var typeName: String { "fn" }
@@ -221,7 +233,8 @@ public final class BoundMethod: Obj {
     @exclusivity(unchecked) private(set) var receiver: Value    // var: released by deinit
     @exclusivity(unchecked) private(set) var method: Value
     init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
-    deinit { Reclaim.release(&receiver); Reclaim.release(&method) }
+    override func trace(_ m: inout Marker) { m.mark(receiver); m.mark(method) }
+
     override var typeName: String { "fn" }
 }
 
@@ -230,7 +243,7 @@ public final class BoundMethod: Obj {
 /// A class: user-defined, an error kind, or a builtin type object (`int`, `str`...).
 public final class ClassObj: Obj {
     let name: String
-    let superclass: ClassObj?
+    unowned(unsafe) let superclass: ClassObj?
     /// Methods by symbol, inherited ones copied in at creation; fixed afterwards.
     let methods: [Int32: Value]
     /// Class attributes (`let`/`var` in the class body), readable through instances.
@@ -264,6 +277,8 @@ public final class ClassObj: Obj {
         methodValues = .allocate(capacity: size)
         methodValues.initialize(from: values, count: size)
         methodMask = size - 1
+        super.init()
+        if isBuiltin { Heap.pin(self) }
     }
 
     // An open-addressed copy of `methods` for the VM's method calls, in raw
@@ -295,6 +310,12 @@ public final class ClassObj: Obj {
     }
 
     override var typeName: String { "class" }
+    override func trace(_ m: inout Marker) {
+        m.mark(superclass)
+        m.mark(all: methods.values)
+        m.mark(all: attrs.values)
+        m.mark(constructor)
+    }
 
     func isSubclass(of other: ClassObj) -> Bool {
         var c: ClassObj? = self
@@ -317,7 +338,7 @@ public final class ClassObj: Obj {
 /// Fields are a small symbol-keyed array: instances rarely have more than a handful,
 /// and a linear scan over Int32 keys beats hashing at that size.
 public final class Instance: Obj {
-    let cls: ClassObj
+    unowned(unsafe) let cls: ClassObj
     @exclusivity(unchecked) var keys: [Int32] = []
     @exclusivity(unchecked) var values: [Value] = []
     @exclusivity(unchecked) var frozen = false
@@ -325,7 +346,7 @@ public final class Instance: Obj {
     @exclusivity(unchecked) var native: AnyObject?
 
     init(cls: ClassObj) { self.cls = cls }
-    deinit { Reclaim.release(&values) }
+
 
     /// Whether field `sym` exists (a locked scan of the keys only).
     @inline(__always) func hasField(_ sym: Int32) -> Bool {
@@ -337,6 +358,11 @@ public final class Instance: Obj {
     var hasNative: Bool { locked { native != nil } }
 
     override var typeName: String { cls.name }
+    override func trace(_ m: inout Marker) {
+        m.mark(cls)
+        m.mark(all: values)
+        if let n = native as? Obj { m.mark(n) }
+    }
 
     /// Unlocked field read; callers hold the lock when it matters.
     @inline(__always) func fieldUnlocked(_ sym: Int32) -> Value? {
@@ -376,6 +402,7 @@ public final class ModuleObj: Obj {
     let globals: GlobalTable
     init(name: String, globals: GlobalTable) { self.name = name; self.globals = globals }
     override var typeName: String { "module" }
+    override func trace(_ m: inout Marker) { m.mark(globals) }
 }
 
 /// A module's global variables, resolved to indices at compile time.
@@ -385,6 +412,8 @@ final class GlobalTable: Obj {
     @exclusivity(unchecked) var names: [String] = []
     @exclusivity(unchecked) var constant: [Bool] = []
     @exclusivity(unchecked) var index: [String: Int] = [:]
+
+    override func trace(_ m: inout Marker) { m.mark(all: values) }
 
     /// The slot of `name`, created (unset) if new.
     func slot(for name: String) -> Int {

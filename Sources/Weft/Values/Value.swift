@@ -1,9 +1,138 @@
 // The one representation of every Weft value, on the VM stack, in containers and
-// at the embedding boundary. 16 bytes (9 used): immediates inline, everything else
-// a reference to a heap object. The hottest heap types have their own case so the
-// VM can switch on them without a dynamic cast.
+// at the embedding boundary: one 64-bit word (NaN-boxing, docs/vm.md §2). Floats
+// are stored as themselves; everything else lives in the NaN space above
+// 0xFFF9 << 48: nil and bools, 48-bit ints, and unretained pointers to heap objects
+// (Swift classes kept alive by the collector, Heap/). Copying a value is a
+// register move: nothing is retained or released.
 
-public enum Value {
+public struct Value {
+    /// The encoded word; see the tag constants below.
+    let bits: UInt64
+
+    @inline(__always) init(bits: UInt64) { self.bits = bits }
+
+    // Top 16 bits of each kind; every pattern below `floatLimit` is a float.
+    static let floatLimit: UInt64 = 0xFFF9 << 48
+    static let specialTag: UInt64 = 0xFFF9
+    static let intTag: UInt64 = 0xFFFA
+    static let strTag: UInt64 = 0xFFFB
+    static let listTag: UInt64 = 0xFFFC
+    static let mapTag: UInt64 = 0xFFFD
+    static let functionTag: UInt64 = 0xFFFE
+    static let objectTag: UInt64 = 0xFFFF
+    static let payloadMask: UInt64 = 0x0000_FFFF_FFFF_FFFF
+    static let canonicalNaN: UInt64 = 0x7FF8_0000_0000_0000
+    /// Ints in -2^47 ..< 2^47 are stored inline.
+    static let inlineIntMin = -(1 << 47), inlineIntMax = (1 << 47) - 1
+
+    public static let `nil` = Value(bits: 0xFFF9 << 48)
+    static let falseValue = Value(bits: 0xFFF9 << 48 | 2)
+    static let trueValue = Value(bits: 0xFFF9 << 48 | 3)
+    /// The marker stored in a parameter slot whose argument was not passed, so
+    /// the function's prologue evaluates the default. Never visible to scripts.
+    static let missing = Value(bits: 0xFFF9 << 48 | 1)
+
+    @inline(__always) var tag: UInt64 { bits >> 48 }
+
+    // MARK: Constructors (spelled like the cases of the old enum)
+
+    @inline(__always) public static func bool(_ b: Bool) -> Value { b ? trueValue : falseValue }
+
+    @inline(__always) public static func int(_ i: Int) -> Value {
+        if i >= inlineIntMin && i <= inlineIntMax { return smallInt(i) }
+        return Value(heap: BigIntBox(i), tag: objectTag)
+    }
+
+    /// An int known to be in the inline range.
+    @inline(__always) static func smallInt(_ i: Int) -> Value {
+        Value(bits: intTag << 48 | (UInt64(bitPattern: Int64(i)) & payloadMask))
+    }
+
+    @inline(__always) public static func float(_ d: Double) -> Value {
+        let b = d.bitPattern
+        return Value(bits: b < floatLimit ? b : canonicalNaN)
+    }
+
+    @inline(__always) init(heap o: AnyObject, tag: UInt64) {
+        bits = tag << 48 | UInt64(UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()))
+    }
+
+    @inline(__always) public static func str(_ o: StrObj) -> Value { Value(heap: o, tag: strTag) }
+    @inline(__always) public static func list(_ o: ListObj) -> Value { Value(heap: o, tag: listTag) }
+    @inline(__always) public static func map(_ o: MapObj) -> Value { Value(heap: o, tag: mapTag) }
+    @inline(__always) public static func function(_ o: Closure) -> Value { Value(heap: o, tag: functionTag) }
+    @inline(__always) public static func instance(_ o: Instance) -> Value { Value(heap: o, tag: objectTag) }
+    /// Any other heap object. Strings, lists, maps and closures get their own tag
+    /// whichever constructor made them, so the tag alone identifies them.
+    @inline(__always) public static func object(_ o: Obj) -> Value {
+        if let s = o as? StrObj { return .str(s) }
+        if let l = o as? ListObj { return .list(l) }
+        if let m = o as? MapObj { return .map(m) }
+        if let c = o as? Closure { return .function(c) }
+        return Value(heap: o, tag: objectTag)
+    }
+
+    @inline(__always) public static func string(_ s: String) -> Value { .str(StrObj(s)) }
+
+    // MARK: Tests and unchecked payloads
+
+    @inline(__always) public var isNil: Bool { bits == Value.nil.bits }
+    @inline(__always) var isMissing: Bool { bits == Value.missing.bits }
+    @inline(__always) var isFloat: Bool { bits < Value.floatLimit }
+    @inline(__always) var isSmallInt: Bool { tag == Value.intTag }
+    @inline(__always) var isBool: Bool { bits | 1 == Value.trueValue.bits }
+    @inline(__always) var isStr: Bool { tag == Value.strTag }
+    @inline(__always) var isList: Bool { tag == Value.listTag }
+    @inline(__always) var isMap: Bool { tag == Value.mapTag }
+    @inline(__always) var isFunction: Bool { tag == Value.functionTag }
+    @inline(__always) var isObjectTag: Bool { tag == Value.objectTag }
+    /// Any heap reference.
+    @inline(__always) var isHeap: Bool { bits >= Value.strTag << 48 }
+    var isInt: Bool { isSmallInt || (isObjectTag && objectUnchecked is BigIntBox) }
+
+    /// The inline int (only when `isSmallInt`).
+    @inline(__always) var smallIntValue: Int { Int(Int64(bitPattern: bits << 16) >> 16) }
+    @inline(__always) var floatValue: Double { Double(bitPattern: bits) }
+    /// Any int, inline or boxed (only when `isInt`).
+    @inline(__always) var intValue: Int {
+        isSmallInt ? smallIntValue : unsafeDowncast(objectUnchecked, to: BigIntBox.self).value
+    }
+
+    /// The address of the heap object (only when `isHeap`).
+    @inline(__always) var heapAddress: UnsafeRawPointer {
+        UnsafeRawPointer(bitPattern: UInt(bits & Value.payloadMask)).unsafelyUnwrapped
+    }
+    /// The heap object as a borrowed reference: no retain. Only when `isHeap`.
+    @inline(__always) var heapUnchecked: Obj { unsafeBitCast(UInt(bits & Value.payloadMask), to: Obj.self) }
+    @inline(__always) var objectUnchecked: Obj { heapUnchecked }
+    @inline(__always) var strUnchecked: StrObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: StrObj.self) }
+    @inline(__always) var listUnchecked: ListObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: ListObj.self) }
+    @inline(__always) var mapUnchecked: MapObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: MapObj.self) }
+    @inline(__always) var closureUnchecked: Closure { unsafeBitCast(UInt(bits & Value.payloadMask), to: Closure.self) }
+    /// A heap object of a known class (checked by the caller), borrowed.
+    @inline(__always) func unchecked<T: AnyObject>(_ type: T.Type) -> T {
+        unsafeBitCast(UInt(bits & Value.payloadMask), to: T.self)
+    }
+
+    // MARK: Optional payloads
+
+    @inline(__always) var asBool: Bool? { isBool ? bits == Value.trueValue.bits : nil }
+    @inline(__always) var asInt: Int? { isInt ? intValue : nil }
+    @inline(__always) var asFloat: Double? { isFloat ? floatValue : nil }
+    @inline(__always) var asStr: StrObj? { isStr ? strUnchecked : nil }
+    @inline(__always) var asList: ListObj? { isList ? listUnchecked : nil }
+    @inline(__always) var asMap: MapObj? { isMap ? mapUnchecked : nil }
+    @inline(__always) var asFunction: Closure? { isFunction ? closureUnchecked : nil }
+    @inline(__always) var asInstance: Instance? { isObjectTag ? objectUnchecked as? Instance : nil }
+    /// The heap object behind a value, if any (for `id`, identity hashing).
+    @inline(__always) var heapObject: Obj? { isHeap ? heapUnchecked : nil }
+}
+
+/// The shape of a value for pattern matching, with the cases of the old enum:
+/// `switch v.unpacked { case .int(let i): ... }`. Boxed and inline ints are both
+/// `.int`. Building it retains the payload (harmless, docs/vm.md §4), so hot paths
+/// test the word directly instead.
+public enum Unpacked {
     case `nil`
     case bool(Bool)
     case int(Int)
@@ -19,81 +148,100 @@ public enum Value {
 }
 
 extension Value {
+    public var unpacked: Unpacked {
+        switch tag {
+        case Value.intTag: return .int(smallIntValue)
+        case Value.strTag: return .str(strUnchecked)
+        case Value.listTag: return .list(listUnchecked)
+        case Value.mapTag: return .map(mapUnchecked)
+        case Value.functionTag: return .function(closureUnchecked)
+        case Value.objectTag:
+            let o = objectUnchecked
+            if let i = o as? Instance { return .instance(i) }
+            if let b = o as? BigIntBox { return .int(b.value) }
+            return .object(o)
+        case Value.specialTag:
+            if bits == Value.nil.bits { return .nil }
+            if isBool { return .bool(bits == Value.trueValue.bits) }
+            return .object(MissingArgument.shared)
+        default: return .float(floatValue)
+        }
+    }
+
     /// Truthiness (§2): nil, false, 0, 0.0, "", empty bytes/list/map are false.
     @inline(__always) var isTruthy: Bool {
-        switch self {
-        case .nil: return false
-        case .bool(let b): return b
-        case .int(let i): return i != 0
-        case .float(let d): return d != 0
-        case .str(let s): return !s.value.isEmpty
-        case .list(let l): return l.count != 0
-        case .map(let m): return m.count != 0
-        case .object(let o): return o.isTruthy
-        case .function, .instance: return true
+        if bits == Value.trueValue.bits { return true }
+        if bits == Value.falseValue.bits || bits == Value.nil.bits { return false }
+        switch tag {
+        case Value.intTag: return smallIntValue != 0
+        case Value.strTag: return strUnchecked.count != 0
+        case Value.listTag: return listUnchecked.count != 0
+        case Value.mapTag: return mapUnchecked.count != 0
+        case Value.functionTag: return true
+        case Value.objectTag: return objectUnchecked.isTruthy
+        case Value.specialTag: return true
+        default: return floatValue != 0
         }
     }
 
     /// The name `type(x)` prints.
-    var typeName: String {
-        switch self {
-        case .nil: return "nil"
-        case .bool: return "bool"
-        case .int: return "int"
-        case .float: return "float"
-        case .str: return "str"
-        case .list: return "list"
-        case .map: return "map"
-        case .function: return "fn"
-        case .instance(let i): return i.cls.name
-        case .object(let o): return o.typeName
+    public var typeName: String {
+        switch tag {
+        case Value.intTag: return "int"
+        case Value.strTag: return "str"
+        case Value.listTag: return "list"
+        case Value.mapTag: return "map"
+        case Value.functionTag: return "fn"
+        case Value.objectTag: return objectUnchecked.typeName
+        case Value.specialTag:
+            if isNil { return "nil" }
+            return isBool ? "bool" : "missing"
+        default: return "float"
         }
     }
 
-    /// Identity (`is`): equal immediates, or the same heap object.
-    func isIdentical(to other: Value) -> Bool {
-        switch (self, other) {
-        case (.nil, .nil): return true
-        case (.bool(let a), .bool(let b)): return a == b
-        case (.int(let a), .int(let b)): return a == b
-        case (.float(let a), .float(let b)): return a.bitPattern == b.bitPattern
-        case (.str(let a), .str(let b)): return a === b
-        case (.list(let a), .list(let b)): return a === b
-        case (.map(let a), .map(let b)): return a === b
-        case (.function(let a), .function(let b)): return a === b
-        case (.instance(let a), .instance(let b)): return a === b
-        case (.object(let a), .object(let b)): return a === b
-        default: return false
+    /// Identity (`is`): equal immediates, or the same heap object. Ints compare by
+    /// value whether inline or boxed; floats by bit pattern.
+    @inline(__always) func isIdentical(to other: Value) -> Bool {
+        if bits == other.bits { return true }
+        if isObjectTag && other.isObjectTag,
+           let a = objectUnchecked as? BigIntBox, let b = other.objectUnchecked as? BigIntBox {
+            return a.value == b.value
         }
-    }
-
-    /// The heap object behind a value, if any (for `id`, identity hashing).
-    var heapObject: AnyObject? {
-        switch self {
-        case .str(let o): return o
-        case .list(let o): return o
-        case .map(let o): return o
-        case .function(let o): return o
-        case .instance(let o): return o
-        case .object(let o): return o
-        default: return nil
-        }
-    }
-
-    @inline(__always) static func string(_ s: String) -> Value { .str(StrObj(s)) }
-
-    /// The marker stored in a parameter slot whose argument was not passed, so
-    /// the function's prologue evaluates the default.
-    static let missing: Value = .object(MissingArgument.shared)
-
-    @inline(__always) var isMissing: Bool {
-        if case .object(let o) = self { return o === MissingArgument.shared }
         return false
     }
 }
 
-/// Internal marker object; never visible to scripts.
+/// An int outside the inline range, boxed; immutable, so never locked.
+final class BigIntBox: Obj {
+    let value: Int
+    init(_ value: Int) { self.value = value }
+    override var typeName: String { "int" }
+    override var isTruthy: Bool { true }
+}
+
+/// Internal marker object for `unpacked` of `Value.missing`; never visible to scripts.
 final class MissingArgument: Obj {
     static let shared = MissingArgument()
     override var typeName: String { "missing" }
+}
+
+extension Unpacked {
+    /// The value this shape was taken from.
+    var packed: Value {
+        switch self {
+        case .nil: return .nil
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .str(let o): return .str(o)
+        case .list(let o): return .list(o)
+        case .map(let o): return .map(o)
+        case .function(let o): return .function(o)
+        case .instance(let o): return .instance(o)
+        case .object(let o): return o === MissingArgument.shared ? .missing : .object(o)
+        }
+    }
+
+    public var typeName: String { packed.typeName }
 }

@@ -1,0 +1,53 @@
+// A growable array of heap-object addresses, each holding the collector's one
+// owning (+1) Swift reference to its object. One per script thread for what it
+// allocates (only that thread appends, without a lock), one shared under the heap's
+// lock for allocations outside script threads, and one for the survivors of the
+// last collection.
+import CWeftSupport
+
+final class AllocBuffer {
+    @exclusivity(unchecked) private(set) var items: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
+    /// Bytes allocated since they were last added to the heap's total.
+    @exclusivity(unchecked) var unreportedBytes = 0
+
+    init(capacity: Int = 1024) {
+        self.capacity = capacity
+        items = .allocate(capacity: capacity)
+    }
+
+    deinit { items.deallocate() }
+
+    @inline(__always) func append(_ p: UnsafeMutableRawPointer) {
+        if count == capacity { grow() }
+        items[count] = p
+        count += 1
+    }
+
+    @inline(never) private func grow() {
+        let bigger = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: items, count: count)
+        items.deallocate()
+        items = bigger
+        capacity *= 2
+    }
+
+    /// Moves every entry of `other` here.
+    func take(_ other: AllocBuffer) {
+        for i in 0..<other.count { append(other.items[i]) }
+        other.count = 0
+    }
+
+    /// Keeps the entries for which `live` is true, in order; calls `dead` for the others.
+    func sweep(live: (UnsafeMutableRawPointer) -> Bool, dead: (UnsafeMutableRawPointer) -> Void) {
+        var kept = 0
+        for i in 0..<count {
+            let p = items[i]
+            if live(p) { items[kept] = p; kept += 1 } else { dead(p) }
+        }
+        count = kept
+    }
+
+    func removeAll() { count = 0 }
+}

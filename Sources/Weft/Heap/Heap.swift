@@ -1,0 +1,309 @@
+// The tracing collector (docs/vm.md §3-4). Every `Obj` registers itself when it is
+// created; values refer to objects by unretained address, and only a collection
+// frees them. A collection stops every script thread at a safepoint (or finds it
+// parked in a blocking wait), marks from the roots, and releases what it did not
+// reach once the threads run again.
+//
+// Thread states, all changed under `cond`:
+// - attached and running: counted in `running`; must reach a safepoint when a
+//   collection is pending;
+// - parked (in a blocking wait) or stopped (at a safepoint, waiting for the
+//   collection): not counted; its VM's stack is stable and is scanned as a root;
+// - detached: not running script code at all.
+// A thread never waits for a collection while holding a runtime object's monitor
+// (blocking waits park only inside the monitor's own wait, and leave the monitor
+// while waiting to unpark), so the collector never waits for a thread that is
+// blocked on a monitor held by a stopped one.
+import Foundation
+import Synchronization
+import CWeftSupport
+
+enum Heap {
+    private static let cond = NSCondition()
+    /// Every live VM (roots). Guarded by `cond`.
+    nonisolated(unsafe) private static var vms: [ObjectIdentifier: Unmanaged<VM>] = [:]
+    /// Attached threads not stopped or parked. Guarded by `cond`.
+    nonisolated(unsafe) private static var running = 0
+    /// A collection is wanted; read without the lock at every safepoint.
+    static let pending = Atomic<Bool>(false)
+    /// Whether a thread has taken the collector's role for the pending collection.
+    nonisolated(unsafe) private static var collectorChosen = false
+    /// Survivors of earlier collections, and objects allocated outside script threads.
+    nonisolated(unsafe) private static let old = AllocBuffer(capacity: 1 << 16)
+    nonisolated(unsafe) private static let shared = AllocBuffer()
+    /// Extra marking done by Swift structures that store values as words.
+    nonisolated(unsafe) private static var rootSources: [(inout Marker) -> Void] = []
+    nonisolated(unsafe) private static var epoch: UInt8 = 1
+
+    /// Bytes allocated since the last collection (flushed per thread in batches).
+    private static let allocatedBytes = Atomic<Int>(0)
+    nonisolated(unsafe) private static var threshold = Heap.minimumThreshold
+    static let minimumThreshold = 8 << 20
+    /// Lua's pause: the heap may grow to (1 + pause/100) × live before the next
+    /// collection. `WEFT_GC_PAUSE` sets it.
+    static let pause: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_PAUSE"] ?? "") ?? 100
+    /// Rough size of an object for accounting (Swift header, lock and mark, fields).
+    static let objectBytes = 64
+    /// `WEFT_GC_STRESS=N`: collect at every Nth safepoint (debugging aid).
+    static let stressInterval: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_STRESS"] ?? "") ?? 0
+    private static let stressCounter = Atomic<Int>(0)
+
+    // MARK: Statistics
+
+    private static let statsLock = NSLock()
+    nonisolated(unsafe) private static var pauses: [Double] = []
+    nonisolated(unsafe) private(set) static var collections = 0
+    nonisolated(unsafe) private(set) static var liveObjects = 0
+    nonisolated(unsafe) private(set) static var liveBytesEstimate = 0
+
+    /// Collection count and pause percentiles, in seconds.
+    static func stats() -> (count: Int, last: Double, p50: Double, p99: Double, max: Double, live: Int) {
+        statsLock.lock(); defer { statsLock.unlock() }
+        let s = pauses.sorted()
+        func pct(_ q: Double) -> Double { s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count - 1) * q + 0.5))] }
+        return (collections, pauses.last ?? 0, pct(0.5), pct(0.99), s.last ?? 0, liveObjects)
+    }
+
+    // MARK: Allocation
+
+    /// Called by `Obj.init`: the heap takes an owning reference to `o`.
+    @inline(__always) static func register(_ o: Obj) {
+        let p = Unmanaged.passRetained(o).toOpaque()
+        if let ctx = weft_get_heap_context() {
+            let buffer = unsafeBitCast(ctx, to: AllocBuffer.self)
+            buffer.append(p)
+            buffer.unreportedBytes &+= objectBytes
+            if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+        } else {
+            registerShared(p)
+        }
+    }
+
+    /// Counts `bytes` of storage an object just took (string contents, arrays).
+    @inline(__always) static func account(_ bytes: Int) {
+        if let ctx = weft_get_heap_context() {
+            let buffer = unsafeBitCast(ctx, to: AllocBuffer.self)
+            buffer.unreportedBytes &+= bytes
+            if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+        } else {
+            noteAllocated(bytes)
+        }
+    }
+
+    /// An object that holds an OS resource (a file or socket descriptor) was made:
+    /// it counts as 1 MiB, so a program that drops open files without closing them
+    /// collects (and closes them) every few files rather than running out.
+    static func accountResource() { account(1 << 20) }
+
+    /// Collects now, from a script thread (`gc.collect()`): the calling native's
+    /// arguments are on the VM stack, and it holds nothing else.
+    static func collectNow(_ vm: VM) {
+        request()
+        safepoint(vm)
+    }
+
+    @inline(never) private static func registerShared(_ p: UnsafeMutableRawPointer) {
+        cond.lock()
+        shared.append(p)
+        cond.unlock()
+        noteAllocated(objectBytes)
+    }
+
+    @inline(never) private static func report(_ buffer: AllocBuffer) {
+        let n = buffer.unreportedBytes
+        buffer.unreportedBytes = 0
+        noteAllocated(n)
+    }
+
+    private static func noteAllocated(_ n: Int) {
+        let total = allocatedBytes.add(n, ordering: .relaxed).newValue
+        if total >= threshold && !pending.load(ordering: .relaxed) { request() }
+    }
+
+    /// Asks every running thread to stop at its next safepoint.
+    static func request() {
+        cond.lock()
+        if !pending.load(ordering: .relaxed) {
+            pending.store(true, ordering: .sequentiallyConsistent)
+            for (_, vm) in vms {
+                vm._withUnsafeGuaranteedRef { $0.thread?.attention.store(true, ordering: .sequentiallyConsistent) }
+            }
+        }
+        cond.unlock()
+    }
+
+    // MARK: VMs and thread states
+
+    static func add(_ vm: VM) {
+        cond.lock()
+        vms[ObjectIdentifier(vm)] = Unmanaged.passUnretained(vm)
+        cond.unlock()
+    }
+
+    /// A VM is going away: what it allocated stays in the heap.
+    static func remove(_ vm: VM) {
+        cond.lock()
+        vms[ObjectIdentifier(vm)] = nil
+        shared.take(vm.allocations)
+        cond.unlock()
+    }
+
+    /// The current OS thread starts running `vm` (script code or host reads).
+    static func attach(_ vm: VM) {
+        cond.lock()
+        waitOutCollection(nil)
+        running += 1
+        vm.gcState = .running
+        cond.unlock()
+        if stressInterval > 0 { vm.thread?.attention.store(true, ordering: .relaxed) }
+        weft_set_heap_context(Unmanaged.passUnretained(vm.allocations).toOpaque())
+    }
+
+    /// The current OS thread stops running `vm`.
+    static func detach(_ vm: VM) {
+        weft_set_heap_context(nil)
+        cond.lock()
+        if vm.gcState == .running { running -= 1 }
+        vm.gcState = .detached
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// Before a blocking wait: this thread touches no heap object until `unpark`.
+    static func park(_ vm: VM) {
+        cond.lock()
+        if vm.gcState == .running {
+            running -= 1
+            vm.gcState = .parked
+            cond.broadcast()
+        }
+        cond.unlock()
+    }
+
+    /// After a blocking wait. `monitor`, if given, is held by the caller and is let
+    /// go while waiting for a collection to end.
+    static func unpark(_ vm: VM, releasing monitor: NSCondition? = nil) {
+        cond.lock()
+        guard vm.gcState == .parked else { cond.unlock(); return }
+        if pending.load(ordering: .relaxed), let m = monitor {
+            cond.unlock()
+            m.unlock()
+            cond.lock()
+            waitOutCollection(vm)
+            cond.unlock()
+            m.lock()
+            cond.lock()
+        }
+        waitOutCollection(vm)
+        running += 1
+        vm.gcState = .running
+        cond.unlock()
+    }
+
+    /// A safepoint of a running thread (the dispatch loop's checks): stops for a
+    /// pending collection, running it if no other thread has taken it.
+    static func safepoint(_ vm: VM) {
+        if stressInterval > 0 {
+            // Come back at the very next safepoint check.
+            vm.thread?.attention.store(true, ordering: .relaxed)
+            if !pending.load(ordering: .relaxed),
+               stressCounter.add(1, ordering: .relaxed).newValue % stressInterval == 0 { request() }
+        }
+        guard pending.load(ordering: .relaxed) else { return }
+        cond.lock()
+        guard vm.gcState == .running else { cond.unlock(); return }
+        running -= 1
+        vm.gcState = .stopped
+        cond.broadcast()
+        waitOutCollection(vm)
+        running += 1
+        vm.gcState = .running
+        cond.unlock()
+    }
+
+    /// With `cond` held: returns once no collection is pending, collecting if
+    /// nobody else does. The caller is not counted in `running`.
+    private static func waitOutCollection(_ vm: VM?) {
+        while pending.load(ordering: .relaxed) {
+            if !collectorChosen {
+                collectorChosen = true
+                while running > 0 { cond.wait() }
+                let dead = collect()
+                collectorChosen = false
+                pending.store(false, ordering: .sequentiallyConsistent)
+                cond.broadcast()
+                cond.unlock()
+                // The world runs again; what nobody reached is freed here.
+                for i in 0..<dead.count { Unmanaged<Obj>.fromOpaque(dead.items[i]).release() }
+                cond.lock()
+                return
+            }
+            cond.wait()
+        }
+    }
+
+    /// Objects that live as long as the process (native functions, builtin classes).
+    nonisolated(unsafe) private static var pins: [Obj] = []
+
+    /// Keeps `o` alive for good: the strong reference makes it a Swift-held root.
+    static func pin(_ o: Obj) {
+        cond.lock()
+        pins.append(o)
+        cond.unlock()
+    }
+
+    /// Pins every object of a table built once (builtin function tables).
+    static func pinned(_ table: [String: Value]) -> [String: Value] {
+        for v in table.values { if let o = v.heapObject { pin(o) } }
+        return table
+    }
+
+    /// Registers a marker for values a Swift structure holds as words.
+    static func addRoots(_ source: @escaping (inout Marker) -> Void) {
+        cond.lock()
+        rootSources.append(source)
+        cond.unlock()
+    }
+
+    // MARK: Collecting
+
+    /// With every thread stopped or parked and `cond` held: mark and sweep. Returns
+    /// the unreached objects, to be released after the threads resume.
+    private static func collect() -> AllocBuffer {
+        let start = DispatchTime.now().uptimeNanoseconds
+        epoch = epoch == 1 ? 2 : 1
+        var m = Marker(epoch: epoch)
+        defer { m.release() }
+        // Every VM's stack and frames.
+        for (_, vm) in vms { vm._withUnsafeGuaranteedRef { $0.traceRoots(&m) } }
+        for source in rootSources { source(&m) }
+        // Objects Swift code holds strongly (a count above the heap's own one).
+        var buffers = [old, shared]
+        for (_, vm) in vms { buffers.append(vm._withUnsafeGuaranteedRef { $0.allocations }) }
+        for b in buffers {
+            for i in 0..<b.count where weft_retain_count(b.items[i]) > 1 {
+                m.mark(address: b.items[i])
+            }
+        }
+        m.drain()
+        // Sweep: survivors move to `old`.
+        let dead = AllocBuffer()
+        let e = epoch
+        for b in buffers {
+            b.sweep(live: { unsafeBitCast($0, to: Obj.self).gcMark == e }, dead: { dead.append($0) })
+            if b !== old { old.take(b) }
+        }
+        liveObjects = old.count
+        let live = old.count * objectBytes
+        liveBytesEstimate = live
+        threshold = max(minimumThreshold, live * pause / 100)
+        allocatedBytes.store(0, ordering: .relaxed)
+        let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        statsLock.lock()
+        collections += 1
+        pauses.append(pause)
+        if pauses.count > 10_000 { pauses.removeFirst(5_000) }
+        statsLock.unlock()
+        return dead
+    }
+}

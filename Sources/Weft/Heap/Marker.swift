@@ -1,0 +1,64 @@
+// The collector's mark phase: an explicit stack of grey objects (no recursion, so
+// a list nested a million deep is marked on any thread), and the `trace` protocol
+// through which each heap class reports the values and objects it refers to.
+
+struct Marker {
+    /// Marks equal to `epoch` mean "reached in this collection"; the epoch alternates
+    /// between 1 and 2, so marks never need clearing (new objects start at 0).
+    let epoch: UInt8
+    private var stack: UnsafeMutablePointer<UnsafeRawPointer>
+    private var count = 0
+    private var capacity = 4096
+    /// Objects marked in this collection.
+    private(set) var marked = 0
+
+    init(epoch: UInt8) {
+        self.epoch = epoch
+        stack = .allocate(capacity: capacity)
+    }
+
+    func release() { stack.deallocate() }
+
+    @inline(__always) mutating func mark(_ v: Value) {
+        if v.isHeap { mark(address: v.heapAddress) }
+    }
+
+    @inline(__always) mutating func mark(_ o: Obj?) {
+        if let o = o { mark(address: UnsafeRawPointer(Unmanaged.passUnretained(o).toOpaque())) }
+    }
+
+    mutating func mark<S: Sequence>(all values: S) where S.Element == Value {
+        for v in values { mark(v) }
+    }
+
+    mutating func mark(_ p: UnsafePointer<Value>, count n: Int) {
+        for i in 0..<n { mark(p[i]) }
+    }
+
+    @inline(__always) mutating func mark(address p: UnsafeRawPointer) {
+        let o = unsafeBitCast(p, to: Obj.self)
+        if o.gcMark == epoch { return }
+        o.gcMark = epoch
+        marked += 1
+        if count == capacity { grow() }
+        stack[count] = p
+        count += 1
+    }
+
+    @inline(never) private mutating func grow() {
+        let bigger = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: stack, count: count)
+        stack.deallocate()
+        stack = bigger
+        capacity *= 2
+    }
+
+    /// Traces grey objects until none is left.
+    mutating func drain() {
+        while count > 0 {
+            count -= 1
+            let o = unsafeBitCast(stack[count], to: Obj.self)
+            o.trace(&self)
+        }
+    }
+}
