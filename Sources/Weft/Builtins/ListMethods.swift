@@ -142,18 +142,20 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "map")
             let f = args[0]
             let items = l.snapshot
-            var out: [Value] = []
-            out.reserveCapacity(items.count)
-            for v in items { out.append(try vm.call(f, [v])) }
-            return .list(ListObj(out))
+            // Results go straight into the new list, which this Swift reference keeps
+            // alive (and so its items) while later calls may collect (docs/vm.md §3).
+            let out = ListObj()
+            out.items.reserveCapacity(items.count)
+            for v in items { out.items.append(try vm.call(f, [v])) }
+            return .list(out)
         }),
         ("filter", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "filter")
             let f = args[0]
-            var out: [Value] = []
-            for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.append(v) }
-            return .list(ListObj(out))
+            let out = ListObj()
+            for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.items.append(v) }
+            return .list(out)
         }),
         ("reduce", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["initial"])
@@ -171,7 +173,12 @@ enum ListMethods {
                 acc = first
                 rest = items.dropFirst()
             }
-            for v in rest { acc = try vm.call(f, [acc, v]) }
+            // The running value is rooted in a list while the next call may collect.
+            let held = ListObj([acc])
+            for v in rest {
+                acc = try vm.call(f, [acc, v])
+                held.items[0] = acc
+            }
             return acc
         }),
     ]
@@ -215,12 +222,15 @@ enum ListMethods {
             default: throw ScriptThrow.typeError("\(fn)() argument 'reverse' must be bool, not \(rv.typeName)")
             }
         }
-        var keys = items
+        // Computed keys are rooted in a list while later key calls may collect.
+        let keyList = ListObj(items)
         if let k = key, !StrMethods.isNil(k) {
-            keys = []
-            keys.reserveCapacity(items.count)
-            for v in items { keys.append(try vm.call(k, [v])) }
+            keyList.items = []
+            keyList.items.reserveCapacity(items.count)
+            for v in items { keyList.items.append(try vm.call(k, [v])) }
         }
+        let keys = keyList.items
+        defer { withExtendedLifetime(keyList) {} }
         let order = try MethodSupport.stableOrder(items.count) { a, b in
             rev ? try vm.less(keys[b], keys[a]) : try vm.less(keys[a], keys[b])
         }

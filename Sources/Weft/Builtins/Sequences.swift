@@ -158,10 +158,16 @@ enum Sequences {
         if let k = keyFn, Conversions.isNil(k) { keyFn = nil }
         var best = first
         var bestKey = try keyFn.map { try vm.call($0, [first]) } ?? first
+        // The best key so far is rooted while the next key call may collect.
+        let held = ListObj([bestKey])
         for x in xs.dropFirst() {
             let k = try keyFn.map { try vm.call($0, [x]) } ?? x
+            held.items.append(k)
             if wantMax ? try less(vm, bestKey, k) : try less(vm, k, bestKey) {
                 best = x; bestKey = k
+                held.items = [k]
+            } else {
+                held.items.removeLast()
             }
         }
         return best

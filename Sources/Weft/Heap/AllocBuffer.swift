@@ -11,6 +11,15 @@ final class AllocBuffer {
     @exclusivity(unchecked) private var capacity: Int
     /// Bytes allocated since they were last added to the heap's total.
     @exclusivity(unchecked) var unreportedBytes = 0
+    /// Copies of values that native code of this thread is working through (a
+    /// list's snapshot while an `eq` or a key function runs): roots until the
+    /// native call or the frame that made them is done (the VM truncates this).
+    @exclusivity(unchecked) var roots: [[Value]] = []
+
+    /// Drops the roots made after there were `mark` of them.
+    @inline(__always) func truncateRoots(to mark: Int) {
+        if roots.count > mark { roots.removeSubrange(mark...) }
+    }
 
     init(capacity: Int = 1024) {
         self.capacity = capacity

@@ -79,6 +79,14 @@ enum Heap {
         }
     }
 
+    /// Roots `values` (a snapshot native code iterates while it may call script
+    /// code) until the current native call or frame ends (AllocBuffer.roots).
+    @inline(__always) static func keep(_ values: [Value]) {
+        if let ctx = weft_get_heap_context() {
+            unsafeBitCast(ctx, to: AllocBuffer.self).roots.append(values)
+        }
+    }
+
     /// Counts `bytes` of storage an object just took (string contents, arrays).
     @inline(__always) static func account(_ bytes: Int) {
         if let ctx = weft_get_heap_context() {
@@ -162,6 +170,7 @@ enum Heap {
     /// The current OS thread stops running `vm`.
     static func detach(_ vm: VM) {
         weft_set_heap_context(nil)
+        vm.allocations.roots.removeAll()
         cond.lock()
         if vm.gcState == .running { running -= 1 }
         vm.gcState = .detached

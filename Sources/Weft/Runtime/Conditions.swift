@@ -124,7 +124,10 @@ final class ConditionObj: Obj, @unchecked Sendable {
                 left = d.left
                 if left! <= 0 { break }
             }
+            // The last result is returned on timeout: rooted across the wait.
+            let held = ListObj([result])
             _ = try wait(vm, timeout: left)
+            withExtendedLifetime(held) {}
             result = try vm.call(pred, [])
         }
         return result

@@ -201,7 +201,7 @@ extension VM {
             return
         }
         if let s = slot.pointee.asStr, let t = rhs.asStr {
-            slot.pointee = .str(StrObj(s.value + t.value, count: s.count + t.count))
+            slot.pointee = .str(StrObj.concat(s, t))
             return
         }
         slot.pointee = try binary(.add, slot.pointee, rhs)

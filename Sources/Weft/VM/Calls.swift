@@ -6,46 +6,44 @@ extension VM {
     /// above it. Returns true when a script frame was pushed (the loop continues in
     /// it); otherwise the result is already at `calleePos` and `sp == calleePos + 1`.
     func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
-        if case .function = calleePos.pointee.unpacked {
-            try calleePos.withUnretained(Closure.self) { c in
-                try pushFrame(c, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
-            }
+        let callee = calleePos.pointee
+        if callee.isFunction {
+            try pushFrame(callee.closureUnchecked, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
             return true
         }
-        switch calleePos.pointee.unpacked {
-        case .object(let o):
-            if let n = o as? NativeFn {
-                try callNative(n, receiver: .nil, calleePos, argc: argc, kw: kw)
+        // Classes are tested with `is` and then reinterpreted, so nothing is retained.
+        if callee.isObjectTag {
+            let o = callee.objectUnchecked
+            if o is NativeFn {
+                try callNative(callee.unchecked(NativeFn.self), receiver: .nil, calleePos, argc: argc, kw: kw)
                 return false
             }
-            if let b = o as? BoundMethod {
+            if o is BoundMethod {
+                let b = callee.unchecked(BoundMethod.self)
                 return try callMethodValue(b.method, receiver: b.receiver, calleePos, argc: argc, kw: kw)
             }
-            if let cls = o as? ClassObj {
-                return try instantiate(cls, calleePos, argc: argc, kw: kw)
+            if o is ClassObj {
+                return try instantiate(callee.unchecked(ClassObj.self), calleePos, argc: argc, kw: kw)
             }
-            throw ScriptThrow.typeError("'\(o.typeName)' object is not callable")
-        default:
-            throw ScriptThrow.typeError("'\(calleePos.pointee.typeName)' object is not callable")
         }
+        throw ScriptThrow.typeError("'\(callee.typeName)' object is not callable")
     }
 
     /// Runs a method (Closure or NativeFn) with `receiver` as self, in place of the
     /// value at `calleePos`.
     func callMethodValue(_ method: Value, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
                          argc: Int, kw: KeywordNames?) throws -> Bool {
-        switch method.unpacked {
-        case .function(let c) where c.proto.isMethod:
+        if method.isFunction && method.closureUnchecked.proto.isMethod {
             calleePos.pointee = receiver
-            try pushFrame(c, calleePos: calleePos, base: calleePos, argc: argc, kw: kw)
+            try pushFrame(method.closureUnchecked, calleePos: calleePos, base: calleePos, argc: argc, kw: kw)
             return true
-        case .object(let n as NativeFn):
-            try callNative(n, receiver: receiver, calleePos, argc: argc, kw: kw)
-            return false
-        default:
-            calleePos.pointee = method
-            return try setupCall(calleePos, argc: argc, kw: kw)
         }
+        if method.isObjectTag && method.objectUnchecked is NativeFn {
+            try callNative(method.unchecked(NativeFn.self), receiver: receiver, calleePos, argc: argc, kw: kw)
+            return false
+        }
+        calleePos.pointee = method
+        return try setupCall(calleePos, argc: argc, kw: kw)
     }
 
     @inline(__always)
@@ -53,6 +51,8 @@ extension VM {
                     argc: Int, kw: KeywordNames?) throws {
         let total = argc + (kw?.ids.count ?? 0)
         sp = calleePos + 1 + total
+        let rootMark = allocations.roots.count
+        defer { allocations.truncateRoots(to: rootMark) }
         let result = try n.body(self, receiver, Args(base: calleePos + 1, count: argc, keywords: kw, function: n))
         var p = calleePos + 1
         while p < sp { drop(p); p += 1 }

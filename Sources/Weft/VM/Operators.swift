@@ -5,18 +5,17 @@ import Foundation
 
 extension VM {
     func binary(_ op: Op, _ a: Value, _ b: Value) throws -> Value {
-        switch (a.unpacked, b.unpacked) {
-        case (.int(let x), .int(let y)): return try intBinary(op, x, y)
-        case (.int(let x), .float(let y)): return try floatBinary(op, Double(x), y, a, b)
-        case (.float(let x), .int(let y)): return try floatBinary(op, x, Double(y), a, b)
-        case (.float(let x), .float(let y)): return try floatBinary(op, x, y, a, b)
-        default: break
+        if let x = a.asInt {
+            if let y = b.asInt { return try intBinary(op, x, y) }
+            if b.isFloat { return try floatBinary(op, Double(x), b.floatValue, a, b) }
+        } else if a.isFloat {
+            if b.isFloat { return try floatBinary(op, a.floatValue, b.floatValue, a, b) }
+            if let y = b.asInt { return try floatBinary(op, a.floatValue, Double(y), a, b) }
         }
         switch op {
         case .add:
+            if let x = a.asStr, let y = b.asStr { return .str(StrObj.concat(x, y)) }
             switch (a.unpacked, b.unpacked) {
-            case (.str(let x), .str(let y)):
-                return .str(StrObj(x.value + y.value, count: x.count + y.count))
             case (.list(let x), .list(let y)):
                 return .list(ListObj(x.snapshot + y.snapshot))
             case (.object(let x as BytesObj), .object(let y as BytesObj)):

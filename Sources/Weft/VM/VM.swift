@@ -6,7 +6,9 @@
 import Foundation
 
 struct Frame {
-    unowned(unsafe) var closure: Closure
+    private var closureRef: Ref<Closure>
+    /// The running closure (kept alive by its stack slot; traced by the VM).
+    @inline(__always) var closure: Closure { closureRef.object }
     /// Index of the next instruction to run (saved when this frame calls out).
     var pc: Int
     /// Slot 0 of this frame.
@@ -15,6 +17,16 @@ struct Frame {
     var ret: UnsafeMutablePointer<Value>
     /// `init` called by a class: the call's value is `self`, not init's result.
     var isConstructor: Bool
+    /// Native roots (AllocBuffer.roots) that existed when this frame was entered;
+    /// at its backward jumps every later one is done with.
+    var rootMark: Int
+
+    init(closure: Closure, pc: Int, base: UnsafeMutablePointer<Value>, ret: UnsafeMutablePointer<Value>,
+         isConstructor: Bool) {
+        closureRef = Ref(closure)
+        self.pc = pc; self.base = base; self.ret = ret; self.isConstructor = isConstructor
+        rootMark = 0
+    }
 }
 
 struct Handler {
@@ -111,6 +123,7 @@ public final class VM {
     func traceRoots(_ m: inout Marker) {
         if sp > stackBase { m.mark(stackBase, count: sp - stackBase) }
         for i in 0..<frameCount { m.mark(frames[i].closure) }
+        for r in allocations.roots { m.mark(all: r) }
         m.mark(thread)
     }
 
@@ -220,7 +233,7 @@ public final class VM {
         unowned(unsafe) let proto = closure.proto
         if thread.attention.load(ordering: .relaxed) {
             // A safepoint: the callee and its arguments are on the stack below `sp`.
-            try thread.checkPending()
+            try thread.checkPending(cancellable: false)
             Heap.safepoint(self)
         }
         let steps = stepsLeft.pointee &- 1
@@ -239,6 +252,7 @@ public final class VM {
             try bindArguments(proto, base: base, hasSelf: hasSelf, argc: argc, kw: kw)
         }
         frames[frameCount] = Frame(closure: closure, pc: 0, base: base, ret: calleePos, isConstructor: isConstructor)
+        frames[frameCount].rootMark = allocations.roots.count
         frameCount += 1
     }
 

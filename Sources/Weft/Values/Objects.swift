@@ -52,34 +52,111 @@ public class Obj {
 // MARK: - Strings
 
 /// An immutable sequence of Unicode scalars. `count` (scalars) is kept so `len` is
-/// O(1); an all-ASCII string also indexes in O(1). The VM may append in place to a
-/// string it holds the only reference to (`s += piece` in a loop is linear).
+/// O(1); an all-ASCII string also indexes in O(1).
+///
+/// `s += piece` on a long string does not copy: it makes a *rope*, a string whose
+/// contents are `prefix`'s followed by `suffix`, flattened into one Swift string the
+/// first time anything reads `value`. Building a string in a loop is therefore
+/// linear, as CPython's in-place append is (which needs a reference count of 1;
+/// the collector has no counts to ask).
 public final class StrObj: Obj {
-    @exclusivity(unchecked) var value: String
-    @exclusivity(unchecked) var count: Int
+    /// The contents once flat; for a rope, only `suffix` (see `prefix`).
+    @exclusivity(unchecked) private var flat: String
+    /// A rope's first part; nil once flat. Written under the lock; `isFlat` is
+    /// published after `flat` holds the whole string.
+    @exclusivity(unchecked) private unowned(unsafe) var prefix: StrObj?
+    private let isFlat: Atomic<Bool>
+    let count: Int
+    /// UTF-8 length (kept so a rope knows its size without flattening).
+    let utf8Count: Int
     /// Cached hash (0 = not yet computed); see Operators.swift.
     let hashCache = Atomic<Int>(0)
 
+    /// Ropes are made only past this many bytes; shorter strings are copied.
+    static let ropeThreshold = 256
+
     init(_ value: String) {
-        self.value = value
+        flat = value
+        isFlat = Atomic(true)
         // Scalars = UTF-8 bytes that are not continuation bytes (10xxxxxx).
         var v = value
-        self.count = v.withUTF8 { bytes in
+        (count, utf8Count) = v.withUTF8 { bytes in
             var n = 0
             for b in bytes where b & 0xC0 != 0x80 { n += 1 }
-            return n
+            return (n, bytes.count)
         }
+        super.init()
+        if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
     init(_ value: String, count: Int) {
-        self.value = value
+        flat = value
+        isFlat = Atomic(true)
         self.count = count
+        utf8Count = value.utf8.count
+        super.init()
+        if utf8Count > 64 { Heap.account(utf8Count) }
     }
+
+    private init(rope prefix: StrObj, _ suffix: StrObj) {
+        flat = suffix.value
+        isFlat = Atomic(false)
+        self.prefix = prefix
+        count = prefix.count + suffix.count
+        utf8Count = prefix.utf8Count + suffix.utf8Count
+        super.init()
+        Heap.account(suffix.utf8Count + 64)
+    }
+
+    /// `a + b`: a rope when `a` is long, else a flat copy.
+    static func concat(_ a: StrObj, _ b: StrObj) -> StrObj {
+        if b.count == 0 { return a }
+        if a.utf8Count >= ropeThreshold { return StrObj(rope: a, b) }
+        return StrObj(a.value + b.value, count: a.count + b.count)
+    }
+
+    /// The contents (flattening a rope once).
+    var value: String {
+        @inline(__always) get {
+            if isFlat.load(ordering: .acquiring) { return flat }
+            return flatten()
+        }
+    }
+
+    @inline(never) private func flatten() -> String {
+        lockWord.lock(); defer { lockWord.unlock() }
+        if isFlat.load(ordering: .acquiring) { return flat }
+        // Walk the prefixes iteratively (a loop of `+=` makes a long chain),
+        // stopping at the first one that is flat.
+        var parts = [flat]
+        var p = prefix
+        while let r = p {
+            if r.isFlat.load(ordering: .acquiring) { parts.append(r.flat); break }
+            r.lockWord.lock()
+            if r.isFlat.load(ordering: .acquiring) {
+                r.lockWord.unlock()
+                parts.append(r.flat)
+                break
+            }
+            parts.append(r.flat)
+            p = r.prefix
+            r.lockWord.unlock()
+        }
+        var out = ""
+        out.reserveCapacity(utf8Count)
+        for piece in parts.reversed() { out += piece }
+        flat = out
+        isFlat.store(true, ordering: .releasing)
+        prefix = nil
+        return out
+    }
+
+    override func trace(_ m: inout Marker) { m.mark(prefix) }
 
     override var typeName: String { "str" }
     override var isTruthy: Bool { count != 0 }
 
-    @inline(__always) var isASCII: Bool { count == value.utf8.count }
+    @inline(__always) var isASCII: Bool { count == utf8Count }
 
     /// The scalar at `i` (0 <= i < count).
     func scalar(at i: Int) -> Unicode.Scalar {
@@ -143,7 +220,13 @@ public final class ListObj: Obj {
     var count: Int { locked { items.count } }
 
     /// A consistent copy of the elements, for iteration-heavy natives.
-    var snapshot: [Value] { locked { unsharedUnderTSan(items) } }
+    /// Rooted until the native call or frame that took it ends, so its items stay
+    /// alive while script code runs even if they leave the list (Heap.keep).
+    var snapshot: [Value] {
+        let s = locked { unsharedUnderTSan(items) }
+        Heap.keep(s)
+        return s
+    }
 }
 
 // MARK: - Ranges
@@ -338,14 +421,15 @@ public final class ClassObj: Obj {
 /// Fields are a small symbol-keyed array: instances rarely have more than a handful,
 /// and a linear scan over Int32 keys beats hashing at that size.
 public final class Instance: Obj {
-    unowned(unsafe) let cls: ClassObj
+    private let clsRef: Ref<ClassObj>
+    @inline(__always) var cls: ClassObj { clsRef.object }
     @exclusivity(unchecked) var keys: [Int32] = []
     @exclusivity(unchecked) var values: [Value] = []
     @exclusivity(unchecked) var frozen = false
     /// Native state of builtin base classes (an Error's trace, a Thread's handle).
     @exclusivity(unchecked) var native: AnyObject?
 
-    init(cls: ClassObj) { self.cls = cls }
+    init(cls: ClassObj) { clsRef = Ref(cls) }
 
 
     /// Whether field `sym` exists (a locked scan of the keys only).

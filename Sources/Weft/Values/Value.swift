@@ -123,7 +123,10 @@ public struct Value {
     @inline(__always) var asList: ListObj? { isList ? listUnchecked : nil }
     @inline(__always) var asMap: MapObj? { isMap ? mapUnchecked : nil }
     @inline(__always) var asFunction: Closure? { isFunction ? closureUnchecked : nil }
-    @inline(__always) var asInstance: Instance? { isObjectTag ? objectUnchecked as? Instance : nil }
+    /// Tested with `is` and then reinterpreted, so no owned reference (and no
+    /// retain) is made, unlike with `as?`.
+    @inline(__always) var isInstance: Bool { isObjectTag && objectUnchecked is Instance }
+    @inline(__always) var asInstance: Instance? { isInstance ? unchecked(Instance.self) : nil }
     /// The heap object behind a value, if any (for `id`, identity hashing).
     @inline(__always) var heapObject: Obj? { isHeap ? heapUnchecked : nil }
 }
@@ -148,7 +151,7 @@ public enum Unpacked {
 }
 
 extension Value {
-    public var unpacked: Unpacked {
+    @inline(__always) public var unpacked: Unpacked {
         switch tag {
         case Value.intTag: return .int(smallIntValue)
         case Value.strTag: return .str(strUnchecked)
@@ -244,4 +247,14 @@ extension Unpacked {
     }
 
     public var typeName: String { packed.typeName }
+}
+
+/// A reference to a heap object that the owner traces, stored as a plain word so
+/// that reading it never retains (an `unowned(unsafe)` property is read as a new
+/// strong reference, which the optimizer retains). The collector keeps the object
+/// alive; the owner must report it from `trace`.
+struct Ref<T: AnyObject> {
+    let bits: UInt
+    @inline(__always) init(_ o: T) { bits = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()) }
+    @inline(__always) var object: T { unsafeBitCast(bits, to: T.self) }
 }
