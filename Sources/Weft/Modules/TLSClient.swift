@@ -35,6 +35,8 @@ final class TLSClient {
     private let rbio: OpaquePointer   // socket -> OpenSSL
     private let wbio: OpaquePointer   // OpenSSL -> socket
     private var socketEOF = false
+    /// Set after a fatal TLS error (no close_notify may be sent then).
+    private var failed = false
     private let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: TLSClient.bufSize)
     static let bufSize = 65536
 
@@ -119,7 +121,10 @@ final class TLSClient {
     static func handshake(_ vm: VM, conn: ConnObj, host: String, port: Int, waits: Waits) throws -> TLSClient {
         let endpoint = NetModule.endpoint(host, port)
         let ssl = try newSSL()
-        guard let rbio = BIO_new(BIO_s_mem()), let wbio = BIO_new(BIO_s_mem()) else {
+        let rb = BIO_new(BIO_s_mem()), wb = BIO_new(BIO_s_mem())
+        guard let rbio = rb, let wbio = wb else {
+            if let b = rb { BIO_free(b) }
+            if let b = wb { BIO_free(b) }
             SSL_free(ssl)
             throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS: out of memory")
         }
@@ -186,6 +191,7 @@ final class TLSClient {
 
     /// Sends close_notify if the socket takes it at once (best effort, no wait).
     func close() {
+        if failed { return }
         ERR_clear_error()
         if SSL_shutdown(ssl) < 0 { ERR_clear_error() }
         let n = BIO_read(wbio, buf, Int32(TLSClient.bufSize))
@@ -209,16 +215,17 @@ final class TLSClient {
             ERR_clear_error()
             let r = op()
             let err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, r)
-            try flush(vm, waits)
+            do { try flush(vm, waits) } catch { failed = true; throw error }
             switch err {
             case SSL_ERROR_NONE:
                 return (r, err)
             case SSL_ERROR_WANT_READ:
                 if socketEOF { return (r, SSL_ERROR_SYSCALL) }
-                try readSocket(vm, waits)
+                do { try readSocket(vm, waits) } catch { failed = true; throw error }
             case SSL_ERROR_WANT_WRITE:
                 continue   // flushed above
             default:
+                if err == SSL_ERROR_SSL || err == SSL_ERROR_SYSCALL { failed = true }
                 return (r, err)
             }
         }
