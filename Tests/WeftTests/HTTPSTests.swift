@@ -258,6 +258,20 @@ final class HTTPSTests: XCTestCase {
         ])
     }
 
+    func testConcurrentFetchesShareOneContext() throws {
+        let out = try weft("""
+            import http
+            let ts = [spawn(fn() {
+              let bodies = []
+              for j in range(5) { bodies.append(http.get("\(tls.base)/plain")["body"]) }
+              return bodies
+            }) for i in range(8)]
+            let all = [b for t in ts for b in t.join()]
+            print(len(all), all == [b"hello over tls"] * 40)
+            """)
+        XCTAssertEqual(lines(out), ["40 true"])
+    }
+
     /// In-process: `:threads` shows the TLS wait, the host's interrupt wakes a
     /// handshake at once, and no descriptor is left open.
     func testHostInterruptWakesAHandshake() throws {
