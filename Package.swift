@@ -10,7 +10,9 @@ let package = Package(
     targets: [
         // An out-of-line no-op the object locks call before unlocking (see its header).
         .target(name: "CWeftSupport", path: "Sources/CWeftSupport"),
-        .target(name: "Weft", dependencies: ["CWeftSupport"], path: "Sources/Weft",
+        // The system OpenSSL 3 for https:// in the http module (needs libssl-dev).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(name: "Weft", dependencies: ["CWeftSupport", "COpenSSL"], path: "Sources/Weft",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // GNU readline for the REPL (needs libreadline-dev).
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
@@ -19,7 +21,7 @@ let package = Package(
         // libFuzzer target (Scripts/fuzz.sh): build only with --sanitize=fuzzer.
         .executableTarget(name: "WeftFuzz", dependencies: ["Weft"], path: "Sources/WeftFuzz",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "WeftTests", dependencies: ["Weft", "weft"], path: "Tests/WeftTests",
+        .testTarget(name: "WeftTests", dependencies: ["Weft", "weft", "COpenSSL"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -1,8 +1,10 @@
-// `import http` (§8): a small HTTP/1.1 client for `http://` URLs, built on the
-// `net` socket layer (SocketObj.swift) so that a thread blocked in it wakes at once
-// on `cancel()`, Ctrl-C (`Interrupted`) and a deadlock verdict, and shows as waiting
-// on I/O (`waiting on I/O (http GET http://...)`), which deadlock detection counts
-// as able to make progress (§7.7).
+// `import http` (§8): a small HTTP/1.1 client for `http://` and `https://` URLs,
+// built on the `net` socket layer (SocketObj.swift) so that a thread blocked in it
+// wakes at once on `cancel()`, Ctrl-C (`Interrupted`) and a deadlock verdict, and
+// shows as waiting on I/O (`waiting on I/O (http GET http://...)`), which deadlock
+// detection counts as able to make progress (§7.7). For `https://` the same
+// framing runs over TLS from the system OpenSSL (TLSClient.swift), whose waits are
+// the same cancellable socket waits; certificates and host names are verified.
 //
 //   get(url, headers: nil, timeout: nil)
 //   request(method, url, body: nil, headers: nil, timeout: nil)
@@ -14,8 +16,9 @@
 // POST, become a GET without body, as browsers and Python do). `timeout` bounds
 // the whole call: connecting, sending, every redirect and the whole body.
 // Errors: ValueError for a malformed or unsupported URL (it is named),
-// ConnectionRefused, Timeout, IOError for malformed responses and too many
-// redirects. Needs the `network` capability.
+// ConnectionRefused, Timeout, IOError for malformed responses, too many
+// redirects, a certificate that does not verify and other TLS failures. Needs
+// the `network` capability.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -99,6 +102,7 @@ enum HTTPModule {
     // MARK: - URLs
 
     struct URLParts {
+        var tls: Bool           // https://
         var host: String        // without brackets
         var port: Int
         var target: String      // path and query, "/" at least
@@ -116,10 +120,10 @@ enum HTTPModule {
         }
         guard let sep = url.range(of: "://") else { throw invalid(url, "no scheme (expected http://host/...)") }
         let scheme = url[..<sep.lowerBound].lowercased()
-        if scheme == "https" {
-            throw invalid(url, "https is not supported (only http://)")
+        if scheme != "http" && scheme != "https" {
+            throw invalid(url, "unsupported scheme \(quoteString(scheme)) (only http:// and https://)")
         }
-        if scheme != "http" { throw invalid(url, "unsupported scheme \(quoteString(scheme)) (only http://)") }
+        let tls = scheme == "https"
         var rest = Substring(url[sep.upperBound...])
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
@@ -148,7 +152,8 @@ enum HTTPModule {
             if host.contains(":") { throw invalid(url, "bad host") }
         }
         if host.isEmpty { throw invalid(url, "no host") }
-        var port = 80
+        let defaultPort = tls ? 443 : 80
+        var port = defaultPort
         if let p = portText, !p.isEmpty {
             guard p.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(p), n >= 1, n <= 65535 else {
                 throw invalid(url, "bad port \(quoteString(String(p)))")
@@ -156,16 +161,17 @@ enum HTTPModule {
             port = n
         }
         let bracketed = host.contains(":") ? "[\(host)]" : host
-        let hostHeader = port == 80 ? bracketed : "\(bracketed):\(port)"
-        return URLParts(host: host, port: port, target: target, hostHeader: hostHeader, text: url)
+        let hostHeader = port == defaultPort ? bracketed : "\(bracketed):\(port)"
+        return URLParts(tls: tls, host: host, port: port, target: target, hostHeader: hostHeader, text: url)
     }
 
     /// `location` resolved against `base` (absolute, scheme-relative, absolute-path
     /// or relative-path references).
     static func resolve(_ location: String, against base: URLParts) -> String {
         if location.contains("://") { return location }
-        if location.hasPrefix("//") { return "http:" + location }
-        let origin = "http://" + base.hostHeader
+        let scheme = base.tls ? "https:" : "http:"
+        if location.hasPrefix("//") { return scheme + location }
+        let origin = scheme + "//" + base.hostHeader
         if location.hasPrefix("/") { return origin + location }
         var path = base.target
         if let q = path.firstIndex(of: "?") { path = String(path[..<q]) }
@@ -236,6 +242,13 @@ enum HTTPModule {
             throw timedOut(original, timeout)
         }
         defer { conn.closeSocket() }
+        let label = "http \(method) \(u.text)"
+        let waits = TLSClient.Waits(deadline: deadline, label: label, timedOut: { timedOut(original, timeout) })
+        var tls: TLSClient? = nil
+        if u.tls {
+            tls = try TLSClient.handshake(vm, conn: conn, host: u.host, port: u.port, waits: waits)
+        }
+        defer { tls?.close() }
         var head = "\(method) \(u.target) HTTP/1.1\r\n"
         var defaults: [(String, String)] = [("Host", u.hostHeader), ("User-Agent", "weft-http/1"),
                                              ("Accept", "*/*"), ("Accept-Encoding", "identity")]
@@ -254,15 +267,15 @@ enum HTTPModule {
         var out = Array(head.utf8)
         if let b = body { out += b }
         do {
-            try conn.send(vm, out, timeout: deadline?.left)
+            if let tls = tls { try tls.send(vm, out, waits) } else { try conn.send(vm, out, timeout: deadline?.left) }
         } catch let e as ScriptThrow where e.kindName == "Timeout" {
             throw timedOut(original, timeout)
         } catch let e as ScriptThrow where e.kindName == "ConnectionReset" {
             // The server may have answered early and closed: read what it sent.
             _ = e
         }
-        let reader = Reader(vm: vm, conn: conn, deadline: deadline, timeout: timeout, url: original,
-                            label: "http \(method) \(u.text)")
+        let reader = Reader(vm: vm, conn: conn, tls: tls, deadline: deadline, timeout: timeout, url: original,
+                            label: label)
         while true {
             let (status, hs) = try reader.readHead()
             if status >= 100 && status < 200 && status != 101 { continue }   // 100 Continue etc.
@@ -291,6 +304,7 @@ enum HTTPModule {
     final class Reader {
         let vm: VM
         let conn: ConnObj
+        let tls: TLSClient?
         let deadline: Deadline?
         let timeout: Double?
         let url: String
@@ -299,8 +313,8 @@ enum HTTPModule {
         var pos = 0
         var eof = false
 
-        init(vm: VM, conn: ConnObj, deadline: Deadline?, timeout: Double?, url: String, label: String) {
-            self.vm = vm; self.conn = conn; self.deadline = deadline; self.timeout = timeout
+        init(vm: VM, conn: ConnObj, tls: TLSClient?, deadline: Deadline?, timeout: Double?, url: String, label: String) {
+            self.vm = vm; self.conn = conn; self.tls = tls; self.deadline = deadline; self.timeout = timeout
             self.url = url; self.label = label
         }
 
@@ -312,6 +326,13 @@ enum HTTPModule {
         func fill() throws -> Bool {
             if eof { return false }
             if pos > 0 && pos == buf.count { buf.removeAll(keepingCapacity: true); pos = 0 }
+            if let tls = tls {
+                let got = try tls.recv(vm, TLSClient.Waits(deadline: deadline, label: label,
+                                                           timedOut: { HTTPModule.timedOut(self.url, self.timeout) }))
+                if got.isEmpty { eof = true; return false }
+                buf += got
+                return true
+            }
             let got: [UInt8] = try conn.using("recv") { fd in
                 while true {
                     var err: Int32 = 0
