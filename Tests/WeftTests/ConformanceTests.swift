@@ -12,6 +12,9 @@
 //   WEFT_BIN                  path of the weft executable to test (default: found next to
 //                             the test bundle, or in .build/{debug,release})
 //   WEFT_CONFORMANCE_FILTER   only run scripts whose relative path contains this substring
+//   WEFT_CONFORMANCE_SKIP     skip scripts whose relative path contains any of these
+//                             comma-separated substrings (CI's collector-stress run skips
+//                             scripts too large to collect at every safepoint)
 //   WEFT_CONFORMANCE_JOBS     how many scripts run at once (default 4)
 //   WEFT_CONFORMANCE_TIMEOUT  seconds per script (default 30)
 
@@ -287,7 +290,10 @@ final class ConformanceTests: XCTestCase {
         let jobs = max(1, Int(env["WEFT_CONFORMANCE_JOBS"] ?? "") ?? 4)
         let timeout = TimeInterval(env["WEFT_CONFORMANCE_TIMEOUT"] ?? "") ?? 30
 
-        let scripts = Self.discoverScripts(filter: filter)
+        let skip = (env["WEFT_CONFORMANCE_SKIP"] ?? "").split(separator: ",").map(String.init)
+        let scripts = Self.discoverScripts(filter: filter).filter { s in
+            !skip.contains { !$0.isEmpty && s.contains($0) }
+        }
         if scripts.isEmpty {
             XCTFail("no conformance scripts found under \(Self.conformanceRoot.path)"
                     + (filter.map { " matching filter \"\($0)\"" } ?? ""))

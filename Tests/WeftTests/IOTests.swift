@@ -228,9 +228,9 @@ final class IOTests: XCTestCase {
                 most = max(most, len(fs.list_dir("/proc/self/fd")))
             }
             gc.collect()
-            // Dropped files are closed by collections that their descriptors
-            // trigger, long before 300 are open.
-            assert most < \(before) + 64, "descriptors piled up: \(most)"
+            # Dropped files are closed by collections that their descriptors
+            # trigger, long before 300 are open.
+            assert(most < \(before) + 64, "descriptors piled up: " + str(most))
             """, [.fileRead])
         XCTAssertLessThanOrEqual(openCount() - before, 1)
     }

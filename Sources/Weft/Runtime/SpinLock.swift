@@ -95,15 +95,3 @@ enum ObjectLockCheck {
     #endif
 }
 
-/// Whether `object` may be mutated in place because this is its only reference.
-/// Always false under ThreadSanitizer (`WEFT_TSAN`), for the reason given at
-/// `unsharedUnderTSan`: the last reader's release and this check are ordered by the
-/// reference count, which TSan cannot see, so the in-place write would be reported
-/// as racing with that reader's earlier reads.
-@inline(__always) func isUniqueForInPlaceWrite<T: AnyObject>(_ object: inout T) -> Bool {
-    #if WEFT_TSAN
-    return false
-    #else
-    return isKnownUniquelyReferenced(&object)
-    #endif
-}
