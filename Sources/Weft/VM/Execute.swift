@@ -154,21 +154,21 @@ extension VM {
 
                     case .add:
                         let l = sp - 2, r = sp - 1
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            let (v, o) = x.addingReportingOverflow(y)
-                            if !o { l.pointee = .int(v); sp = r; break }
-                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
-                            l.pointee = .float(x + y); sp = r; break
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            // Two 48-bit ints cannot overflow 64 bits; `.int` boxes a big result.
+                            l.pointee = .int(l.pointee.smallIntValue &+ r.pointee.smallIntValue); sp = r; break
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            l.pointee = .float(l.pointee.asDouble + r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(.add, x, y)); sp += 1
                     case .sub:
                         let l = sp - 2, r = sp - 1
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            let (v, o) = x.subtractingReportingOverflow(y)
-                            if !o { l.pointee = .int(v); sp = r; break }
-                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
-                            l.pointee = .float(x - y); sp = r; break
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            // Two 48-bit ints cannot overflow 64 bits; `.int` boxes a big result.
+                            l.pointee = .int(l.pointee.smallIntValue &- r.pointee.smallIntValue); sp = r; break
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            l.pointee = .float(l.pointee.asDouble - r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(.sub, x, y)); sp += 1
@@ -177,12 +177,32 @@ extension VM {
                         if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
                             let (v, o) = x.multipliedReportingOverflow(by: y)
                             if !o { l.pointee = .int(v); sp = r; break }
-                        } else if l.pointee.isFloat && r.pointee.isFloat { let x = l.pointee.floatValue, y = r.pointee.floatValue;
-                            l.pointee = .float(x * y); sp = r; break
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            l.pointee = .float(l.pointee.asDouble * r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(.mul, x, y)); sp += 1
-                    case .div, .floorDiv, .mod, .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
+                    case .div:
+                        let l = sp - 2, r = sp - 1
+                        if bothNumbers(l.pointee, r.pointee) && r.pointee.asDouble != 0 {
+                            l.pointee = .float(l.pointee.asDouble / r.pointee.asDouble); sp = r; break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(.div, x, y)); sp += 1
+                    case .floorDiv, .mod:
+                        let l = sp - 2, r = sp - 1
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt && r.pointee.smallIntValue != 0 {
+                            // Python's floor semantics; 48-bit operands cannot overflow.
+                            let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue
+                            let q = x / y, m = x - q * y
+                            let adjust = m != 0 && (m < 0) != (y < 0)
+                            l.pointee = word & 0xFF == UInt32(Op.mod.rawValue)
+                                ? .int(adjust ? m + y : m) : .int(adjust ? q - 1 : q)
+                            sp = r; break
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
+                    case .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
                     case .neg:
@@ -201,10 +221,12 @@ extension VM {
                     case .eq, .ne:
                         let l = sp - 2, r = sp - 1
                         let negate = word & 0xFF == UInt32(Op.ne.rawValue)
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            l.pointee = .bool((x == y) != negate)
-                            sp = r
-                            break
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            l.pointee = .bool((l.pointee.bits == r.pointee.bits) != negate); sp = r; break
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            l.pointee = .bool((l.pointee.asDouble == r.pointee.asDouble) != negate); sp = r; break
+                        } else if l.pointee.isStr && r.pointee.isStr {
+                            l.pointee = .bool(strEqual(l.pointee.strUnchecked, r.pointee.strUnchecked) != negate); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
@@ -223,6 +245,16 @@ extension VM {
                             l.pointee = .bool(res)
                             sp = r
                             break
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            let x = l.pointee.asDouble, y = r.pointee.asDouble
+                            let res: Bool
+                            switch op {
+                            case .lt: res = x < y
+                            case .le: res = x <= y
+                            case .gt: res = x > y
+                            default: res = x >= y
+                            }
+                            l.pointee = .bool(res); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
@@ -280,6 +312,15 @@ extension VM {
                             default: holds = x >= y
                             }
                             sp = l
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            let x = l.pointee.asDouble, y = r.pointee.asDouble
+                            switch op {
+                            case .jumpUnlessLt: holds = x < y
+                            case .jumpUnlessLe: holds = x <= y
+                            case .jumpUnlessGt: holds = x > y
+                            default: holds = x >= y
+                            }
+                            sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                             frame.pointee.pc = pc
@@ -290,8 +331,14 @@ extension VM {
                     case .jumpUnlessEq, .jumpUnlessNe:
                         let l = sp - 2, r = sp - 1
                         var holds: Bool
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            holds = x == y
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            holds = l.pointee.bits == r.pointee.bits
+                            sp = l
+                        } else if bothNumbers(l.pointee, r.pointee) {
+                            holds = l.pointee.asDouble == r.pointee.asDouble
+                            sp = l
+                        } else if l.pointee.isStr && r.pointee.isStr {
+                            holds = strEqual(l.pointee.strUnchecked, r.pointee.strUnchecked)
                             sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
@@ -546,6 +593,12 @@ extension VM {
     if vm.sp < sp { vm.sp = sp }
     sp -= 1
     return sp.pointee
+}
+
+/// Both operands are floats or inline ints (compared and combined as doubles, which
+/// is exact for 48-bit ints).
+@inline(__always) func bothNumbers(_ a: Value, _ b: Value) -> Bool {
+    (a.isFloat || a.isSmallInt) && (b.isFloat || b.isSmallInt)
 }
 
 /// Forgets the value in a slot: values are words, so there is nothing to release.

@@ -193,14 +193,15 @@ extension VM {
     // MARK: - Equality and ordering
 
     public func equals(_ a: Value, _ b: Value) throws -> Bool {
-        switch (a.unpacked, b.unpacked) {
-        case (.list, .list), (.map, .map):
+        // The common cases, tested on the words without unpacking.
+        if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
+        if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
+        if (a.isList && b.isList) || (a.isMap && b.isMap) {
             // Containers recurse; cyclic ones must end in RecursionError, not a crash.
             try enterNesting(); defer { nesting -= 1 }
             return try equalsUnguarded(a, b)
-        default:
-            return try equalsUnguarded(a, b)
         }
+        return try equalsUnguarded(a, b)
     }
 
     /// Counts nested container comparisons and hashes (see `equals`).
@@ -349,6 +350,9 @@ extension VM {
 
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
     public func hash(_ v: Value) throws -> Int {
+        // The common keys, tested on the word without unpacking.
+        if v.isStr { return v.strUnchecked.hashValue32 }
+        if v.isSmallInt { return mixHash(v.smallIntValue) }
         switch v.unpacked {
         case .nil: return 0x51ED270B
         case .bool(let b): return b ? 0x2545F491 : 0x1B873593

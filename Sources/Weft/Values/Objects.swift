@@ -186,8 +186,10 @@ public final class StrObj: Obj {
 /// like Python, compares code points).
 @inline(__always) func strEqual(_ a: StrObj, _ b: StrObj) -> Bool {
     if a === b { return true }
-    if a.count != b.count { return false }
-    return a.value.utf8.elementsEqual(b.value.utf8)
+    if a.utf8Count != b.utf8Count { return false }
+    if a.utf8Count == 0 { return true }
+    var x = a.value, y = b.value
+    return x.withUTF8 { p in y.withUTF8 { q in memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 } }
 }
 
 /// Code-point order (UTF-8 byte order is code-point order).

@@ -93,6 +93,8 @@ public struct Value {
     /// The inline int (only when `isSmallInt`).
     @inline(__always) var smallIntValue: Int { Int(Int64(bitPattern: bits << 16) >> 16) }
     @inline(__always) var floatValue: Double { Double(bitPattern: bits) }
+    /// A float or an inline int as a double (only when one of those).
+    @inline(__always) var asDouble: Double { isFloat ? floatValue : Double(smallIntValue) }
     /// Any int, inline or boxed (only when `isInt`).
     @inline(__always) var intValue: Int {
         isSmallInt ? smallIntValue : unsafeDowncast(objectUnchecked, to: BigIntBox.self).value
