@@ -12,6 +12,10 @@
 #   Programs table: median wall, CPU (user+sys) and peak RSS of each side, the
 #   weft/python wall ratio and a geometric mean. --callgrind (or CALLGRIND=1) adds
 #   instruction counts (valgrind callgrind, one extra run of each program per side).
+#   With the programs (and no names given), a third table shows collection pauses:
+#   Scripts/bench/gc/gc_pause.{weft,py} keep ~200 MB of small objects live while
+#   churning; Weft reports its collector's p50/p99/max pause, CPython the time of a
+#   full gc.collect() on the same heap.
 #   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter),
 #   CALLGRIND, VALGRIND (valgrind binary).
 # Exit status: 0 if every row succeeded, 1 if any row is FAIL or MISMATCH, 2 on usage
@@ -354,6 +358,23 @@ if ((${#programs[@]})); then
   echo "$rule"
   printf '%s\n' "${rows[@]}"
   echo "$geo"
+fi
+
+# --- collection pauses ----------------------------------------------------------------------
+# gc_pause prints "gc_pause p50 X p99 Y max Z collections N live L check C" (ms).
+if ((do_programs)) && ((${#names[@]} == 0)) && [[ -f $bench_dir/gc/gc_pause.weft ]]; then
+  echo
+  echo "| gc_pause (200 MB live) | p50 (ms) | p99 (ms) | max (ms) | collections | peak RSS (MiB) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for side in weft python; do
+    if [[ $side == weft ]]; then cmd=("$weft" "$bench_dir/gc/gc_pause.weft")
+    else cmd=("$python" -I "$bench_dir/gc/gc_pause.py"); fi
+    timed "$tmp/g.out" "$tmp/g.err" measure "$tmp/g.res" "${cmd[@]}"
+    if ((status != 0)); then echo "| $side | FAIL | | | | |"; failed=1; continue; fi
+    read -r _ _ m <"$tmp/g.res"
+    label=$([[ $side == weft ]] && echo "weft (collector pauses)" || echo "python (full gc.collect())")
+    awk -v l="$label" -v m="$m" '/^gc_pause/ { printf "| %s | %s | %s | %s | %s | %.1f |\n", l, $3, $5, $7, $9, m / 1024 }' "$tmp/g.out"
+  done
 fi
 
 exit $failed

@@ -17,11 +17,17 @@ extern __thread void *weft_heap_context;
 static inline void *weft_get_heap_context(void) { return weft_heap_context; }
 static inline void weft_set_heap_context(void *p) { weft_heap_context = p; }
 
-/// The Swift runtime's strong reference count of a heap object, read without
-/// retaining it (a Swift call would retain its argument).
-static inline unsigned long weft_retain_count(void *object) {
+/// Whether a Swift heap object has a strong reference besides one (the collector's
+/// own): the collector's test for objects that Swift code holds. Reads the inline
+/// reference count (64-bit layout: the strong count minus one in bits 33-62; bit 63
+/// set means the counts live in a side table, as after a weak reference was taken,
+/// or the object is immortal), and asks the runtime only in that case. Checked by
+/// HeapTests.testSwiftHeldObjectsAreRoots.
+static inline int weft_has_extra_strong_refs(void *object) {
     extern unsigned long swift_retainCount(void *);
-    return swift_retainCount(object);
+    unsigned long long bits = __atomic_load_n((unsigned long long *)((char *)object + 8), __ATOMIC_RELAXED);
+    if (bits >> 63) return swift_retainCount(object) > 1;
+    return ((bits >> 33) & 0x3FFFFFFFull) != 0;
 }
 
 #endif

@@ -15,6 +15,14 @@ final class AllocBuffer {
     /// list's snapshot while an `eq` or a key function runs): roots until the
     /// native call or the frame that made them is done (the VM truncates this).
     @exclusivity(unchecked) var roots: [[Value]] = []
+    /// The script thread using this buffer, poked when `roots` grows long, so its
+    /// loop drops the finished ones at the next backward jump.
+    @exclusivity(unchecked) weak var thread: ThreadObj?
+
+    func addRoot(_ values: [Value]) {
+        roots.append(values)
+        if roots.count & 63 == 0 { thread?.attention.store(true, ordering: .relaxed) }
+    }
 
     /// Drops the roots made after there were `mark` of them.
     @inline(__always) func truncateRoots(to mark: Int) {

@@ -83,7 +83,7 @@ enum Heap {
     /// code) until the current native call or frame ends (AllocBuffer.roots).
     @inline(__always) static func keep(_ values: [Value]) {
         if let ctx = weft_get_heap_context() {
-            unsafeBitCast(ctx, to: AllocBuffer.self).roots.append(values)
+            unsafeBitCast(ctx, to: AllocBuffer.self).addRoot(values)
         }
     }
 
@@ -164,6 +164,7 @@ enum Heap {
         vm.gcState = .running
         cond.unlock()
         if stressInterval > 0 { vm.thread?.attention.store(true, ordering: .relaxed) }
+        vm.allocations.thread = vm.thread
         weft_set_heap_context(Unmanaged.passUnretained(vm.allocations).toOpaque())
     }
 
@@ -194,7 +195,10 @@ enum Heap {
     static func unpark(_ vm: VM, releasing monitor: NSCondition? = nil) {
         cond.lock()
         guard vm.gcState == .parked else { cond.unlock(); return }
-        if pending.load(ordering: .relaxed), let m = monitor {
+        // Checked again each time the monitor is taken back: a new collection may
+        // be pending by then, and it must never be waited for with the monitor held.
+        while pending.load(ordering: .relaxed) {
+            guard let m = monitor else { waitOutCollection(vm); continue }
             cond.unlock()
             m.unlock()
             cond.lock()
@@ -203,7 +207,6 @@ enum Heap {
             m.lock()
             cond.lock()
         }
-        waitOutCollection(vm)
         running += 1
         vm.gcState = .running
         cond.unlock()
@@ -290,7 +293,7 @@ enum Heap {
         var buffers = [old, shared]
         for (_, vm) in vms { buffers.append(vm._withUnsafeGuaranteedRef { $0.allocations }) }
         for b in buffers {
-            for i in 0..<b.count where weft_retain_count(b.items[i]) > 1 {
+            for i in 0..<b.count where weft_has_extra_strong_refs(b.items[i]) != 0 {
                 m.mark(address: b.items[i])
             }
         }

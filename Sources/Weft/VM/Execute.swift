@@ -269,14 +269,14 @@ extension VM {
 
                     case .jump:
                         if a < pc {
-                            // Whatever this frame's operations rooted is done with.
-                            allocations.truncateRoots(to: frame.pointee.rootMark)
                             // Loops are where Ctrl-C and the step budget stop a script,
                             // and where another thread may ask for locking to be turned on.
                             let steps = stepsLeft.pointee &- 1
                             stepsLeft.pointee = steps
                             if steps < 0 || thread.attention.load(ordering: .relaxed) {
                                 frame.pointee.pc = pc; self.sp = sp
+                                // Whatever this frame's operations rooted is done with.
+                                allocations.truncateRoots(to: frame.pointee.rootMark)
                                 if steps < 0 { throw VM.stepBudgetExhausted() }
                                 try thread.checkPending(cancellable: false)
                                 Heap.safepoint(self)
