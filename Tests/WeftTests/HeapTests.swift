@@ -68,6 +68,16 @@ final class HeapTests: XCTestCase {
                        "[9223372036854775807, -9223372036854775808, 140737488355328, 1.5, nil, true]three2")
     }
 
+    /// The collector reads marks by address (`Heap.markOffset`).
+    func testMarkByteIsWhereTheCollectorLooks() {
+        for o in [ListObj(), StrObj("x"), MapObj(), Instance(cls: ErrorKinds.base)] as [Obj] {
+            o.gcMark = 0xA5
+            let p = UnsafeRawPointer(Unmanaged.passUnretained(o).toOpaque())
+            XCTAssertEqual(p.load(fromByteOffset: Heap.markOffset, as: UInt8.self), 0xA5)
+            o.gcMark = 0
+        }
+    }
+
     /// The stats a collection reports.
     func testStatsCountCollections() throws {
         let interp = Interpreter()

@@ -229,7 +229,7 @@ enum Conversions {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .list(ListObj()) }
         switch args[0].unpacked {
-        case .list(let l): return .list(ListObj(l.snapshot))
+        case .list(let l): return .list(ListObj(l.copyItems))
         default: return .list(ListObj(try vm.collect(args[0])))
         }
     }

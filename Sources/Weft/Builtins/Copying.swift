@@ -59,7 +59,7 @@ enum Copying {
 
     static func shallowCopy(_ v: Value) -> Value {
         switch v.unpacked {
-        case .list(let l): return .list(ListObj(l.snapshot))
+        case .list(let l): return .list(ListObj(l.copyItems))
         case .map(let m): return .map(m.entriesCopy())
         case .instance(let i): return .instance(cloneInstance(i))
         default: return v

@@ -135,7 +135,7 @@ enum ListMethods {
         ("copy", { _, r, args in
             try args.check(min: 0, max: 0)
             let l = try MethodSupport.list(r, "copy")
-            return .list(ListObj(l.snapshot))
+            return .list(ListObj(l.copyItems))
         }),
         ("map", { vm, r, args in
             try args.check(min: 1, max: 1)

@@ -35,9 +35,7 @@ enum Sequences {
             }
             i = n
         }
-        if let k = knownLength(args[0]) {        // a huge range: refuse at once
-            try AllocationLimit.check(k, stride: MemoryLayout<Value>.stride, "enumerate() result")
-        }
+        try checkEnumerateSize(args[0])
         var out: [Value] = []
         var overflowed = false
         try iterate(vm, args[0]) { x in
@@ -50,38 +48,55 @@ enum Sequences {
         return .list(ListObj(out))
     }
 
+    /// A huge range: refuse at once (shared with `for i, x in enumerate(xs)`).
+    static func checkEnumerateSize(_ x: Value) throws {
+        if let k = knownLength(x) {
+            try AllocationLimit.check(k, stride: MemoryLayout<Value>.stride, "enumerate() result")
+        }
+    }
+
     /// `zip(...iterables)` → a list of lists, as long as the shortest input. No
     /// input is read past that length (a huge range or a queue is not drained).
     static func zip(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 0, max: Int.max)
         if args.count == 0 { return .list(ListObj()) }
+        let columns = try zipColumns(vm, (0..<args.count).map { args[$0] })
+        let n = columns.map(\.count).min() ?? 0
+        var out: [Value] = []
+        out.reserveCapacity(n)
+        for r in 0..<n { out.append(.list(ListObj(columns.map { $0[r] }))) }
+        return .list(ListObj(out))
+    }
+
+    /// The columns `zip(inputs...)` pairs up, read exactly as `zip` reads them (no
+    /// input past the shortest's length); shared with `for a, b in zip(xs, ys)`,
+    /// which walks them without building the pair lists.
+    static func zipColumns(_ vm: VM, _ inputs: [Value]) throws -> [[Value]] {
         var n = Int.max
-        for i in 0..<args.count {
-            if let k = knownLength(args[i]) { n = Swift.min(n, k) }
+        for x in inputs {
+            if let k = knownLength(x) { n = Swift.min(n, k) }
         }
         if n != Int.max {                         // every input a huge range: refuse at once
             try AllocationLimit.check(n, stride: MemoryLayout<Value>.stride, "zip() result")
         }
         var columns: [[Value]] = []
-        for i in 0..<args.count {
+        for x in inputs {
             var col: [Value] = []
             if n == Int.max {
-                col = try items(vm, args[i])           // the first lazy input sets the length
+                col = try items(vm, x)           // the first lazy input sets the length
             } else if n > 0 {
-                try iterate(vm, args[i]) { x in
-                    col.append(x)
+                try iterate(vm, x) { v in
+                    col.append(v)
                     return col.count < n
                 }
             } else {
-                try checkIterable(vm, args[i], "zip")
+                try checkIterable(vm, x, "zip")
             }
             n = Swift.min(n, col.count)
             columns.append(col)
+            Heap.keep(col)   // rooted while the next input's iteration may run script code
         }
-        var out: [Value] = []
-        out.reserveCapacity(n)
-        for r in 0..<n { out.append(.list(ListObj(columns.map { $0[r] }))) }
-        return .list(ListObj(out))
+        return columns
     }
 
     /// The element count of a sized iterable (list, str, bytes, map, range).
@@ -108,6 +123,7 @@ enum Sequences {
 
     static func reversed(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
         try args.check(min: 1, max: 1)
+        if let l = args[0].asList { return .list(ListObj(l.copyItems.reversed())) }
         return .list(ListObj(try items(vm, args[0]).reversed()))
     }
 

@@ -391,27 +391,61 @@ final class Compiler {
         patchBreaks()
     }
 
-    private func compileFor(_ targets: [Target], _ iterable: Expr, _ body: [Stmt], _ pos: SourcePos) {
-        compileExpr(iterable)
+    /// How `for targets in iterable` walks: with two targets, `enumerate(x)` and
+    /// `zip(x, y)` of the builtins (not shadowed) give their pairs without building a
+    /// list per step, from the items the builtin would have gathered (mode 2, 3); any
+    /// other iterable's elements are split in two as they come (mode 1).
+    private func pairLoop(_ targets: [Target], _ iterable: Expr) -> (mode: Int, operands: [Expr]) {
+        guard targets.count == 2 else { return (0, [iterable]) }
+        if case .chain(.name(let name, _), let steps, _) = iterable, steps.count == 1,
+           case .call(let args) = steps[0], name == "enumerate" || name == "zip" {
+            let operands = args.compactMap { arg -> Expr? in
+                if case .positional(let e) = arg { return e }
+                return nil
+            }
+            if operands.count == args.count, case .builtin = resolve(name) {
+                if name == "enumerate" && operands.count == 1 { return (2, operands) }
+                if name == "zip" && operands.count == 2 { return (3, operands) }
+            }
+        }
+        return (1, [iterable])
+    }
+
+    /// Evaluates the iterable, makes the loop's iterator in a hidden slot and emits
+    /// the step that pushes the next element(s); returns the slot, the loop top and
+    /// that step (to patch with the exit) and how many values it pushes.
+    private func beginIteration(_ targets: [Target], _ iterable: Expr, _ pos: SourcePos)
+        -> (top: Int, next: Int, pushed: Int) {
+        let (mode, operands) = pairLoop(targets, iterable)
+        for e in operands { compileExpr(e) }
         fs.beginScope()
         let it = hiddenSlot()
         fs.pos = pos
-        fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
+        fs.emit(.iterInit, it, effect: -operands.count); fs.word(mode)
         let top = fs.here
-        let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
+        let pushed = mode == 0 ? 1 : 2
+        let next = fs.emit(mode == 0 ? .iterNext : .iterNext2, it, effect: pushed); fs.word(0)
+        return (top, next, pushed)
+    }
+
+    /// Binds the pushed element(s) to the loop's targets.
+    private func bindLoopTargets(_ targets: [Target], pushed: Int, unlessAssigned assigned: Set<String>?) {
+        if targets.count > pushed {
+            fs.emit(.unpack, targets.count, effect: targets.count - 1)
+        }
+        for t in targets { declareTarget(t, isConst: false, unlessAssigned: assigned) }
+    }
+
+    private func compileFor(_ targets: [Target], _ iterable: Expr, _ body: [Stmt], _ pos: SourcePos) {
+        let (top, next, pushed) = beginIteration(targets, iterable, pos)
         // Loop variables the body never assigns are captured by value.
         let assigned = assignedNames(body)
         compileLoopBody(body, continueTarget: top) {
-            if targets.count == 1 {
-                self.declareTarget(targets[0], isConst: false, unlessAssigned: assigned)
-            } else {
-                self.fs.emit(.unpack, targets.count, effect: targets.count - 1)
-                for t in targets { self.declareTarget(t, isConst: false, unlessAssigned: assigned) }
-            }
+            self.bindLoopTargets(targets, pushed: pushed, unlessAssigned: assigned)
         }
         fs.emit(.jump, top, effect: 0)
         fs.patch(next, to: fs.here, extraWord: true)
-        fs.adjust(-1)   // the value iterNext would have pushed
+        fs.adjust(-pushed)   // the values the step would have pushed
         patchBreaks()
         fs.endScope()
     }
@@ -1040,25 +1074,14 @@ final class Compiler {
                 emitClauses(rest.dropFirst(), continueTarget: continueTarget)
                 fs.patch(skip, to: fs.here)
             case .forIn(let targets, let iterable, let p):
-                compileExpr(iterable)
+                let (top, next, pushed) = beginIteration(targets, iterable, p)
                 fs.beginScope()
-                let it = hiddenSlot()
-                fs.pos = p
-                fs.emit(.iterInit, it, effect: -1); fs.word(targets.count == 2 ? 1 : 0)
-                let top = fs.here
-                let next = fs.emit(.iterNext, it, effect: 1); fs.word(0)
-                fs.beginScope()
-                if targets.count == 1 {
-                    declareTarget(targets[0], isConst: false)
-                } else {
-                    fs.emit(.unpack, targets.count, effect: targets.count - 1)
-                    for t in targets { declareTarget(t, isConst: false) }
-                }
+                bindLoopTargets(targets, pushed: pushed, unlessAssigned: nil)
                 emitClauses(rest.dropFirst(), continueTarget: top)
                 fs.endScope()
                 fs.emit(.jump, top, effect: 0)
                 fs.patch(next, to: fs.here, extraWord: true)
-                fs.adjust(-1)
+                fs.adjust(-pushed)
                 fs.endScope()
             }
         }

@@ -68,8 +68,10 @@ enum Op: UInt8, CaseIterable {
     case closure        // A=k (FuncProto)     [] -> [fn]
     case makeClass      // A=k (ClassTemplate) [super|nil m1..mn a1..am] -> [class]
 
-    case iterInit       // A=slot B=pairs [it] -> []       L[s] = iterator(it)
+    case iterInit       // A=slot B=mode [it] -> []        L[s] = iterator(it); mode: 0 one target,
+                        //   1 two targets, 2 `enumerate(x)` [x], 3 `zip(x, y)` [x y] (Compiler.pairLoop)
     case iterNext       // A=slot B=target [] -> [x] or jump when exhausted
+    case iterNext2      // A=slot B=target [] -> [b a] (a on top) or jump when exhausted
 
     case throwError     //                [e] -> (raise)
     case setupTry       // A=handler      push a handler; on error jump there with [e]
@@ -83,7 +85,7 @@ enum Op: UInt8, CaseIterable {
 /// How many extra operand words follow an instruction.
 func extraWords(_ op: Op) -> Int {
     switch op {
-    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext: return 1
+    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext, .iterNext2: return 1
     case .invokeKw: return 2
     default: return 0
     }
@@ -101,7 +103,7 @@ extension Op {
     }
 
     /// Instructions whose extra word B is a jump target.
-    var jumpsWithB: Bool { self == .jumpIfNotMissing || self == .iterNext }
+    var jumpsWithB: Bool { self == .jumpIfNotMissing || self == .iterNext || self == .iterNext2 }
 }
 
 /// Removes `nop`s (unused placeholders for boxing captured variables) and

@@ -42,6 +42,10 @@ enum Heap {
     /// Lua's pause: the heap may grow to (1 + pause/100) × live before the next
     /// collection. `WEFT_GC_PAUSE` sets it.
     static let pause: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_PAUSE"] ?? "") ?? 100
+    /// Where `Obj.gcMark` lives in every object: right after the 16-byte Swift object
+    /// header (metadata pointer and reference counts). HeapTests checks it.
+    static let markOffset = 16
+
     /// Rough size of an object for accounting (Swift header, lock and mark, fields).
     static let objectBytes = 64
     /// `WEFT_GC_STRESS=N`: collect at every Nth safepoint (debugging aid).
@@ -302,7 +306,7 @@ enum Heap {
         let dead = AllocBuffer()
         let e = epoch
         for b in buffers {
-            b.sweep(live: { unsafeBitCast($0, to: Obj.self).gcMark == e }, dead: { dead.append($0) })
+            b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e }, dead: { dead.append($0) })
             if b !== old { old.take(b) }
         }
         liveObjects = old.count

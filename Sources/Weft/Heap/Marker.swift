@@ -36,9 +36,9 @@ struct Marker {
     }
 
     @inline(__always) mutating func mark(address p: UnsafeRawPointer) {
-        let o = unsafeBitCast(p, to: Obj.self)
-        if o.gcMark == epoch { return }
-        o.gcMark = epoch
+        let markByte = UnsafeMutableRawPointer(mutating: p) + Heap.markOffset
+        if markByte.load(as: UInt8.self) == epoch { return }
+        markByte.storeBytes(of: epoch, as: UInt8.self)
         marked += 1
         if count == capacity { grow() }
         stack[count] = p
@@ -57,8 +57,7 @@ struct Marker {
     mutating func drain() {
         while count > 0 {
             count -= 1
-            let o = unsafeBitCast(stack[count], to: Obj.self)
-            o.trace(&self)
+            Unmanaged<Obj>.fromOpaque(stack[count])._withUnsafeGuaranteedRef { $0.trace(&self) }
         }
     }
 }

@@ -18,7 +18,7 @@ extension VM {
     /// Attributes of non-instance heap objects: module globals, class attributes and
     /// methods, and whatever the object itself exposes.
     func attribute(of o: Obj, _ sym: Int32) throws -> Value? {
-        if let m = o as? ModuleObj { return m.globals.lookup(Symbols.name(sym)) }
+        if let m = o as? ModuleObj { return m.globals.lookup(symbol: sym) }
         if let c = o as? ClassObj {
             if let v = c.attr(sym) ?? c.methods[sym] { return v }
             if sym == Symbols.name { return .string(c.name) }
@@ -156,7 +156,7 @@ extension VM {
     func slice(_ x: Value, _ lo: Value, _ hi: Value) throws -> Value {
         switch x.unpacked {
         case .list(let l):
-            let items = l.snapshot
+            let items = l.copyItems
             let (a, b) = try sliceBounds(lo, hi, count: items.count)
             return .list(ListObj(Array(items[a..<b])))
         case .str(let s):

@@ -8,7 +8,10 @@ extension VM {
     func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
         let callee = calleePos.pointee
         if callee.isFunction {
-            try pushFrame(callee.closureUnchecked, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
+            // Borrowed without a retain (a bit-cast reference passed on is retained).
+            try Unmanaged<Closure>.fromOpaque(callee.heapAddress)._withUnsafeGuaranteedRef {
+                try pushFrame($0, calleePos: calleePos, base: calleePos + 1, argc: argc, kw: kw)
+            }
             return true
         }
         // Classes are tested with `is` and then reinterpreted, so nothing is retained.
@@ -99,11 +102,12 @@ extension VM {
         if let inst = recvPos.pointee.asInstance {
             // Fast path: a script method found in the class (no field shadows it).
             if let slot = inst.cls.findMethodSlot(sym), slot.pointee.isFunction, !inst.hasField(sym) {
-                let c = slot.pointee.closureUnchecked
-                if c.proto.isMethod {
+                let pushed = try Unmanaged<Closure>.fromOpaque(slot.pointee.heapAddress)._withUnsafeGuaranteedRef { c in
+                    guard c.proto.isMethod else { return false }
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
                     return true
                 }
+                if pushed { return true }
             }
         } else if recvPos.pointee.isObjectTag, let n = recvPos.pointee.objectUnchecked.method(sym) {
             // Fast path: a native method of a runtime object.

@@ -515,11 +515,22 @@ extension VM {
                         sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
 
                     case .iterInit:
-                        let pairs = code[pc] != 0
+                        let mode = code[pc]
                         pc += 1
-                        let x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
-                        base[a] = .object(try makeIterator(x, pairs: pairs))
+                        switch mode {
+                        case 2:     // `for i, x in enumerate(xs)`: the builtin's items, no pair lists
+                            let x = popPublishing(&sp, self)
+                            try Sequences.checkEnumerateSize(x)
+                            base[a] = .object(PairIterator(first: nil, second: try Sequences.items(self, x)))
+                        case 3:     // `for x, y in zip(xs, ys)`
+                            let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                            let columns = try Sequences.zipColumns(self, [x, y])
+                            base[a] = .object(PairIterator(first: columns[0], second: columns[1]))
+                        default:
+                            let x = popPublishing(&sp, self)
+                            base[a] = .object(try makeIterator(x, pairs: mode == 1))
+                        }
                     case .iterNext:
                         let target = Int(code[pc])
                         pc += 1
@@ -537,6 +548,29 @@ extension VM {
                         }
                         frame.pointee.pc = pc; self.sp = sp
                         if let v = try it.next(self) { sp.initialize(to: v); sp += 1 } else { pc = target }
+
+                    case .iterNext2:
+                        let target = Int(code[pc])
+                        pc += 1
+                        let it = (base + a).unretained(IteratorObj.self)
+                        let pair: (Value, Value)?
+                        if it is PairIterator {
+                            pair = (base + a).unretained(PairIterator.self).nextPair()
+                        } else {
+                            frame.pointee.pc = pc; self.sp = sp
+                            if let v = try it.next(self) {
+                                let items = try unpack(v, count: 2)
+                                pair = (items[0], items[1])
+                            } else {
+                                pair = nil
+                            }
+                        }
+                        if let (x, y) = pair {
+                            sp.initialize(to: y); sp += 1
+                            sp.initialize(to: x); sp += 1
+                        } else {
+                            pc = target
+                        }
 
                     case .throwError:
                         let e = popPublishing(&sp, self)

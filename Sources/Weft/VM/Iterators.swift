@@ -26,10 +26,45 @@ final class RangeIterator: IteratorObj {
     }
 }
 
-final class ListIterator: IteratorObj {
-    let list: ListObj
+/// The two loop variables of `for a, b in ...` without a pair list per step:
+/// `enumerate(xs)` (`first` nil: the index), `zip(xs, ys)`, a map's entries. The
+/// items are gathered before the loop starts, exactly as the builtins gather them.
+final class PairIterator: IteratorObj {
+    let first: [Value]?
+    let second: [Value]
     var index = 0
-    init(_ l: ListObj) { list = l }
+    init(first: [Value]?, second: [Value]) {
+        self.first = first; self.second = second
+    }
+
+    override func trace(_ m: inout Marker) {
+        if let f = first { m.mark(all: f) }
+        m.mark(all: second)
+    }
+
+    /// The next pair, or nil when done.
+    @inline(__always) func nextPair() -> (Value, Value)? {
+        let n = first.map { Swift.min($0.count, second.count) } ?? second.count
+        guard index < n else { return nil }
+        defer { index += 1 }
+        return (first?[index] ?? .int(index), second[index])
+    }
+
+    override func next(_ vm: VM) throws -> Value? {
+        nextPair().map { .list(ListObj([$0.0, $0.1])) }
+    }
+}
+
+final class ListIterator: IteratorObj {
+    /// A traced word, not a strong reference: a strong one would make the list a
+    /// root until this iterator is swept, so a loop's list would outlive it by a
+    /// whole collection (docs/vm.md §3, Swift-held objects).
+    private let listRef: Ref<ListObj>
+    private var list: ListObj { listRef.object }
+    var index = 0
+    init(_ l: ListObj) { listRef = Ref(l) }
+
+    override func trace(_ m: inout Marker) { m.mark(list) }
 
     override func next(_ vm: VM) throws -> Value? {
         let v: Value? = list.locked { index < list.items.count ? list.items[index] : nil }
@@ -59,7 +94,10 @@ extension VM {
         case .list(let l): return ListIterator(l)
         case .str(let s): return ArrayIterator(s.value.unicodeScalars.map { .str(StrObj(String(Character($0)), count: 1)) })
         case .map(let m):
-            if pairs { return ArrayIterator(m.entries.map { .list(ListObj([$0.key, $0.value])) }) }
+            if pairs {
+                let entries = m.entries
+                return PairIterator(first: entries.map(\.key), second: entries.map(\.value))
+            }
             return ArrayIterator(m.keyList)
         case .object(let o):
             if let r = o as? RangeObj { return RangeIterator(r) }

@@ -17,7 +17,7 @@ extension VM {
             if let x = a.asStr, let y = b.asStr { return .str(StrObj.concat(x, y)) }
             switch (a.unpacked, b.unpacked) {
             case (.list(let x), .list(let y)):
-                return .list(ListObj(x.snapshot + y.snapshot))
+                return .list(ListObj(x.copyItems + y.copyItems))
             case (.object(let x as BytesObj), .object(let y as BytesObj)):
                 return .object(BytesObj(x.bytes + y.bytes))
             default: break
@@ -27,7 +27,7 @@ extension VM {
             case (.str(let s), .int(let n)), (.int(let n), .str(let s)):
                 return .str(try repeatString(s, n))
             case (.list(let l), .int(let n)), (.int(let n), .list(let l)):
-                let items = l.snapshot
+                let items = l.copyItems
                 guard n > 0, !items.isEmpty else { return .list(ListObj()) }
                 let (total, o) = items.count.multipliedReportingOverflow(by: n)
                 if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated list too large to allocate") }

@@ -6,9 +6,12 @@ import Foundation
 import Synchronization
 
 public class Obj {
-    let lockWord = SpinWord()
-    /// The collector's mark (Heap/Marker.swift); only the collector touches it.
+    /// The collector's mark (Heap/Marker.swift); only the collector touches it. It is
+    /// the first stored property, so it sits right after the object header, where the
+    /// collector reads and writes it by address (`Heap.markOffset`) without forming a
+    /// class reference (which the optimizer would retain and release per object).
     @exclusivity(unchecked) final var gcMark: UInt8 = 0
+    let lockWord = SpinWord()
 
     /// Every heap object is registered with the collector, which owns it from now on.
     init() { Heap.register(self) }
@@ -212,7 +215,11 @@ public final class ListObj: Obj {
     @exclusivity(unchecked) var items: [Value]
     @exclusivity(unchecked) var frozen = false
 
-    init(_ items: [Value] = []) { self.items = items }
+    init(_ items: [Value] = []) {
+        self.items = items
+        super.init()
+        if items.count > 4 { Heap.account(items.count * MemoryLayout<Value>.stride) }
+    }
 
 
     override var typeName: String { "list" }
@@ -225,10 +232,15 @@ public final class ListObj: Obj {
     /// Rooted until the native call or frame that took it ends, so its items stay
     /// alive while script code runs even if they leave the list (Heap.keep).
     var snapshot: [Value] {
-        let s = locked { unsharedUnderTSan(items) }
+        let s = copyItems
         Heap.keep(s)
         return s
     }
+
+    /// A consistent copy, not rooted: only for code that runs no script code and
+    /// reaches no safepoint before it is done with the copy (slicing, `+`, `*`,
+    /// `reversed`, `list(xs)`, `copy`).
+    var copyItems: [Value] { locked { unsharedUnderTSan(items) } }
 }
 
 // MARK: - Ranges
@@ -498,8 +510,27 @@ final class GlobalTable: Obj {
     @exclusivity(unchecked) var names: [String] = []
     @exclusivity(unchecked) var constant: [Bool] = []
     @exclusivity(unchecked) var index: [String: Int] = [:]
+    /// Slots by attribute symbol, filled as `module.name` is read (slots never move).
+    @exclusivity(unchecked) private var symbolIndex: [Int32: Int] = [:]
 
     override func trace(_ m: inout Marker) { m.mark(all: values) }
+
+    /// `module.name`: found by symbol, without hashing the name's string after the
+    /// first time.
+    func lookup(symbol sym: Int32) -> Value? {
+        locked {
+            let slot: Int
+            if let i = symbolIndex[sym] {
+                slot = i
+            } else {
+                guard let i = index[Symbols.name(sym)] else { return nil }
+                symbolIndex[sym] = i
+                slot = i
+            }
+            let v = values[slot]
+            return v.isMissing ? nil : v
+        }
+    }
 
     /// The slot of `name`, created (unset) if new.
     func slot(for name: String) -> Int {
