@@ -146,7 +146,8 @@ extension VM {
                         self.sp = sp
                         let rhs = sp.move()
                         let slot = base + a
-                        if slot.pointee.isSmallInt && rhs.isSmallInt { let x = slot.pointee.smallIntValue, y = rhs.smallIntValue;
+                        if slot.pointee.isSmallInt && rhs.isSmallInt {
+                            let x = slot.pointee.smallIntValue, y = rhs.smallIntValue
                             let (r, o) = x.addingReportingOverflow(y)
                             if !o { slot.pointee = .int(r); break }
                         }
@@ -174,7 +175,8 @@ extension VM {
                         sp.initialize(to: try binary(.sub, x, y)); sp += 1
                     case .mul:
                         let l = sp - 2, r = sp - 1
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue
                             let (v, o) = x.multipliedReportingOverflow(by: y)
                             if !o { l.pointee = .int(v); sp = r; break }
                         } else if bothNumbers(l.pointee, r.pointee) {
@@ -234,27 +236,12 @@ extension VM {
                     case .lt, .le, .gt, .ge:
                         let l = sp - 2, r = sp - 1
                         let op = decodeOp(word)
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            let res: Bool
-                            switch op {
-                            case .lt: res = x < y
-                            case .le: res = x <= y
-                            case .gt: res = x > y
-                            default: res = x >= y
-                            }
-                            l.pointee = .bool(res)
-                            sp = r
-                            break
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            l.pointee = .bool(ordered(op, l.pointee.smallIntValue, r.pointee.smallIntValue))
+                            sp = r; break
                         } else if bothNumbers(l.pointee, r.pointee) {
-                            let x = l.pointee.asDouble, y = r.pointee.asDouble
-                            let res: Bool
-                            switch op {
-                            case .lt: res = x < y
-                            case .le: res = x <= y
-                            case .gt: res = x > y
-                            default: res = x >= y
-                            }
-                            l.pointee = .bool(res); sp = r; break
+                            l.pointee = .bool(ordered(op, l.pointee.asDouble, r.pointee.asDouble))
+                            sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
@@ -304,22 +291,11 @@ extension VM {
                         let l = sp - 2, r = sp - 1
                         let op = decodeOp(word)
                         let holds: Bool
-                        if l.pointee.isSmallInt && r.pointee.isSmallInt { let x = l.pointee.smallIntValue, y = r.pointee.smallIntValue;
-                            switch op {
-                            case .jumpUnlessLt: holds = x < y
-                            case .jumpUnlessLe: holds = x <= y
-                            case .jumpUnlessGt: holds = x > y
-                            default: holds = x >= y
-                            }
+                        if l.pointee.isSmallInt && r.pointee.isSmallInt {
+                            holds = ordered(op, l.pointee.smallIntValue, r.pointee.smallIntValue)
                             sp = l
                         } else if bothNumbers(l.pointee, r.pointee) {
-                            let x = l.pointee.asDouble, y = r.pointee.asDouble
-                            switch op {
-                            case .jumpUnlessLt: holds = x < y
-                            case .jumpUnlessLe: holds = x <= y
-                            case .jumpUnlessGt: holds = x > y
-                            default: holds = x >= y
-                            }
+                            holds = ordered(op, l.pointee.asDouble, r.pointee.asDouble)
                             sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
@@ -351,7 +327,8 @@ extension VM {
                         let t = sp - 1
                         let isAdd = word & 0xFF == UInt32(Op.addImm.rawValue)
                         let k = a - (1 << 23)
-                        if t.pointee.isSmallInt { let x = t.pointee.smallIntValue;
+                        if t.pointee.isSmallInt {
+                            let x = t.pointee.smallIntValue
                             let (v, o) = isAdd ? x.addingReportingOverflow(k) : x.subtractingReportingOverflow(k)
                             if !o { t.pointee = .int(v); break }
                         }
@@ -382,7 +359,8 @@ extension VM {
                         sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
                     case .index:
                         let l = sp - 2, r = sp - 1
-                        if l.pointee.isList && r.pointee.isSmallInt { let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue;
+                        if l.pointee.isList && r.pointee.isSmallInt {
+                            let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue
                             let v: Value? = list.locked {
                                 let n = list.items.count
                                 let j = i < 0 ? i + n : i
@@ -633,6 +611,16 @@ extension VM {
 /// is exact for 48-bit ints).
 @inline(__always) func bothNumbers(_ a: Value, _ b: Value) -> Bool {
     (a.isFloat || a.isSmallInt) && (b.isFloat || b.isSmallInt)
+}
+
+/// `x op y` for an ordering: `op` is `lt`, `le`, `gt`, `ge` or their `jumpUnless` forms.
+@inline(__always) func ordered<T: Comparable>(_ op: Op, _ x: T, _ y: T) -> Bool {
+    switch op {
+    case .lt, .jumpUnlessLt: return x < y
+    case .le, .jumpUnlessLe: return x <= y
+    case .gt, .jumpUnlessGt: return x > y
+    default: return x >= y
+    }
 }
 
 /// Forgets the value in a slot: values are words, so there is nothing to release.
