@@ -20,7 +20,7 @@ import CWeftSupport
 
 enum Heap {
     private static let cond = NSCondition()
-    /// Every live VM (roots). Guarded by `cond`.
+    /// Every attached VM (roots: each one's stack and frames). Guarded by `cond`.
     nonisolated(unsafe) private static var vms: [ObjectIdentifier: Unmanaged<VM>] = [:]
     /// Attached threads not stopped or parked. Guarded by `cond`.
     nonisolated(unsafe) private static var running = 0
@@ -42,9 +42,10 @@ enum Heap {
     /// Lua's pause: the heap may grow to (1 + pause/100) × live before the next
     /// collection. `WEFT_GC_PAUSE` sets it.
     static let pause: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_PAUSE"] ?? "") ?? 100
-    /// Where `Obj.gcMark` lives in every object: right after the 16-byte Swift object
-    /// header (metadata pointer and reference counts). HeapTests checks it.
-    static let markOffset = 16
+    /// Where `Obj.gcMark` lives in every object: after the 16-byte Swift object header
+    /// (metadata pointer and reference counts) and the one-byte lock. HeapTests
+    /// checks it.
+    static let markOffset = 17
 
     /// Rough size of an object for accounting (Swift header, lock and mark, fields).
     static let objectBytes = 64
@@ -146,24 +147,13 @@ enum Heap {
 
     // MARK: VMs and thread states
 
-    static func add(_ vm: VM) {
-        cond.lock()
-        vms[ObjectIdentifier(vm)] = Unmanaged.passUnretained(vm)
-        cond.unlock()
-    }
-
-    /// A VM is going away: what it allocated stays in the heap.
-    static func remove(_ vm: VM) {
-        cond.lock()
-        vms[ObjectIdentifier(vm)] = nil
-        shared.take(vm.allocations)
-        cond.unlock()
-    }
-
-    /// The current OS thread starts running `vm` (script code or host reads).
+    /// The current OS thread starts running `vm`; from here until `detach` the VM is
+    /// one of the collector's roots and its thread stops for collections. Its
+    /// `thread` is set before (the collector reads it under the lock).
     static func attach(_ vm: VM) {
         cond.lock()
         waitOutCollection(nil)
+        vms[ObjectIdentifier(vm)] = Unmanaged.passUnretained(vm)
         running += 1
         vm.gcState = .running
         cond.unlock()
@@ -173,12 +163,15 @@ enum Heap {
     }
 
     /// The current OS thread stops running `vm`.
+    /// The current OS thread stops running `vm`: what it allocated stays in the heap.
     static func detach(_ vm: VM) {
         weft_set_heap_context(nil)
         vm.allocations.roots.removeAll()
         cond.lock()
         if vm.gcState == .running { running -= 1 }
         vm.gcState = .detached
+        vms[ObjectIdentifier(vm)] = nil
+        shared.take(vm.allocations)
         cond.broadcast()
         cond.unlock()
     }

@@ -108,11 +108,9 @@ public final class VM {
         frames = (region + VM.stackBytes).bindMemory(to: Frame.self, capacity: frameCapacity)
         stepsLeft = .allocate(capacity: 1)
         stepsLeft.initialize(to: core.stepBudget)
-        Heap.add(self)
     }
 
     deinit {
-        Heap.remove(self)
         if sp > stackBase { stackBase.deinitialize(count: sp - stackBase) }
         munmap(stackBase, regionBytes)
         stepsLeft.deallocate()
@@ -124,7 +122,6 @@ public final class VM {
         if sp > stackBase { m.mark(stackBase, count: sp - stackBase) }
         for i in 0..<frameCount { m.mark(frames[i].closure) }
         for r in allocations.roots { m.mark(all: r) }
-        m.mark(thread)
     }
 
     // MARK: - Entering the VM

@@ -6,12 +6,14 @@ import Foundation
 import Synchronization
 
 public class Obj {
-    /// The collector's mark (Heap/Marker.swift); only the collector touches it. It is
-    /// the first stored property, so it sits right after the object header, where the
-    /// collector reads and writes it by address (`Heap.markOffset`) without forming a
-    /// class reference (which the optimizer would retain and release per object).
-    @exclusivity(unchecked) final var gcMark: UInt8 = 0
+    /// First, so it sits right after the object header (offset 16, which
+    /// Scripts/check_release_fence.sh looks for).
     let lockWord = SpinWord()
+    /// The collector's mark (Heap/Marker.swift); only the collector touches it. It
+    /// follows the one-byte lock, where the collector reads and writes it by address
+    /// (`Heap.markOffset`) without forming a class reference (which the optimizer
+    /// would retain and release per object).
+    @exclusivity(unchecked) final var gcMark: UInt8 = 0
 
     /// Every heap object is registered with the collector, which owns it from now on.
     init() { Heap.register(self) }
