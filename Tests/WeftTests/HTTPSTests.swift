@@ -275,32 +275,6 @@ final class HTTPSTests: XCTestCase {
     /// In-process: `:threads` shows the TLS wait, the host's interrupt wakes a
     /// handshake at once, and no descriptor is left open.
     func testHostInterruptWakesAHandshake() throws {
-        let fdsBefore = NetTests.openDescriptors()
-        do {
-            let interp = Interpreter(options: .init(capabilities: [.network]))
-            interp.output = { _ in }
-            try interp.eval("""
-                import net
-                import http
-                let silent = net.listen("127.0.0.1", 0)
-                let url = "https://127.0.0.1:\\(silent.port)/x"
-                let t = spawn(fn() { try { http.get(url) } catch e: Cancelled { } }, name: "fetcher")
-                sleep(0.3)
-                """)
-            let port = try interp.eval("silent.port")
-            let line = interp.threadSummaries().first { $0.hasPrefix("fetcher") }
-            XCTAssertEqual(line, "fetcher [waiting on I/O (http GET https://127.0.0.1:\(port)/x)]")
-            try interp.eval("t.cancel()\nt.join()")
-
-            let started = Date()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { interp.interrupt() }
-            XCTAssertThrowsError(try interp.eval("http.get(url)")) { e in
-                XCTAssertEqual((e as? ScriptError)?.kind, "Interrupted")
-            }
-            XCTAssertLessThan(Date().timeIntervalSince(started), 1.5)
-            try interp.eval("silent.close()")
-        }
-        Thread.sleep(forTimeInterval: 0.1)
-        XCTAssertLessThanOrEqual(NetTests.openDescriptors(), fdsBefore, "descriptors left open")
+        try HTTPTests.checkHostInterruptWakesAFetch(scheme: "https")
     }
 }

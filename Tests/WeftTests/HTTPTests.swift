@@ -42,6 +42,13 @@ final class HTTPTests: XCTestCase {
     }
 
     func testHostInterruptWakesABlockedGetAndThreadsShowsIt() throws {
+        try HTTPTests.checkHostInterruptWakesAFetch(scheme: "http")
+    }
+
+    /// In-process, for `scheme` (HTTPSTests uses it too): `:threads` shows a fetch
+    /// waiting on a silent server, the host's interrupt wakes a blocked fetch at once,
+    /// and no descriptor is left open.
+    static func checkHostInterruptWakesAFetch(scheme: String) throws {
         let fdsBefore = NetTests.openDescriptors()
         do {
             let interp = Interpreter(options: .init(capabilities: [.network]))
@@ -50,13 +57,13 @@ final class HTTPTests: XCTestCase {
                 import net
                 import http
                 let silent = net.listen("127.0.0.1", 0)
-                let url = "http://127.0.0.1:\\(silent.port)/x"
+                let url = "\(scheme)://127.0.0.1:\\(silent.port)/x"
                 let t = spawn(fn() { try { http.get(url) } catch e: Cancelled { } }, name: "fetcher")
                 sleep(0.3)
                 """)
             let port = try interp.eval("silent.port")
             let line = interp.threadSummaries().first { $0.hasPrefix("fetcher") }
-            XCTAssertEqual(line, "fetcher [waiting on I/O (http GET http://127.0.0.1:\(port)/x)]")
+            XCTAssertEqual(line, "fetcher [waiting on I/O (http GET \(scheme)://127.0.0.1:\(port)/x)]")
             try interp.eval("t.cancel()\nt.join()")
 
             let started = Date()

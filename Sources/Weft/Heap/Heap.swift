@@ -59,7 +59,6 @@ enum Heap {
     nonisolated(unsafe) private static var pauses: [Double] = []
     nonisolated(unsafe) private(set) static var collections = 0
     nonisolated(unsafe) private(set) static var liveObjects = 0
-    nonisolated(unsafe) private(set) static var liveBytesEstimate = 0
 
     /// Collection count and pause percentiles, in seconds.
     static func stats() -> (count: Int, last: Double, p50: Double, p99: Double, max: Double, live: Int) {
@@ -304,7 +303,6 @@ enum Heap {
         }
         liveObjects = old.count
         let live = old.count * objectBytes
-        liveBytesEstimate = live
         threshold = max(minimumThreshold, live * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -9,8 +9,6 @@ struct Marker {
     private var stack: UnsafeMutablePointer<UnsafeRawPointer>
     private var count = 0
     private var capacity = 4096
-    /// Objects marked in this collection.
-    private(set) var marked = 0
 
     init(epoch: UInt8) {
         self.epoch = epoch
@@ -39,7 +37,6 @@ struct Marker {
         let markByte = UnsafeMutableRawPointer(mutating: p) + Heap.markOffset
         if markByte.load(as: UInt8.self) == epoch { return }
         markByte.storeBytes(of: epoch, as: UInt8.self)
-        marked += 1
         if count == capacity { grow() }
         stack[count] = p
         count += 1
