@@ -10,7 +10,7 @@ final class BadInputTests: XCTestCase {
     /// here), iteratively: a recursive release would overflow that stack.
     func testDeepStructuresFreeOnTheHostThread() throws {
         let interp = Interpreter()
-        var v: Value? = try interp.eval("""
+        var v: Word? = try interp.eval("""
         class Node { fn init(n) { self.next = n } }
         fn deep(n) {
           var x = []
@@ -40,9 +40,9 @@ final class BadInputTests: XCTestCase {
     /// Values are one NaN-boxed word (docs/vm.md §2): every kind round-trips, ints
     /// past the inline range are boxed transparently, and no float collides with a tag.
     func testValuesAreOneWord() {
-        XCTAssertEqual(MemoryLayout<Value>.size, 8)
+        XCTAssertEqual(MemoryLayout<Word>.size, 8)
         for i in [0, 1, -1, (1 << 47) - 1, -(1 << 47), 1 << 47, -(1 << 47) - 1, Int.max, Int.min] {
-            let v = Value.int(i)
+            let v = Word.int(i)
             XCTAssertTrue(v.isInt)
             XCTAssertEqual(v.asInt, i)
             XCTAssertEqual(v.isSmallInt, i >= -(1 << 47) && i < (1 << 47))
@@ -50,19 +50,19 @@ final class BadInputTests: XCTestCase {
         }
         for d in [0.0, -0.0, 1.5, -1e308, .infinity, -.infinity, .nan,
                   Double(bitPattern: 0xFFFF_0000_0000_0001), Double(bitPattern: 0xFFF9_1234_0000_0000)] {
-            let v = Value.float(d)
+            let v = Word.float(d)
             XCTAssertTrue(v.isFloat)
             if d.isNaN { XCTAssertTrue(v.floatValue.isNaN) } else { XCTAssertEqual(v.floatValue.bitPattern, d.bitPattern) }
         }
         let l = ListObj([.int(1)]), m = MapObj(), s = StrObj("s")
-        XCTAssertTrue(Value.list(l).asList === l)
-        XCTAssertTrue(Value.map(m).asMap === m)
-        XCTAssertTrue(Value.str(s).asStr === s)
-        XCTAssertTrue(Value.object(s).asStr === s, "the tag follows the object's class")
-        XCTAssertTrue(Value.nil.isNil && !Value.nil.isTruthy)
-        XCTAssertEqual(Value.bool(true).asBool, true)
-        XCTAssertEqual(Value.bool(false).asBool, false)
-        XCTAssertNil(Value.int(1).asBool)
+        XCTAssertTrue(Word.list(l).asList === l)
+        XCTAssertTrue(Word.map(m).asMap === m)
+        XCTAssertTrue(Word.str(s).asStr === s)
+        XCTAssertTrue(Word.object(s).asStr === s, "the tag follows the object's class")
+        XCTAssertTrue(Word.nil.isNil && !Word.nil.isTruthy)
+        XCTAssertEqual(Word.bool(true).asBool, true)
+        XCTAssertEqual(Word.bool(false).asBool, false)
+        XCTAssertNil(Word.int(1).asBool)
     }
 
     /// Host-chosen call depths are clamped, not trusted: no giant allocation, no

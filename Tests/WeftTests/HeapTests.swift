@@ -34,7 +34,7 @@ final class HeapTests: XCTestCase {
             let l = ListObj([.int(1), .int(2)])
             dropped = l
             // A value word alone is not a root: store it where no root sees it.
-            _ = Value.list(l)
+            _ = Word.list(l)
         }
         try collect(interp)
         XCTAssertNil(dropped, "an unreachable list survived a collection")

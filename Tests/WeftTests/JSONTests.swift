@@ -4,7 +4,7 @@ import XCTest
 @testable import Weft
 
 final class JSONTests: XCTestCase {
-    private func repr(_ v: Value) throws -> String { try v.format(repr: true, vm: nil) }
+    private func repr(_ v: Word) throws -> String { try v.format(repr: true, vm: nil) }
 
     private func parseRepr(_ text: String) throws -> String { try repr(JSON.parse(text)) }
 
@@ -20,7 +20,7 @@ final class JSONTests: XCTestCase {
         }
     }
 
-    private func map(_ pairs: [(Value, Value)]) -> MapObj {
+    private func map(_ pairs: [(Word, Word)]) -> MapObj {
         let m = MapObj()
         for (i, (k, v)) in pairs.enumerated() {
             m.set(k, hash: i, value: v) { a, b in a.isIdentical(to: b) }
@@ -158,7 +158,7 @@ final class JSONTests: XCTestCase {
                        "ValueError: json: nan is not valid JSON")
         XCTAssertEqual(failure { try JSON.stringify(.list(ListObj([.float(-.infinity)])), indent: nil) },
                        "ValueError: json: -inf is not valid JSON")
-        let f = Value.object(NativeFn("f") { _, _, _ in .nil })
+        let f = Word.object(NativeFn("f") { _, _, _ in .nil })
         XCTAssertEqual(failure { try JSON.stringify(.list(ListObj([f])), indent: nil) },
                        "TypeError: json: a value of type fn is not JSON serializable")
         XCTAssertEqual(failure { try JSON.stringify(.object(BytesObj([1])), indent: nil) },
@@ -198,7 +198,7 @@ final class JSONTests: XCTestCase {
     func testDeepStringifyDoesNotRecurse() throws {
         // 1,000 levels (the README's limit) stringify; deeper input is a
         // ValueError, found without recursing (50,000 levels).
-        var v = Value.list(ListObj())
+        var v = Word.list(ListObj())
         for _ in 0..<999 { v = .list(ListObj([v])) }
         XCTAssertEqual(try JSON.stringify(v, indent: nil).count, 2 * 1000)
         for _ in 0..<50_000 { v = .list(ListObj([v])) }

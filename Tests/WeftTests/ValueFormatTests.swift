@@ -15,17 +15,17 @@ final class ValueFormatTests: XCTestCase {
     }
 
     func testContainersShowElementsWithRepr() throws {
-        let list = Value.list(ListObj([.int(1), .string("a"), .nil, .float(2.5), .bool(true)]))
+        let list = Word.list(ListObj([.int(1), .string("a"), .nil, .float(2.5), .bool(true)]))
         XCTAssertEqual(list.description, #"[1, "a", nil, 2.5, true]"#)
         XCTAssertEqual(try list.format(repr: true, vm: nil), #"[1, "a", nil, 2.5, true]"#)
-        XCTAssertEqual(Value.string("hi").description, "hi")
-        XCTAssertEqual(try Value.string("a\"b\n").format(repr: true, vm: nil), #""a\"b\n""#)
+        XCTAssertEqual(Word.string("hi").description, "hi")
+        XCTAssertEqual(try Word.string("a\"b\n").format(repr: true, vm: nil), #""a\"b\n""#)
     }
 
     func testSelfContainingListPrintsEllipsis() {
         let l = ListObj()
         l.items.append(.list(l))
-        XCTAssertEqual(Value.list(l).description, "[[...]]")
+        XCTAssertEqual(Word.list(l).description, "[[...]]")
     }
 
     func testInterpreterValuesThroughEval() throws {

@@ -11,8 +11,8 @@
 enum Builtins {
     /// Every builtin function of §8 by global name: NativeFns, and the builtin type
     /// objects (`int`, `str`, `list`, ...) whose constructors do the conversions.
-    static let functions: [String: Value] = {
-        var t: [String: Value] = [:]
+    static let functions: [String: Word] = {
+        var t: [String: Word] = [:]
         for cls in TypeObjects.globals { t[cls.name] = .object(cls) }
         let fns: [(String, NativeBody)] = [
             ("print", print), ("input", input), ("len", len), ("repr", repr),
@@ -34,7 +34,7 @@ enum Builtins {
 
     /// `print(...v, sep: " ", end: "\n")`: the whole line is one write, so lines
     /// printed by different threads never mix.
-    static func print(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func print(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: Int.max, keywords: ["sep", "end"])
         let sep = try optionalStr(args.kw("sep"), "print", "sep") ?? " "
         let end = try optionalStr(args.kw("end"), "print", "end") ?? "\n"
@@ -49,7 +49,7 @@ enum Builtins {
     }
 
     /// `input(prompt)`: a line without its newline, or nil at end of input.
-    static func input(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func input(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1, keywords: ["prompt"])
         var prompt = ""
         if let p = try args.arg(0, "prompt"), !Conversions.isNil(p) {
@@ -63,7 +63,7 @@ enum Builtins {
 
     // MARK: - Introspection
 
-    static func len(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func len(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         guard args.count == 1, args.keywordCount == 0 else {
             throw ScriptThrow.typeError("len() takes exactly one argument (\(args.count + args.keywordCount) given)")
         }
@@ -79,22 +79,22 @@ enum Builtins {
         }
     }
 
-    static func repr(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func repr(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return .string(try vm.repr(args[0]))
     }
 
-    static func type(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func type(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return .object(TypeObjects.of(args[0]))
     }
 
     /// `isinstance(x, T)`: T is a type object or class, or a list of them. Builtin
     /// types match by kind (bool is not int); classes match with inheritance.
-    static func isinstance(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func isinstance(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 2, max: 2)
         let t = TypeObjects.of(args[0])
-        func matches(_ spec: Value) throws -> Bool {
+        func matches(_ spec: Word) throws -> Bool {
             switch spec.unpacked {
             case .object(let c as ClassObj): return t.isSubclass(of: c)
             case .list(let l):
@@ -114,19 +114,19 @@ enum Builtins {
         return .bool(try matches(args[1]))
     }
 
-    static func hash(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func hash(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return .int(try vm.hash(args[0]))
     }
 
     /// `id(x)`: a heap object's address, stable for its lifetime; for immediates a
     /// value-derived int (equal immediates have equal ids, as they are identical).
-    static func id(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func id(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return .int(identity(args[0]))
     }
 
-    static func identity(_ v: Value) -> Int {
+    static func identity(_ v: Word) -> Int {
         if let o = v.heapObject { return Int(bitPattern: ObjectIdentifier(o)) }
         switch v.unpacked {
         case .nil: return 0x6E696C                     // distinct small tags for nil/bool;
@@ -139,7 +139,7 @@ enum Builtins {
 
     // MARK: - Characters
 
-    static func chr(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func chr(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         guard case .int(let i) = args[0].unpacked else {
             throw ScriptThrow.typeError("chr() argument must be int, not \(args[0].typeName)")
@@ -153,7 +153,7 @@ enum Builtins {
         return .str(StrObj(String(Character(u)), count: 1))
     }
 
-    static func ord(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func ord(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         switch args[0].unpacked {
         case .str(let s):
@@ -174,7 +174,7 @@ enum Builtins {
     // MARK: - Control
 
     /// `assert(cond, message: nil)`: AssertionError when `cond` is falsy.
-    static func assertFn(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func assertFn(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["message"])
         if args[0].isTruthy { return .nil }
         var message = "assertion failed"
@@ -185,7 +185,7 @@ enum Builtins {
     }
 
     /// `exit(code: 0)`: ends the process (the VM flushes output first).
-    static func exit(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func exit(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1, keywords: ["code"])
         var code: Int32 = 0
         if let c = try args.arg(0, "code") {
@@ -202,7 +202,7 @@ enum Builtins {
     // MARK: - Helpers
 
     /// A str keyword argument that may be omitted or nil.
-    static func optionalStr(_ v: Value?, _ fn: String, _ param: String) throws -> String? {
+    static func optionalStr(_ v: Word?, _ fn: String, _ param: String) throws -> String? {
         guard let v = v else { return nil }
         switch v.unpacked {
         case .nil: return nil

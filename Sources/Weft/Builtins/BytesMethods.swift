@@ -56,7 +56,7 @@ enum BytesMethods {
             }
             let sep = try needle(sepValue, "split")
             if sep.isEmpty { throw ScriptThrow.valueError("split(): empty separator") }
-            var parts: [Value] = []
+            var parts: [Word] = []
             var from = 0
             while let i = find(sep, in: b, from: from) {
                 parts.append(.object(BytesObj(Array(b[from..<i]))))
@@ -101,7 +101,7 @@ enum BytesMethods {
     ]
 
     /// A sub-bytes argument: bytes, or an int 0-255 for a single byte.
-    static func needle(_ v: Value, _ fn: String) throws -> [UInt8] {
+    static func needle(_ v: Word, _ fn: String) throws -> [UInt8] {
         switch v.unpacked {
         case .object(let o as BytesObj): return o.bytes
         case .int(let i):

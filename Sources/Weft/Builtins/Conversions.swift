@@ -7,7 +7,7 @@
 enum Conversions {
     // MARK: - int
 
-    static func int(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func int(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 2, keywords: ["base"])
         let baseArg = try args.arg(1, "base")
         guard args.count > 0 else {
@@ -125,7 +125,7 @@ enum Conversions {
 
     // MARK: - float
 
-    static func float(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func float(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .float(0) }
         let x = args[0]
@@ -205,7 +205,7 @@ enum Conversions {
 
     // MARK: - str, bool
 
-    static func str(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func str(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .string("") }
         switch args[0].unpacked {
@@ -217,7 +217,7 @@ enum Conversions {
         }
     }
 
-    static func bool(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func bool(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .bool(false) }
         return .bool(args[0].isTruthy)
@@ -225,7 +225,7 @@ enum Conversions {
 
     // MARK: - list, map
 
-    static func list(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func list(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .list(ListObj()) }
         switch args[0].unpacked {
@@ -236,7 +236,7 @@ enum Conversions {
 
     /// `map()`, `map(other)` (a copy), `map(pairs)` (an iterable of [key, value]),
     /// and keyword arguments as str keys (`map(a: 1)`), applied last.
-    static func map(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func map(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1, keywords: (0..<args.keywordCount).map { args.keyword(at: $0).0 })
         let m = MapObj()
         if args.count > 0 {
@@ -247,7 +247,7 @@ enum Conversions {
                 break
             default:
                 for (n, item) in try vm.collect(args[0]).enumerated() {
-                    let pair: [Value]
+                    let pair: [Word]
                     switch item.unpacked {
                     case .list(let l): pair = l.snapshot
                     case .str, .int, .float, .bool, .nil, .map, .function, .instance:
@@ -275,7 +275,7 @@ enum Conversions {
 
     /// `bytes()`, `bytes(n)` (n zero bytes), `bytes(str)` (UTF-8), `bytes(bytes)`,
     /// and `bytes(iterable of ints 0-255)`.
-    static func bytes(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func bytes(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1)
         guard args.count > 0 else { return .object(BytesObj([])) }
         let x = args[0]
@@ -289,7 +289,7 @@ enum Conversions {
         case .bool, .float, .nil, .function, .instance:
             throw ScriptThrow.typeError("cannot convert '\(x.typeName)' object to bytes")
         default:
-            let items: [Value]
+            let items: [Word]
             if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try vm.collect(x) }
             var out: [UInt8] = []
             out.reserveCapacity(items.count)
@@ -309,9 +309,9 @@ enum Conversions {
     // MARK: - range
 
     /// `range(n)` is `0..<n`; `range(a, b)`, `range(a, b, step)`; step 0 is a ValueError.
-    static func range(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func range(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 3, keywords: ["step"])
-        func intArg(_ v: Value, _ what: String) throws -> Int {
+        func intArg(_ v: Word, _ what: String) throws -> Int {
             if case .int(let i) = v.unpacked { return i }
             throw ScriptThrow.typeError("range() \(what) must be int, not \(v.typeName)")
         }
@@ -339,7 +339,7 @@ enum Conversions {
         return RangeObj(start: start, end: end, step: step, inclusive: inclusive)
     }
 
-    @inline(__always) static func isNil(_ v: Value) -> Bool {
+    @inline(__always) static func isNil(_ v: Word) -> Bool {
         if case .nil = v.unpacked { return true }
         return false
     }

@@ -16,35 +16,35 @@
 // read its (copied) fields; the `frozen` flags are set last of all.
 
 enum Copying {
-    static func copy(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func copy(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return shallowCopy(args[0])
     }
 
-    static func deepcopy(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func deepcopy(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return try DeepCopier(vm: vm, freezing: false).run(args[0])
     }
 
-    static func freeze(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func freeze(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return try freezeValue(vm, args[0])
     }
 
-    static func isFrozen(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func isFrozen(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         return .bool(isFrozenValue(args[0]))
     }
 
     /// `freeze(x)` for Swift callers.
-    static func freezeValue(_ vm: VM, _ v: Value) throws -> Value {
+    static func freezeValue(_ vm: VM, _ v: Word) throws -> Word {
         try DeepCopier(vm: vm, freezing: true).run(v)
     }
 
     /// Frozen containers and inherently immutable values (nil, bool, int, float,
     /// str, bytes, range) are frozen; mutable containers, functions, classes,
     /// modules and runtime objects are not.
-    static func isFrozenValue(_ v: Value) -> Bool {
+    static func isFrozenValue(_ v: Word) -> Bool {
         switch v.unpacked {
         case .nil, .bool, .int, .float, .str: return true
         case .list(let l): return l.locked { l.frozen }
@@ -57,7 +57,7 @@ enum Copying {
 
     // MARK: - Shallow copies
 
-    static func shallowCopy(_ v: Value) -> Value {
+    static func shallowCopy(_ v: Word) -> Word {
         switch v.unpacked {
         case .list(let l): return .list(ListObj(l.copyItems))
         case .map(let m): return .map(m.entriesCopy())
@@ -88,17 +88,17 @@ enum Copying {
 private final class DeepCopier {
     let vm: VM
     let freezing: Bool
-    var memo: [ObjectIdentifier: Value] = [:]
+    var memo: [ObjectIdentifier: Word] = [:]
     /// Copies registered whose contents are still to be filled.
-    var work: [(from: Value, to: Value)] = []
+    var work: [(from: Word, to: Word)] = []
     /// freeze: map entries to insert once every copy is complete.
-    var pendingEntries: [(map: MapObj, entries: [(Value, Value)])] = []
+    var pendingEntries: [(map: MapObj, entries: [(Word, Word)])] = []
     /// freeze: every container made, to mark frozen at the very end.
-    var made: [Value] = []
+    var made: [Word] = []
 
     init(vm: VM, freezing: Bool) { self.vm = vm; self.freezing = freezing }
 
-    func run(_ v: Value) throws -> Value {
+    func run(_ v: Word) throws -> Word {
         let result = copyOf(v)
         while let item = work.popLast() { fill(item.from, item.to) }
         for (m, entries) in pendingEntries {
@@ -116,7 +116,7 @@ private final class DeepCopier {
     }
 
     /// The copy of `v`: memoized, or registered now (contents filled later).
-    func copyOf(_ v: Value) -> Value {
+    func copyOf(_ v: Word) -> Word {
         let obj: AnyObject
         switch v.unpacked {
         case .list(let l):
@@ -133,7 +133,7 @@ private final class DeepCopier {
         }
         let id = ObjectIdentifier(obj)
         if let c = memo[id] { return c }
-        let c: Value
+        let c: Word
         switch v.unpacked {
         case .list: c = .list(ListObj())
         case .map: c = .map(MapObj())
@@ -146,7 +146,7 @@ private final class DeepCopier {
         return c
     }
 
-    func fill(_ from: Value, _ to: Value) {
+    func fill(_ from: Word, _ to: Word) {
         switch (from.unpacked, to.unpacked) {
         case (.list(let src), .list(let dst)):
             dst.items = src.snapshot.map(copyOf)

@@ -23,7 +23,7 @@ enum ListMethods {
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "extend")
             if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
-            let new: [Value]
+            let new: [Word]
             if case .list(let other) = args[0].unpacked { new = other.snapshot } else { new = try vm.collect(args[0]) }
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
@@ -162,7 +162,7 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "reduce")
             let f = args[0]
             let items = l.snapshot
-            var acc: Value
+            var acc: Word
             var rest = items[...]
             if let initial = try args.arg(1, "initial") {
                 acc = initial
@@ -205,7 +205,7 @@ enum ListMethods {
     // MARK: - Helpers
 
     /// The index of the first item equal to `x`.
-    static func firstIndex(_ vm: VM, _ items: [Value], _ x: Value) throws -> Int? {
+    static func firstIndex(_ vm: VM, _ items: [Word], _ x: Word) throws -> Int? {
         for (i, v) in items.enumerated() where try vm.equals(v, x) { return i }
         return nil
     }
@@ -213,7 +213,7 @@ enum ListMethods {
     /// Sorts a snapshot: stable, by `key` (a callable or nil) and `<`, optionally
     /// reversed (equal items keep their order either way, as in Python). Shared with
     /// the `sorted` builtin if it wants it.
-    static func sortedValues(_ vm: VM, _ items: [Value], key: Value?, reverse: Value?, fn: String) throws -> [Value] {
+    static func sortedValues(_ vm: VM, _ items: [Word], key: Word?, reverse: Word?, fn: String) throws -> [Word] {
         var rev = false
         if let rv = reverse {
             switch rv.unpacked {
@@ -237,7 +237,7 @@ enum ListMethods {
         return order.map { items[$0] }
     }
 
-    static func rangeReceiver(_ r: Value, _ fn: String) throws -> RangeObj {
+    static func rangeReceiver(_ r: Word, _ fn: String) throws -> RangeObj {
         if case .object(let o) = r.unpacked, let rg = o as? RangeObj { return rg }
         throw ScriptThrow.typeError("\(fn)() needs a range receiver, not \(r.typeName)")
     }
@@ -258,7 +258,7 @@ enum ListMethods {
     }
 
     /// A value a range could contain: an int, or a float with an integral value.
-    static func rangeElement(_ v: Value) -> Int? {
+    static func rangeElement(_ v: Word) -> Int? {
         switch v.unpacked {
         case .int(let i): return i
         case .float(let d):

@@ -40,13 +40,13 @@ enum MapMethods {
             try args.check(min: 1, max: 1)
             let m = try MethodSupport.map(r, "update")
             try checkMutable(m)
-            let pairs: [(key: Value, value: Value)]
+            let pairs: [(key: Word, value: Word)]
             switch args[0].unpacked {
             case .map(let other):
                 pairs = other.entries
             default:
                 // Any iterable of [key, value] pairs, like Python's dict.update.
-                var ps: [(key: Value, value: Value)] = []
+                var ps: [(key: Word, value: Word)] = []
                 for (i, item) in try vm.collect(args[0]).enumerated() {
                     guard case .list(let l) = item.unpacked else {
                         throw ScriptThrow.typeError("update() item \(i) must be a [key, value] list, not \(item.typeName)")

@@ -31,7 +31,7 @@ enum MethodTables {
     static let range = MethodSet(ListMethods.rangeMethods)
 
     /// The builtin method `sym` of a str/bytes/list/map/range receiver, or nil.
-    static func lookup(_ receiver: Value, _ sym: Int32) -> NativeFn? {
+    static func lookup(_ receiver: Word, _ sym: Int32) -> NativeFn? {
         switch receiver.unpacked {
         case .str: return str.table[sym]
         case .list: return list.table[sym]
@@ -60,19 +60,19 @@ enum MethodTables {
 /// Argument helpers shared by the builtin methods and standard modules.
 enum MethodSupport {
     /// An int argument; bool is not a number (§2).
-    static func int(_ v: Value, _ fn: String, _ param: String) throws -> Int {
+    static func int(_ v: Word, _ fn: String, _ param: String) throws -> Int {
         if case .int(let i) = v.unpacked { return i }
         throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be int, not \(v.typeName)")
     }
 
     /// A str argument.
-    static func str(_ v: Value, _ fn: String, _ param: String) throws -> StrObj {
+    static func str(_ v: Word, _ fn: String, _ param: String) throws -> StrObj {
         if case .str(let s) = v.unpacked { return s }
         throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be str, not \(v.typeName)")
     }
 
     /// An int or float argument as a Double.
-    static func number(_ v: Value, _ fn: String, _ param: String) throws -> Double {
+    static func number(_ v: Word, _ fn: String, _ param: String) throws -> Double {
         switch v.unpacked {
         case .int(let i): return Double(i)
         case .float(let d): return d
@@ -82,29 +82,29 @@ enum MethodSupport {
     }
 
     /// A required parameter, by position or keyword.
-    static func required(_ args: Args, _ i: Int, _ name: String) throws -> Value {
+    static func required(_ args: Args, _ i: Int, _ name: String) throws -> Word {
         if let v = try args.arg(i, name) { return v }
         throw ScriptThrow.typeError("\(args.fnName)() missing required argument '\(name)'")
     }
 
     /// The receiver as a list (a method table only dispatches on its own type, but a
     /// NativeFn is a value and could be called some other way).
-    static func list(_ r: Value, _ fn: String) throws -> ListObj {
+    static func list(_ r: Word, _ fn: String) throws -> ListObj {
         if case .list(let l) = r.unpacked { return l }
         throw ScriptThrow.typeError("\(fn)() needs a list receiver, not \(r.typeName)")
     }
 
-    static func map(_ r: Value, _ fn: String) throws -> MapObj {
+    static func map(_ r: Word, _ fn: String) throws -> MapObj {
         if case .map(let m) = r.unpacked { return m }
         throw ScriptThrow.typeError("\(fn)() needs a map receiver, not \(r.typeName)")
     }
 
-    static func strReceiver(_ r: Value, _ fn: String) throws -> StrObj {
+    static func strReceiver(_ r: Word, _ fn: String) throws -> StrObj {
         if case .str(let s) = r.unpacked { return s }
         throw ScriptThrow.typeError("\(fn)() needs a str receiver, not \(r.typeName)")
     }
 
-    static func bytesReceiver(_ r: Value, _ fn: String) throws -> BytesObj {
+    static func bytesReceiver(_ r: Word, _ fn: String) throws -> BytesObj {
         if case .object(let o) = r.unpacked, let b = o as? BytesObj { return b }
         throw ScriptThrow.typeError("\(fn)() needs a bytes receiver, not \(r.typeName)")
     }

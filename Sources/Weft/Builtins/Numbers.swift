@@ -4,7 +4,7 @@
 import Foundation
 
 enum Numbers {
-    static func abs(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func abs(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         switch args[0].unpacked {
         case .int(let i):
@@ -16,7 +16,7 @@ enum Numbers {
         }
     }
 
-    static func round(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func round(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["digits"])
         var digits: Int? = nil
         if let d = try args.arg(1, "digits") {

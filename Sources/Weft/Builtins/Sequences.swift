@@ -7,7 +7,7 @@ enum Sequences {
     private struct StopIteration: Error {}
 
     /// Iterates `v`, stopping as soon as `body` returns false.
-    static func iterate(_ vm: VM, _ v: Value, _ body: (Value) throws -> Bool) throws {
+    static func iterate(_ vm: VM, _ v: Word, _ body: (Word) throws -> Bool) throws {
         if case .list(let l) = v.unpacked {
             for x in l.snapshot where try !body(x) { return }
             return
@@ -18,7 +18,7 @@ enum Sequences {
     }
 
     /// The elements of an iterable (a list's snapshot without going through the VM).
-    static func items(_ vm: VM, _ v: Value) throws -> [Value] {
+    static func items(_ vm: VM, _ v: Word) throws -> [Word] {
         if case .list(let l) = v.unpacked { return l.snapshot }
         return try vm.collect(v)
     }
@@ -26,7 +26,7 @@ enum Sequences {
     // MARK: - enumerate, zip, reversed
 
     /// `enumerate(xs, start: 0)` → `[[start, x0], [start + 1, x1], ...]`.
-    static func enumerate(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func enumerate(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["start"])
         var i = 0
         if let s = try args.arg(1, "start") {
@@ -36,7 +36,7 @@ enum Sequences {
             i = n
         }
         try checkEnumerateSize(args[0])
-        var out: [Value] = []
+        var out: [Word] = []
         var overflowed = false
         try iterate(vm, args[0]) { x in
             if overflowed { throw ScriptThrow.overflow("enumerate() index overflow") }
@@ -49,20 +49,20 @@ enum Sequences {
     }
 
     /// A huge range: refuse at once (shared with `for i, x in enumerate(xs)`).
-    static func checkEnumerateSize(_ x: Value) throws {
+    static func checkEnumerateSize(_ x: Word) throws {
         if let k = knownLength(x) {
-            try AllocationLimit.check(k, stride: MemoryLayout<Value>.stride, "enumerate() result")
+            try AllocationLimit.check(k, stride: MemoryLayout<Word>.stride, "enumerate() result")
         }
     }
 
     /// `zip(...iterables)` → a list of lists, as long as the shortest input. No
     /// input is read past that length (a huge range or a queue is not drained).
-    static func zip(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func zip(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: Int.max)
         if args.count == 0 { return .list(ListObj()) }
         let columns = try zipColumns(vm, (0..<args.count).map { args[$0] })
         let n = columns.map(\.count).min() ?? 0
-        var out: [Value] = []
+        var out: [Word] = []
         out.reserveCapacity(n)
         for r in 0..<n { out.append(.list(ListObj(columns.map { $0[r] }))) }
         return .list(ListObj(out))
@@ -71,17 +71,17 @@ enum Sequences {
     /// The columns `zip(inputs...)` pairs up, read exactly as `zip` reads them (no
     /// input past the shortest's length); shared with `for a, b in zip(xs, ys)`,
     /// which walks them without building the pair lists.
-    static func zipColumns(_ vm: VM, _ inputs: [Value]) throws -> [[Value]] {
+    static func zipColumns(_ vm: VM, _ inputs: [Word]) throws -> [[Word]] {
         var n = Int.max
         for x in inputs {
             if let k = knownLength(x) { n = Swift.min(n, k) }
         }
         if n != Int.max {                         // every input a huge range: refuse at once
-            try AllocationLimit.check(n, stride: MemoryLayout<Value>.stride, "zip() result")
+            try AllocationLimit.check(n, stride: MemoryLayout<Word>.stride, "zip() result")
         }
-        var columns: [[Value]] = []
+        var columns: [[Word]] = []
         for x in inputs {
-            var col: [Value] = []
+            var col: [Word] = []
             if n == Int.max {
                 col = try items(vm, x)           // the first lazy input sets the length
             } else if n > 0 {
@@ -100,7 +100,7 @@ enum Sequences {
     }
 
     /// The element count of a sized iterable (list, str, bytes, map, range).
-    static func knownLength(_ v: Value) -> Int? {
+    static func knownLength(_ v: Word) -> Int? {
         switch v.unpacked {
         case .list(let l): return l.count
         case .str(let s): return s.count
@@ -113,7 +113,7 @@ enum Sequences {
 
     /// Raises the usual TypeError for a non-iterable without consuming anything
     /// from an iterable (zip with an empty first argument still checks the others).
-    private static func checkIterable(_ vm: VM, _ v: Value, _ fn: String) throws {
+    private static func checkIterable(_ vm: VM, _ v: Word, _ fn: String) throws {
         switch v.unpacked {
         case .nil, .bool, .int, .float, .function:
             throw ScriptThrow.typeError("\(fn)() argument must be iterable, not \(v.typeName)")
@@ -121,7 +121,7 @@ enum Sequences {
         }
     }
 
-    static func reversed(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func reversed(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         if let l = args[0].asList { return .list(ListObj(l.copyItems.reversed())) }
         return .list(ListObj(try items(vm, args[0]).reversed()))
@@ -131,7 +131,7 @@ enum Sequences {
 
     /// `sorted(xs, key: nil, reverse: false)`: a new list, stable (also in reverse:
     /// equal elements keep their order, as in Python). Shares `list.sort`'s code.
-    static func sorted(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func sorted(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 3, keywords: ["key", "reverse"])
         let xs = try items(vm, args[0])
         return .list(ListObj(try ListMethods.sortedValues(
@@ -139,7 +139,7 @@ enum Sequences {
     }
 
     /// Weft's `<`, with the common same-type cases inline.
-    @inline(__always) static func less(_ vm: VM, _ a: Value, _ b: Value) throws -> Bool {
+    @inline(__always) static func less(_ vm: VM, _ a: Word, _ b: Word) throws -> Bool {
         switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)): return x < y
         case (.float(let x), .float(let y)): return x < y
@@ -150,17 +150,17 @@ enum Sequences {
 
     // MARK: - min, max
 
-    static func min(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func min(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try extreme(vm, args, "min", wantMax: false)
     }
 
-    static func max(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func max(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try extreme(vm, args, "max", wantMax: true)
     }
 
     /// `min`/`max` of one iterable or several values, with `key:` and `default:`
     /// (returned for an empty iterable). The first of equal extremes wins.
-    private static func extreme(_ vm: VM, _ args: Args, _ name: String, wantMax: Bool) throws -> Value {
+    private static func extreme(_ vm: VM, _ args: Args, _ name: String, wantMax: Bool) throws -> Word {
         try args.check(min: 1, max: Int.max, keywords: ["key", "default"])
         let xs = args.count == 1 ? try items(vm, args[0]) : args.positional
         if args.count > 1, args.kw("default") != nil {
@@ -193,10 +193,10 @@ enum Sequences {
 
     /// `sum(xs, start: 0)`: ints stay ints (OverflowError on overflow), a float makes
     /// the total a float; lists concatenate when `start` is a list.
-    static func sum(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func sum(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["start"])
         var total = try args.arg(1, "start") ?? .int(0)
-        var joined: [Value]? = nil
+        var joined: [Word]? = nil
         if case .list(let l) = total.unpacked { joined = l.snapshot }
         switch total.unpacked {
         case .int, .float, .list: break
@@ -219,7 +219,7 @@ enum Sequences {
     }
 
     /// Numeric `+` for sum: int + int checks overflow; bool is not a number.
-    static func add(_ a: Value, _ b: Value) throws -> Value {
+    static func add(_ a: Word, _ b: Word) throws -> Word {
         switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)):
             let (r, o) = x.addingReportingOverflow(y)
@@ -235,7 +235,7 @@ enum Sequences {
 
     // MARK: - any, all
 
-    static func any(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func any(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         var found = false
         try iterate(vm, args[0]) { x in
@@ -245,7 +245,7 @@ enum Sequences {
         return .bool(found)
     }
 
-    static func all(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func all(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         var ok = true
         try iterate(vm, args[0]) { x in

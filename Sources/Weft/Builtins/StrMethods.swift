@@ -28,7 +28,7 @@ enum StrMethods {
             let sep = try MethodSupport.str(sepV, "split", "sep")
             if sep.count == 0 { throw ScriptThrow.valueError("split() separator is empty") }
             let hay = Array(s.value.utf8), needle = Array(sep.value.utf8)
-            var out: [Value] = []
+            var out: [Word] = []
             var start = 0
             while let i = byteFind(hay, needle, from: start) {
                 out.append(.string(utf8String(hay[start..<i])))
@@ -40,7 +40,7 @@ enum StrMethods {
         ("join", { vm, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "join")
-            let items: [Value]
+            let items: [Word]
             if case .list(let l) = args[0].unpacked { items = l.snapshot } else { items = try vm.collect(args[0]) }
             var out = ""
             var count = 0
@@ -132,7 +132,7 @@ enum StrMethods {
         ("chars", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "chars")
-            var out: [Value] = []
+            var out: [Word] = []
             out.reserveCapacity(s.count)
             for u in s.value.unicodeScalars { out.append(.str(StrObj(String(u), count: 1))) }
             return .list(ListObj(out))
@@ -165,7 +165,7 @@ enum StrMethods {
         return out
     }
 
-    static func strip(_ r: Value, _ args: Args, _ name: String, left: Bool, right: Bool) throws -> Value {
+    static func strip(_ r: Word, _ args: Args, _ name: String, left: Bool, right: Bool) throws -> Word {
         try args.check(min: 0, max: 1, keywords: ["chars"])
         let s = try MethodSupport.strReceiver(r, name)
         var set: Set<UInt32>? = nil
@@ -188,7 +188,7 @@ enum StrMethods {
         return .str(StrObj(String(String.UnicodeScalarView(scalars[lo..<hi])), count: s.count - removed))
     }
 
-    @inline(__always) static func isNil(_ v: Value) -> Bool {
+    @inline(__always) static func isNil(_ v: Word) -> Bool {
         if case .nil = v.unpacked { return true }
         return false
     }

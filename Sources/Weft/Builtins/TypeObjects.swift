@@ -46,7 +46,7 @@ enum TypeObjects {
 
     /// The type object of any value (`type(x)`): builtin types, error classes and
     /// user classes for instances, runtime object types by name.
-    static func of(_ v: Value) -> ClassObj {
+    static func of(_ v: Word) -> ClassObj {
         switch v.unpacked {
         case .nil: return nilType
         case .bool: return bool

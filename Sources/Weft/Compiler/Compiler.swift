@@ -11,7 +11,7 @@ struct CompileError: Error {
 final class Compiler {
     let file: String
     let globals: GlobalTable
-    let builtins: [String: Value]
+    let builtins: [String: Word]
     /// REPL mode: top-level redeclaration replaces the old binding.
     let allowRedeclare: Bool
     private(set) var issues: [SyntaxIssue] = []
@@ -33,7 +33,7 @@ final class Compiler {
     /// Largest instruction operand (tests lower it to reach the limit cheaply).
     let operandLimit: Int
 
-    init(file: String, globals: GlobalTable, builtins: [String: Value], allowRedeclare: Bool = false,
+    init(file: String, globals: GlobalTable, builtins: [String: Word], allowRedeclare: Bool = false,
          operandLimit: Int = FunctionState.maxOperand) {
         self.file = file; self.globals = globals; self.builtins = builtins
         self.allowRedeclare = allowRedeclare
@@ -151,7 +151,7 @@ final class Compiler {
         case local(Local)
         case capture(Int, isCell: Bool, isConst: Bool)
         case global(Int, isConst: Bool)
-        case builtin(Value)
+        case builtin(Word)
     }
 
     private func resolve(_ name: String) -> Resolved {

@@ -25,7 +25,7 @@ final class FuncProto {
     let captures: [CaptureSpec]
     let code: UnsafeMutablePointer<UInt32>
     let codeCount: Int
-    let constants: UnsafeMutablePointer<Value>
+    let constants: UnsafeMutablePointer<Word>
     let constantCount: Int
     private let constantObjects: [Obj]
     let positions: [SourcePos]   // one per code word
@@ -34,7 +34,7 @@ final class FuncProto {
 
     init(name: String, file: String, paramNames: [String], hasDefault: [Bool], restIndex: Int?,
          isMethod: Bool, slotCount: Int, maxStack: Int, captures: [CaptureSpec],
-         code: [UInt32], constants: [Value], positions: [SourcePos],
+         code: [UInt32], constants: [Word], positions: [SourcePos],
          keywordSets: [KeywordNames], globals: GlobalTable) {
         self.name = name; self.file = file
         self.paramNames = paramNames
@@ -75,11 +75,11 @@ final class FuncProto {
 /// A function value: a prototype plus its captured variables.
 public final class Closure: Obj {
     let proto: FuncProto
-    @exclusivity(unchecked) private(set) var captures: [Value]   // var: released by deinit
+    @exclusivity(unchecked) private(set) var captures: [Word]   // var: released by deinit
     /// The class a method was defined in (for `super`).
     @exclusivity(unchecked) unowned(unsafe) var homeClass: ClassObj?
 
-    init(proto: FuncProto, captures: [Value]) {
+    init(proto: FuncProto, captures: [Word]) {
         self.proto = proto; self.captures = captures
     }
 

@@ -48,7 +48,7 @@ final class FunctionState {
     let isTopLevel: Bool
     var code: [UInt32] = []
     var positions: [SourcePos] = []
-    var constants: [Value] = []
+    var constants: [Word] = []
     var constantObjects: [Obj] = []
     var intConstants: [Int: Int] = [:]
     var stringConstants: [String: Int] = [:]
@@ -127,7 +127,7 @@ final class FunctionState {
 
     var here: Int { code.count }
 
-    func constant(_ v: Value) -> Int {
+    func constant(_ v: Word) -> Int {
         switch v.unpacked {
         case .int(let i):
             if let k = intConstants[i] { return k }

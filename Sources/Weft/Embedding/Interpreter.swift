@@ -17,7 +17,7 @@ public struct ScriptError: Error, CustomStringConvertible {
     /// Name of the thread the error was raised in (nil for the main thread).
     public let thread: String?
     /// The script's error value.
-    public let value: Value
+    public let value: Word
 
     init(_ t: ScriptThrow) {
         kind = t.kindName
@@ -136,7 +136,7 @@ public final class Interpreter: @unchecked Sendable {
     }
 
     /// A global of the main module (nil when unset).
-    public subscript(name: String) -> Value? {
+    public subscript(name: String) -> Word? {
         get {
             Runtime.enter(nil); defer { Runtime.leave() }
             return core.globals.lookup(name)
@@ -168,7 +168,7 @@ public final class Interpreter: @unchecked Sendable {
     /// - Throws: `SourceError` for syntax/compile errors, `ScriptError` for an
     ///   uncaught runtime error, `ExitRequest` when the script calls `exit`.
     @discardableResult
-    public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Value {
+    public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Word {
         let core = self.core
         // Compiling declares globals in the shared table, so it runs on the script
         // thread too (inside Runtime.enter), and on its large stack.
@@ -181,7 +181,7 @@ public final class Interpreter: @unchecked Sendable {
 
     /// Runs a script file in the main module.
     @discardableResult
-    public func run(path: String) throws -> Value {
+    public func run(path: String) throws -> Word {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScriptError(ScriptThrow(ErrorKinds.ioError, "cannot read '\(path)'"))
         }
@@ -191,7 +191,7 @@ public final class Interpreter: @unchecked Sendable {
     }
 
     /// Calls a script function (or any callable value) with Swift arguments.
-    public func call(_ callee: Value, _ args: [Value]) throws -> Value {
+    public func call(_ callee: Word, _ args: [Word]) throws -> Word {
         try runOnScriptThread { vm in try vm.call(callee, args) }
     }
 
@@ -233,8 +233,8 @@ public final class Interpreter: @unchecked Sendable {
     /// a thread with a large stack, never on the caller's.
     static let scriptStackSize = 512 << 20
 
-    func runOnScriptThread(_ body: @escaping (VM) throws -> Value) throws -> Value {
-        final class Outcome: @unchecked Sendable { var result: Result<Value, Error> = .success(.nil) }
+    func runOnScriptThread(_ body: @escaping (VM) throws -> Word) throws -> Word {
+        final class Outcome: @unchecked Sendable { var result: Result<Word, Error> = .success(.nil) }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core

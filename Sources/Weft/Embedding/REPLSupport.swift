@@ -9,7 +9,7 @@ import Foundation
 extension Interpreter {
     /// `repr(value)` as a script would compute it: strings quoted, instances through
     /// their `to_str()` (which runs on a script thread, like any script code).
-    public func repr(_ value: Value) throws -> String {
+    public func repr(_ value: Word) throws -> String {
         let r = try runOnScriptThread { vm in .string(try vm.repr(value)) }
         if case .str(let s) = r.unpacked { return s.value }
         return r.description
@@ -85,7 +85,7 @@ extension Interpreter {
     }
 
     /// The value of a dotted path of plain reads (`a`, `a.b`), or nil.
-    private func resolve(_ path: [String]) -> Value? {
+    private func resolve(_ path: [String]) -> Word? {
         guard let first = path.first, !first.isEmpty,
               TokenKind.keywords[first] == nil else { return nil }
         guard var value = core.globals.lookup(first) ?? core.builtins[first] else { return nil }
@@ -109,7 +109,7 @@ enum REPLCompletion {
     }
 
     /// `value.name` when it is a plain stored attribute (no code runs), else nil.
-    static func member(_ value: Value, _ name: String) -> Value? {
+    static func member(_ value: Word, _ name: String) -> Word? {
         switch value.unpacked {
         case .instance(let inst):
             let sym = Symbols.intern(name)
@@ -124,7 +124,7 @@ enum REPLCompletion {
     }
 
     /// Attribute and method names of a value.
-    static func members(of value: Value) -> [String] {
+    static func members(of value: Word) -> [String] {
         switch value.unpacked {
         case .str: return MethodTables.names(ofType: "str")
         case .list: return MethodTables.names(ofType: "list")

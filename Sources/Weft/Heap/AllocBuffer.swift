@@ -14,12 +14,12 @@ final class AllocBuffer {
     /// Copies of values that native code of this thread is working through (a
     /// list's snapshot while an `eq` or a key function runs): roots until the
     /// native call or the frame that made them is done (the VM truncates this).
-    @exclusivity(unchecked) var roots: [[Value]] = []
+    @exclusivity(unchecked) var roots: [[Word]] = []
     /// The script thread using this buffer, poked when `roots` grows long, so its
     /// loop drops the finished ones at the next backward jump.
     @exclusivity(unchecked) weak var thread: ThreadObj?
 
-    func addRoot(_ values: [Value]) {
+    func addRoot(_ values: [Word]) {
         roots.append(values)
         if roots.count & 63 == 0 { thread?.attention.store(true, ordering: .relaxed) }
     }

@@ -85,7 +85,7 @@ enum Heap {
 
     /// Roots `values` (a snapshot native code iterates while it may call script
     /// code) until the current native call or frame ends (AllocBuffer.roots).
-    @inline(__always) static func keep(_ values: [Value]) {
+    @inline(__always) static func keep(_ values: [Word]) {
         if let ctx = weft_get_heap_context() {
             unsafeBitCast(ctx, to: AllocBuffer.self).addRoot(values)
         }
@@ -261,7 +261,7 @@ enum Heap {
     }
 
     /// Pins every object of a table built once (builtin function tables).
-    static func pinned(_ table: [String: Value]) -> [String: Value] {
+    static func pinned(_ table: [String: Word]) -> [String: Word] {
         for v in table.values { if let o = v.heapObject { pin(o) } }
         return table
     }

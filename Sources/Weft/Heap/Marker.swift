@@ -17,7 +17,7 @@ struct Marker {
 
     func release() { stack.deallocate() }
 
-    @inline(__always) mutating func mark(_ v: Value) {
+    @inline(__always) mutating func mark(_ v: Word) {
         if v.isHeap { mark(address: v.heapAddress) }
     }
 
@@ -25,11 +25,11 @@ struct Marker {
         if let o = o { mark(address: UnsafeRawPointer(Unmanaged.passUnretained(o).toOpaque())) }
     }
 
-    mutating func mark<S: Sequence>(all values: S) where S.Element == Value {
+    mutating func mark<S: Sequence>(all values: S) where S.Element == Word {
         for v in values { mark(v) }
     }
 
-    mutating func mark(_ p: UnsafePointer<Value>, count n: Int) {
+    mutating func mark(_ p: UnsafePointer<Word>, count n: Int) {
         for i in 0..<n { mark(p[i]) }
     }
 

@@ -39,7 +39,7 @@ enum FSModule {
             let bytes = try readAll(path)
             _ = try decode(bytes, path, "read_lines")
             // Split the bytes: in Swift's String "\r\n" is one Character.
-            var lines = bytes.split(separator: 10, omittingEmptySubsequences: false).map { line -> Value in
+            var lines = bytes.split(separator: 10, omittingEmptySubsequences: false).map { line -> Word in
                 .string(String(decoding: line.last == 13 ? line.dropLast() : line, as: UTF8.self))
             }
             if bytes.isEmpty || bytes.last == 10 { lines.removeLast() }
@@ -95,7 +95,7 @@ enum FSModule {
             try args.check(min: 0, max: 1, keywords: ["path"])
             try vm.core.require(.fileRead, "fs.walk")
             let path = try IOSupport.path(try args.arg(0, "path") ?? .string("."), "walk")
-            var out: [Value] = []
+            var out: [Word] = []
             try walk(path, into: &out)
             return .list(ListObj(out))
         }
@@ -139,7 +139,7 @@ enum FSModule {
 
     // MARK: - Implementation
 
-    static func decode(_ bytes: [UInt8], _ path: String, _ fn: String) throws -> Value {
+    static func decode(_ bytes: [UInt8], _ path: String, _ fn: String) throws -> Word {
         if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
         throw ScriptThrow.valueError("\(fn)(): invalid UTF-8 in '\(path)' at byte \(BytesMethods.invalidUTF8Offset(bytes))")
     }
@@ -226,7 +226,7 @@ enum FSModule {
 
     /// Top-down `[folder, [subfolders], [files]]` entries. Symbolic links to folders
     /// are listed with the subfolders but not followed.
-    static func walk(_ path: String, into out: inout [Value]) throws {
+    static func walk(_ path: String, into out: inout [Word]) throws {
         var dirs: [String] = [], files: [String] = [], descend: [String] = []
         for name in try listDir(path) {
             let full = join(path, name)

@@ -43,7 +43,7 @@ final class FileObj: Obj, @unchecked Sendable {
     static let modeSym = Symbols.intern("mode")
     static let closedSym = Symbols.intern("closed")
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         switch sym {
         case FileObj.pathSym: return .string(path)
         case FileObj.modeSym: return .string(mode)
@@ -140,7 +140,7 @@ final class FileObj: Obj, @unchecked Sendable {
         return s
     }
 
-    private func text(_ bytes: ArraySlice<UInt8>, at offset: Int, _ fn: String) throws -> Value {
+    private func text(_ bytes: ArraySlice<UInt8>, at offset: Int, _ fn: String) throws -> Word {
         if let s = String(validating: bytes, as: UTF8.self) { return .string(s) }
         let bad = BytesMethods.invalidUTF8Offset(Array(bytes))
         let whereText = bufStart >= 0 ? " at byte \(offset + bad)" : ""
@@ -149,7 +149,7 @@ final class FileObj: Obj, @unchecked Sendable {
 
     /// `read(n)`: up to `n` bytes (binary) or characters (text); nil or negative
     /// `n` reads to the end. Empty at end of file.
-    func read(_ n: Int?) throws -> Value {
+    func read(_ n: Int?) throws -> Word {
         mutex.lock(); defer { mutex.unlock() }
         try checkOpen(reading: true, "read")
         let start = bufStart + pos
@@ -181,7 +181,7 @@ final class FileObj: Obj, @unchecked Sendable {
     }
 
     /// `read_line()`: the next line without its `\n` (or `\r\n`); nil at end of file.
-    func readLine() throws -> Value {
+    func readLine() throws -> Word {
         mutex.lock(); defer { mutex.unlock() }
         try checkOpen(reading: true, "read_line")
         let start = bufStart + pos
@@ -206,7 +206,7 @@ final class FileObj: Obj, @unchecked Sendable {
 
     /// `write(data)`: str in text mode, bytes in binary mode; returns the count
     /// written (characters or bytes).
-    func write(_ v: Value) throws -> Value {
+    func write(_ v: Word) throws -> Word {
         mutex.lock(); defer { mutex.unlock() }
         try checkOpen(reading: false, "write")
         let bytes: [UInt8]
@@ -234,7 +234,7 @@ final class FileObj: Obj, @unchecked Sendable {
 
     /// `seek(offset, whence: 0)`: 0 from the start, 1 from here, 2 from the end;
     /// returns the new offset (in bytes, in text mode too).
-    func seek(_ offset: Int, _ whence: Int) throws -> Value {
+    func seek(_ offset: Int, _ whence: Int) throws -> Word {
         mutex.lock(); defer { mutex.unlock() }
         try checkOpen("seek")
         let w: Int32
@@ -251,7 +251,7 @@ final class FileObj: Obj, @unchecked Sendable {
         return .int(Int(r))
     }
 
-    func tell() throws -> Value {
+    func tell() throws -> Word {
         mutex.lock(); defer { mutex.unlock() }
         try checkOpen("tell")
         let r = lseek(fd, 0, SEEK_CUR)
@@ -279,7 +279,7 @@ final class FileObj: Obj, @unchecked Sendable {
 
     // MARK: - Method table
 
-    static func this(_ r: Value) throws -> FileObj {
+    static func this(_ r: Word) throws -> FileObj {
         if case .object(let o) = r.unpacked, let f = o as? FileObj { return f }
         throw ScriptThrow.typeError("File method needs a File receiver, not \(r.typeName)")
     }
@@ -337,7 +337,7 @@ final class FileLines: IteratorObj {
     let file: FileObj
     init(_ f: FileObj) { file = f }
 
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         let v = try file.readLine()
         return v.isNil ? nil : v
     }

@@ -71,7 +71,7 @@ enum HTTPModule {
     }
 
     /// `headers:`: nil or a map of str names to str (or int) values.
-    static func headersArg(_ v: Value?, _ fn: String) throws -> [(String, String)] {
+    static func headersArg(_ v: Word?, _ fn: String) throws -> [(String, String)] {
         guard let v = v, !v.isNil else { return [] }
         guard case .map(let m) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)() argument 'headers' must be map or nil, not \(v.typeName)")
@@ -193,7 +193,7 @@ enum HTTPModule {
     }
 
     static func fetch(_ vm: VM, _ method: String, _ url: String, body: [UInt8]?,
-                      headers: [(String, String)], timeout: Double?) throws -> Value {
+                      headers: [(String, String)], timeout: Double?) throws -> Word {
         try vm.thread.checkPending()
         let deadline = Deadline.after(timeout)
         var parts = try parseURL(url)

@@ -15,7 +15,7 @@ enum IOSupport {
     }
 
     /// A path argument: a str without NUL characters.
-    static func path(_ v: Value?, _ fn: String, _ param: String = "path") throws -> String {
+    static func path(_ v: Word?, _ fn: String, _ param: String = "path") throws -> String {
         guard let v = v else { throw ScriptThrow.typeError("\(fn)() missing required argument '\(param)'") }
         guard case .str(let s) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)() argument '\(param)' must be str, not \(v.typeName)")
@@ -27,7 +27,7 @@ enum IOSupport {
     }
 
     /// A str or nil argument.
-    static func optionalStr(_ v: Value?, _ fn: String, _ param: String) throws -> String? {
+    static func optionalStr(_ v: Word?, _ fn: String, _ param: String) throws -> String? {
         switch v?.unpacked {
         case nil, .nil?: return nil
         case .str(let s)?: return s.value
@@ -37,7 +37,7 @@ enum IOSupport {
     }
 
     /// A bool argument with a default.
-    static func bool(_ v: Value?, _ fn: String, _ param: String, default d: Bool) throws -> Bool {
+    static func bool(_ v: Word?, _ fn: String, _ param: String, default d: Bool) throws -> Bool {
         switch v?.unpacked {
         case nil, .nil?: return d
         case .bool(let b)?: return b
@@ -47,7 +47,7 @@ enum IOSupport {
     }
 
     /// The bytes of a str (UTF-8) or bytes value.
-    static func data(_ v: Value, _ fn: String, _ param: String) throws -> [UInt8] {
+    static func data(_ v: Word, _ fn: String, _ param: String) throws -> [UInt8] {
         switch v.unpacked {
         case .str(let s): return Array(s.value.utf8)
         case .object(let o as BytesObj): return o.bytes
@@ -56,7 +56,7 @@ enum IOSupport {
         }
     }
 
-    static func bytesValue(_ b: [UInt8]) -> Value { .object(BytesObj(b)) }
+    static func bytesValue(_ b: [UInt8]) -> Word { .object(BytesObj(b)) }
 
     /// How often a thread waiting on I/O looks for cancellation and interrupts.
     static let sliceMs: Int32 = 20
@@ -102,7 +102,7 @@ enum IOSupport {
     }
 
     /// Makes a map with str keys.
-    static func map(_ vm: VM, _ pairs: [(String, Value)]) throws -> Value {
+    static func map(_ vm: VM, _ pairs: [(String, Word)]) throws -> Word {
         let m = MapObj()
         for (k, v) in pairs { try vm.mapSet(m, .string(k), v) }
         return .map(m)

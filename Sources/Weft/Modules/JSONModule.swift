@@ -23,7 +23,7 @@ enum JSON {
     /// Parses JSON text. With a VM, maps are built through `vm.mapSet`; without one
     /// (unit tests, hosts) keys are hashed as the VM hashes strings (`hashValue32`),
     /// so the maps are ordinary maps either way.
-    static func parse(_ text: String, vm: VM? = nil) throws -> Value {
+    static func parse(_ text: String, vm: VM? = nil) throws -> Word {
         var p = Parser(bytes: Array(text.utf8), vm: vm)
         return try p.parseDocument()
     }
@@ -36,17 +36,17 @@ enum JSON {
         init(bytes: [UInt8], vm: VM?) { self.bytes = bytes; self.vm = vm }
 
         private enum Frame {
-            case list([Value])
-            case map(MapObj, key: Value)
+            case list([Word])
+            case map(MapObj, key: Word)
         }
 
-        mutating func parseDocument() throws -> Value {
+        mutating func parseDocument() throws -> Word {
             var stack: [Frame] = []
             while true {
                 // Parse one value, or open a container and loop to parse its first item.
                 skipWhitespace()
                 guard pos < bytes.count else { throw endError() }
-                var value: Value
+                var value: Word
                 switch bytes[pos] {
                 case UInt8(ascii: "["):
                     // Counted before the empty case: `[]` opens a level too.
@@ -117,7 +117,7 @@ enum JSON {
             }
         }
 
-        private func store(_ m: MapObj, _ key: Value, _ value: Value) throws {
+        private func store(_ m: MapObj, _ key: Word, _ value: Word) throws {
             if let vm = vm { try vm.mapSet(m, key, value); return }
             guard case .str(let k) = key.unpacked else { return }
             m.set(key, hash: k.hashValue32, value: value) { a, b in
@@ -138,7 +138,7 @@ enum JSON {
         }
 
         /// `"key"` then `:` (whitespace already skipped before the key).
-        private mutating func parseKey() throws -> Value {
+        private mutating func parseKey() throws -> Word {
             guard pos < bytes.count else { throw endError() }
             guard bytes[pos] == UInt8(ascii: "\"") else { throw unexpected() }
             let key = try parseString()
@@ -158,7 +158,7 @@ enum JSON {
             }
         }
 
-        private mutating func parseString() throws -> Value {
+        private mutating func parseString() throws -> Word {
             pos += 1                                     // opening quote
             var buf: [UInt8] = []
             var runStart = pos
@@ -234,7 +234,7 @@ enum JSON {
             return v
         }
 
-        private mutating func parseNumber() throws -> Value {
+        private mutating func parseNumber() throws -> Word {
             let start = pos
             var isFloat = false
             if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
@@ -315,7 +315,7 @@ enum JSON {
     // MARK: - Stringifying
 
     /// Serialises `v`; `indent` nil for compact output, else spaces per level.
-    static func stringify(_ v: Value, indent: Int?) throws -> String {
+    static func stringify(_ v: Word, indent: Int?) throws -> String {
         let indent = indent.map { max(0, min($0, 1000)) }
         var out = ""
         var stack: [Frame] = []
@@ -326,7 +326,7 @@ enum JSON {
             out += "\n"
             out += String(repeating: " ", count: n * depth)
         }
-        func key(_ k: Value) throws {
+        func key(_ k: Word) throws {
             switch k.unpacked {
             case .str(let s): writeString(s.value, into: &out)
             case .int(let i): out += "\"\(i)\""
@@ -351,7 +351,7 @@ enum JSON {
             }
         }
 
-        var current: Value? = v
+        var current: Word? = v
         while true {
             if let value = current {
                 current = nil
@@ -419,8 +419,8 @@ enum JSON {
     }
 
     private enum Frame {
-        case list([Value], Int, ObjectIdentifier)
-        case map([(key: Value, value: Value)], Int, ObjectIdentifier)
+        case list([Word], Int, ObjectIdentifier)
+        case map([(key: Word, value: Word)], Int, ObjectIdentifier)
     }
 
     /// A JSON string literal: `"` `\` and control characters escaped, the rest as-is.

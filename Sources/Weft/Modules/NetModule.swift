@@ -37,12 +37,12 @@ enum NetModule {
 
     // MARK: - Arguments
 
-    static func hostArg(_ v: Value?, _ fn: String) throws -> String {
+    static func hostArg(_ v: Word?, _ fn: String) throws -> String {
         let h = try IOSupport.path(v, fn, "host")
         return h
     }
 
-    static func portArg(_ v: Value?, _ fn: String) throws -> Int {
+    static func portArg(_ v: Word?, _ fn: String) throws -> Int {
         guard let v = v else { throw ScriptThrow.typeError("\(fn)() missing required argument 'port'") }
         let p = try MethodSupport.int(v, fn, "port")
         if p < 0 || p > 65535 { throw ScriptThrow.valueError("\(fn)(): port must be 0...65535, not \(p)") }

@@ -74,7 +74,7 @@ enum OSModule {
     }
 
     /// `argv`: a non-empty list of str without NUL characters.
-    static func argvArg(_ v: Value) throws -> [String] {
+    static func argvArg(_ v: Word) throws -> [String] {
         guard case .list(let l) = v.unpacked else {
             throw ScriptThrow.typeError("run() argument 'argv' must be a list of str (no shell is used), not \(v.typeName)")
         }
@@ -92,7 +92,7 @@ enum OSModule {
     }
 
     /// `env`: a map of str to str, as `NAME=value` strings.
-    static func envArg(_ vm: VM, _ v: Value) throws -> [String] {
+    static func envArg(_ vm: VM, _ v: Word) throws -> [String] {
         guard case .map(let m) = v.unpacked else {
             throw ScriptThrow.typeError("run() argument 'env' must be a map of str to str, not \(v.typeName)")
         }

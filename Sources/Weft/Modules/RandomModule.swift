@@ -102,7 +102,7 @@ enum RandomModule {
             let empty = ScriptThrow.indexError("cannot choose from an empty sequence")
             switch args[0].unpacked {
             case .list(let l):
-                let v: Value? = l.locked {
+                let v: Word? = l.locked {
                     let n = l.items.count
                     return n == 0 ? nil : l.items[Int(rng.below(UInt64(n)))]
                 }

@@ -124,7 +124,7 @@ class SocketObj: Obj, @unchecked Sendable {
     static let localSym = Symbols.intern("local")
     static let closedSym = Symbols.intern("closed")
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         switch sym {
         case SocketObj.localSym: return .string(local)
         case SocketObj.closedSym: return .bool(isClosed)
@@ -149,7 +149,7 @@ final class ServerObj: SocketObj, @unchecked Sendable {
 
     static let portSym = Symbols.intern("port")
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         if sym == ServerObj.portSym { return .int(port) }
         return try super.attribute(sym, vm: vm)
     }
@@ -187,7 +187,7 @@ final class ServerObj: SocketObj, @unchecked Sendable {
         }
     }
 
-    static func this(_ r: Value) throws -> ServerObj {
+    static func this(_ r: Word) throws -> ServerObj {
         if case .object(let o) = r.unpacked, let s = o as? ServerObj { return s }
         throw ScriptThrow.typeError("Server method needs a Server receiver, not \(r.typeName)")
     }
@@ -235,14 +235,14 @@ final class ConnObj: SocketObj, @unchecked Sendable {
 
     static let peerSym = Symbols.intern("peer")
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         if sym == ConnObj.peerSym { return .string(peer) }
         return try super.attribute(sym, vm: vm)
     }
 
     /// Up to `max` bytes; empty at end of stream. Timeout when `timeout` passes
     /// with nothing received.
-    func recv(_ vm: VM, max: Int, timeout: Double?) throws -> Value {
+    func recv(_ vm: VM, max: Int, timeout: Double?) throws -> Word {
         try vm.thread.checkPending()
         let deadline = Deadline.after(timeout)
         return try using("recv") { fd in
@@ -326,7 +326,7 @@ final class ConnObj: SocketObj, @unchecked Sendable {
         }
     }
 
-    static func this(_ r: Value) throws -> ConnObj {
+    static func this(_ r: Word) throws -> ConnObj {
         if case .object(let o) = r.unpacked, let c = o as? ConnObj { return c }
         throw ScriptThrow.typeError("Conn method needs a Conn receiver, not \(r.typeName)")
     }

@@ -4,20 +4,20 @@
 import Foundation
 
 final class AtomicObj: Obj, @unchecked Sendable {
-    @exclusivity(unchecked) private var value: Value
+    @exclusivity(unchecked) private var value: Word
 
-    init(_ v: Value) { value = v }
+    init(_ v: Word) { value = v }
 
     override var typeName: String { "Atomic" }
     override func trace(_ m: inout Marker) { m.mark(value) }
     override func method(_ sym: Int32) -> NativeFn? { AtomicBuiltins.methods.find(sym) }
     override func methodNames() -> [String] { AtomicBuiltins.methods.names }
 
-    func get() -> Value { locked { value } }
+    func get() -> Word { locked { value } }
 
-    func set(_ v: Value) { locked { value = v } }
+    func set(_ v: Word) { locked { value = v } }
 
-    func exchange(_ v: Value) -> Value {
+    func exchange(_ v: Word) -> Word {
         locked {
             let old = value
             value = v
@@ -25,13 +25,13 @@ final class AtomicObj: Obj, @unchecked Sendable {
         }
     }
 
-    func add(_ n: Value) throws -> Value {
+    func add(_ n: Word) throws -> Word {
         switch n.unpacked {
         case .int, .float: break
         default: throw ScriptThrow.typeError("Atomic.add() needs an int or a float, not '\(n.typeName)'")
         }
         return try locked {
-            let sum: Value
+            let sum: Word
             switch (value.unpacked, n.unpacked) {
             case (.int(let a), .int(let b)):
                 let (s, o) = a.addingReportingOverflow(b)
@@ -50,7 +50,7 @@ final class AtomicObj: Obj, @unchecked Sendable {
 
     /// Equality that never runs script code: by value for nil, bools, numbers and
     /// strings, by identity for everything else.
-    static func plainEquals(_ a: Value, _ b: Value) -> Bool {
+    static func plainEquals(_ a: Word, _ b: Word) -> Bool {
         switch (a.unpacked, b.unpacked) {
         case (.nil, .nil): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -63,7 +63,7 @@ final class AtomicObj: Obj, @unchecked Sendable {
         }
     }
 
-    func compareAndSet(_ expected: Value, _ new: Value) -> Bool {
+    func compareAndSet(_ expected: Word, _ new: Word) -> Bool {
         locked {
             guard AtomicObj.plainEquals(value, expected) else { return false }
             value = new
@@ -73,9 +73,9 @@ final class AtomicObj: Obj, @unchecked Sendable {
 }
 
 enum AtomicBuiltins {
-    static func this(_ r: Value) -> AtomicObj { SyncBuiltins.this(r, AtomicObj.self) }
+    static func this(_ r: Word) -> AtomicObj { SyncBuiltins.this(r, AtomicObj.self) }
 
-    static func required(_ args: Args, _ i: Int, _ name: String) throws -> Value {
+    static func required(_ args: Args, _ i: Int, _ name: String) throws -> Word {
         guard let v = try args.arg(i, name) else {
             throw ScriptThrow.typeError("\(args.fnName)() missing required argument '\(name)'")
         }

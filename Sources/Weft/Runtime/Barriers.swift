@@ -11,14 +11,14 @@ final class BarrierObj: Obj, @unchecked Sendable {
 
     let id = SyncIds.next()
     let parties: Int
-    let action: Value
+    let action: Word
     let defaultTimeout: Double?
     let monitor = NSCondition()
     /// Guarded by `monitor`.
     private var state = State.filling
     private var count = 0
 
-    init(parties: Int, action: Value, timeout: Double?) {
+    init(parties: Int, action: Word, timeout: Double?) {
         self.parties = parties
         self.action = action
         self.defaultTimeout = timeout
@@ -30,7 +30,7 @@ final class BarrierObj: Obj, @unchecked Sendable {
     override func method(_ sym: Int32) -> NativeFn? { BarrierBuiltins.methods.find(sym) }
     override func methodNames() -> [String] { BarrierBuiltins.methods.names + ["parties", "n_waiting", "broken"] }
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         if sym == BarrierBuiltins.partiesSym { return .int(parties) }
         if sym == BarrierBuiltins.nWaitingSym {
             monitor.lock(); defer { monitor.unlock() }
@@ -140,7 +140,7 @@ enum BarrierBuiltins {
     static let nWaitingSym = Symbols.intern("n_waiting")
     static let brokenSym = Symbols.intern("broken")
 
-    static func this(_ r: Value) -> BarrierObj { SyncBuiltins.this(r, BarrierObj.self) }
+    static func this(_ r: Word) -> BarrierObj { SyncBuiltins.this(r, BarrierObj.self) }
 
     static let methods = MethodList([
         ("wait", { vm, r, args in

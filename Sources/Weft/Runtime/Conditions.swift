@@ -113,7 +113,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
     }
 
     /// Waits until `pred()` is truthy, or the timeout passes; returns pred's last value.
-    func waitFor(_ vm: VM, _ pred: Value, timeout: Double?) throws -> Value {
+    func waitFor(_ vm: VM, _ pred: Word, timeout: Double?) throws -> Word {
         guard lock.isHeld(by: vm) else { throw ScriptThrow.runtimeError("cannot wait on un-acquired lock") }
         var result = try vm.call(pred, [])
         if result.isTruthy { return result }
@@ -156,7 +156,7 @@ final class ConditionObj: Obj, @unchecked Sendable {
 }
 
 enum ConditionBuiltins {
-    static func this(_ r: Value) -> ConditionObj { SyncBuiltins.this(r, ConditionObj.self) }
+    static func this(_ r: Word) -> ConditionObj { SyncBuiltins.this(r, ConditionObj.self) }
 
     static let methods = MethodList([
         ("acquire", { vm, r, args in

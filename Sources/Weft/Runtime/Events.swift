@@ -67,7 +67,7 @@ final class EventObj: Obj, @unchecked Sendable {
 // MARK: - The builtin functions and method tables
 
 enum SyncBuiltins {
-    static let functions: [String: Value] = [
+    static let functions: [String: Word] = [
         "event": .object(NativeFn("event") { _, _, args in
             try args.check(min: 0, max: 0)
             return .object(EventObj())
@@ -103,7 +103,7 @@ enum SyncBuiltins {
         }),
     ]
 
-    static func intArg(_ v: Value, _ fn: String, _ name: String) throws -> Int {
+    static func intArg(_ v: Word, _ fn: String, _ name: String) throws -> Int {
         guard case .int(let i) = v.unpacked else {
             throw ScriptThrow.typeError("\(fn)(): \(name) must be an int, not '\(v.typeName)'")
         }
@@ -122,7 +122,7 @@ enum SyncBuiltins {
         return (blocking, try vm.timeoutArg(args.arg(1, "timeout"), "acquire"))
     }
 
-    @inline(__always) static func this<T: Obj>(_ receiver: Value, _ type: T.Type) -> T {
+    @inline(__always) static func this<T: Obj>(_ receiver: Word, _ type: T.Type) -> T {
         guard case .object(let o) = receiver.unpacked else { fatalError("method on the wrong receiver") }
         return unsafeDowncast(o, to: T.self)
     }

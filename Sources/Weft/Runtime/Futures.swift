@@ -13,22 +13,22 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
     let monitor = NSCondition()
     // Guarded by `monitor`.
     private var state = State.pending
-    private var value: Value = .nil
-    private var failure: Value = .nil
+    private var value: Word = .nil
+    private var failure: Word = .nil
     private var waiters = 0
-    private var callbacks: [Value] = []
+    private var callbacks: [Word] = []
     private var listeners: [(FutureObj) -> Void] = []
     /// Completion order across all futures (as_completed's order for futures
     /// already done when it starts).
     private(set) var finishSeq = 0
 
     /// The task; touched only by the worker that runs it.
-    private var fn: Value
-    private var args: [Value]
+    private var fn: Word
+    private var args: [Word]
 
     private static let finishCounter = Atomic<Int>(0)
 
-    init(fn: Value, args: [Value]) {
+    init(fn: Word, args: [Word]) {
         self.fn = fn
         self.args = args
     }
@@ -74,7 +74,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         }
     }
 
-    private func complete(_ vm: VM, _ s: State, _ v: Value) {
+    private func complete(_ vm: VM, _ s: State, _ v: Word) {
         monitor.lock()
         let (ls, cbs) = settle(s, v)
         monitor.unlock()
@@ -82,7 +82,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
     }
 
     /// Records the outcome (monitor held); returns what must run afterwards.
-    private func settle(_ s: State, _ v: Value) -> ([(FutureObj) -> Void], [Value]) {
+    private func settle(_ s: State, _ v: Word) -> ([(FutureObj) -> Void], [Word]) {
         state = s
         if s == .finished { value = v } else if s == .failed { failure = v }
         finishSeq = FutureObj.finishCounter.add(1, ordering: .relaxed).newValue
@@ -92,14 +92,14 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         return out
     }
 
-    private func notify(_ vm: VM, _ ls: [(FutureObj) -> Void], _ cbs: [Value]) {
+    private func notify(_ vm: VM, _ ls: [(FutureObj) -> Void], _ cbs: [Word]) {
         for l in ls { l(self) }
         for cb in cbs { callCallback(vm, cb) }
     }
 
     /// Fails a task not yet started with `error` (its pool could not start a
     /// worker to run it).
-    func fail(_ vm: VM, _ error: Value) {
+    func fail(_ vm: VM, _ error: Word) {
         monitor.lock()
         guard state == .pending else { monitor.unlock(); return }
         let (ls, cbs) = settle(.failed, error)
@@ -119,7 +119,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
     }
 
     /// A done-callback's error is reported like a thread's, never propagated.
-    private func callCallback(_ vm: VM, _ cb: Value) {
+    private func callCallback(_ vm: VM, _ cb: Word) {
         do {
             _ = try vm.call(cb, [.object(self)])
         } catch let e as ScriptThrow {
@@ -129,7 +129,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         }
     }
 
-    func addDoneCallback(_ vm: VM, _ cb: Value) {
+    func addDoneCallback(_ vm: VM, _ cb: Word) {
         monitor.lock()
         if isDone {
             monitor.unlock()
@@ -158,7 +158,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         return try vm.blockingWait(monitor, timeout: timeout, on: "the result of a Future") { isDone }
     }
 
-    func outcome() throws -> Value {
+    func outcome() throws -> Word {
         monitor.lock()
         let s = state, v = value, e = failure
         monitor.unlock()
@@ -176,13 +176,13 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
         ScriptThrow(ErrorKinds.timeout, "the Future did not finish within \(timeout ?? 0) seconds")
     }
 
-    func result(_ vm: VM, timeout: Double?) throws -> Value {
+    func result(_ vm: VM, timeout: Double?) throws -> Word {
         if !(try waitDone(vm, timeout: timeout)) { throw timeoutError(timeout) }
         return try outcome()
     }
 
     /// The task's error, or nil; raises Cancelled or Timeout.
-    func error(_ vm: VM, timeout: Double?) throws -> Value {
+    func error(_ vm: VM, timeout: Double?) throws -> Word {
         if !(try waitDone(vm, timeout: timeout)) { throw timeoutError(timeout) }
         monitor.lock()
         let s = state, e = failure
@@ -255,7 +255,7 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
         return top
     }
 
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         monitor.lock()
         defer { monitor.unlock() }
         if remaining == 0 { return nil }
@@ -271,7 +271,7 @@ final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
 }
 
 enum FutureBuiltins {
-    @inline(__always) static func this(_ receiver: Value) -> FutureObj {
+    @inline(__always) static func this(_ receiver: Word) -> FutureObj {
         guard case .object(let o) = receiver.unpacked else { fatalError("future method on a non-future") }
         return unsafeDowncast(o, to: FutureObj.self)
     }
@@ -311,13 +311,13 @@ enum FutureBuiltins {
     static let names = entries.map(\.0).sorted()
     static let methods = LockBuiltins.table(entries)
 
-    static func future(_ v: Value, _ fn: String) throws -> FutureObj {
+    static func future(_ v: Word, _ fn: String) throws -> FutureObj {
         if case .object(let o) = v.unpacked, let f = o as? FutureObj { return f }
         throw ScriptThrow.typeError("\(fn)() needs Futures, not '\(v.typeName)'")
     }
 
     /// `as_completed(futures, timeout: nil)`.
-    static func asCompleted(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func asCompleted(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["timeout"])
         let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "as_completed")
         var seen = Set<ObjectIdentifier>()

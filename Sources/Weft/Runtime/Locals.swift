@@ -7,7 +7,7 @@ import Foundation
 final class LocalObj: Obj, @unchecked Sendable {
     private final class Slots {
         weak var thread: ThreadObj?
-        var values: [Int32: Value] = [:]
+        var values: [Int32: Word] = [:]
         init(_ t: ThreadObj) { thread = t }
     }
 
@@ -28,14 +28,14 @@ final class LocalObj: Obj, @unchecked Sendable {
         return (t.ownIdent, t)
     }
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         let (k, t) = key(vm)
         mutex.lock(); defer { mutex.unlock() }
         guard let s = slots[k], s.thread === t else { return nil }
         return s.values[sym]
     }
 
-    override func setAttribute(_ sym: Int32, _ value: Value, vm: VM) throws -> Bool {
+    override func setAttribute(_ sym: Int32, _ value: Word, vm: VM) throws -> Bool {
         let (k, t) = key(vm)
         mutex.lock(); defer { mutex.unlock() }
         if let s = slots[k], s.thread === t {
@@ -54,7 +54,7 @@ final class LocalObj: Obj, @unchecked Sendable {
 }
 
 enum LocalBuiltins {
-    static let functions: [String: Value] = [
+    static let functions: [String: Word] = [
         "local": .object(NativeFn("local") { _, _, args in
             try args.check(min: 0, max: 0)
             return .object(LocalObj())

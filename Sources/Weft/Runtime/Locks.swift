@@ -230,7 +230,7 @@ final class LockAllObj: Obj {
 }
 
 enum LockBuiltins {
-    static let functions: [String: Value] = [
+    static let functions: [String: Word] = [
         "lock": .object(NativeFn("lock") { _, _, args in
             try args.check(min: 0, max: 0)
             return .object(LockObj(reentrant: false))
@@ -252,7 +252,7 @@ enum LockBuiltins {
         }),
     ]
 
-    static func this(_ receiver: Value) -> LockObj {
+    static func this(_ receiver: Word) -> LockObj {
         guard case .object(let o) = receiver.unpacked else { fatalError("lock method on a non-lock") }
         return unsafeDowncast(o, to: LockObj.self)
     }

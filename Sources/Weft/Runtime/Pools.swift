@@ -43,7 +43,7 @@ final class PoolObj: Obj, @unchecked Sendable {
     override func method(_ sym: Int32) -> NativeFn? { PoolBuiltins.methods[sym] }
     override func methodNames() -> [String] { PoolBuiltins.names + ["name", "workers"] }
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         if sym == Symbols.name { return .string(name) }
         if sym == PoolBuiltins.workersSym { return .int(maxWorkers) }
         return nil
@@ -76,7 +76,7 @@ final class PoolObj: Obj, @unchecked Sendable {
 
     // MARK: Submitting
 
-    func submit(_ vm: VM, _ fn: Value, _ args: [Value]) throws -> FutureObj {
+    func submit(_ vm: VM, _ fn: Word, _ args: [Word]) throws -> FutureObj {
         let f = FutureObj(fn: fn, args: args)
         monitor.lock()
         if isShutdown {
@@ -94,7 +94,7 @@ final class PoolObj: Obj, @unchecked Sendable {
 
     /// `map(f, iterable, timeout:)`: results in input order, after every item is
     /// done; the first failing item's error (in input order) is raised.
-    func map(_ vm: VM, _ fn: Value, _ iterable: Value, timeout: Double?) throws -> Value {
+    func map(_ vm: VM, _ fn: Word, _ iterable: Word, timeout: Double?) throws -> Word {
         let items = try vm.collect(iterable)
         var fs: [FutureObj] = []
         fs.reserveCapacity(items.count)
@@ -115,7 +115,7 @@ final class PoolObj: Obj, @unchecked Sendable {
                                   "pool \"\(name)\": map() did not finish within \(timeout ?? 0) seconds")
             }
         }
-        var out: [Value] = []
+        var out: [Word] = []
         out.reserveCapacity(fs.count)
         for f in fs { out.append(try f.outcome()) }
         return .list(ListObj(out))
@@ -172,7 +172,7 @@ final class PoolObj: Obj, @unchecked Sendable {
         do {
             try t.start { [self] vm in try workerLoop(vm) }
         } catch {
-            let failure: Value
+            let failure: Word
             if let e = error as? ScriptThrow { failure = e.value } else { failure = NativeThread.cannotStart().value }
             monitor.lock()
             workerThreads.removeAll { $0 === t }
@@ -202,7 +202,7 @@ final class PoolObj: Obj, @unchecked Sendable {
         return nil
     }
 
-    private func workerLoop(_ vm: VM) throws -> Value {
+    private func workerLoop(_ vm: VM) throws -> Word {
         let me = vm.thread!
         /// Spin once before each park, not again until a task arrived.
         var spun = false
@@ -262,13 +262,13 @@ final class PoolObj: Obj, @unchecked Sendable {
 enum PoolBuiltins {
     static let workersSym = Symbols.intern("workers")
 
-    static let functions: [String: Value] = [
+    static let functions: [String: Word] = [
         "pool": .object(NativeFn("pool", makePool)),
         "as_completed": .object(NativeFn("as_completed", FutureBuiltins.asCompleted)),
         "after": .object(NativeFn("after", TimerBuiltins.after)),
     ]
 
-    static func makePool(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func makePool(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 2, keywords: ["workers", "name"])
         var workers = ProcessInfo.processInfo.activeProcessorCount
         switch try args.arg(0, "workers")?.unpacked {
@@ -287,7 +287,7 @@ enum PoolBuiltins {
         return .object(PoolObj(core: vm.core, workers: workers, name: name))
     }
 
-    @inline(__always) static func this(_ receiver: Value) -> PoolObj {
+    @inline(__always) static func this(_ receiver: Word) -> PoolObj {
         guard case .object(let o) = receiver.unpacked else { fatalError("pool method on a non-pool") }
         return unsafeDowncast(o, to: PoolObj.self)
     }

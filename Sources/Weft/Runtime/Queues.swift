@@ -20,7 +20,7 @@ struct QueuePriority {
     let float: Double
     let isInt: Bool
 
-    init(_ v: Value) throws {
+    init(_ v: Word) throws {
         switch v.unpacked {
         case .int(let i): int = i; float = Double(i); isInt = true
         case .float(let d):
@@ -42,7 +42,7 @@ struct QueuePriority {
 struct PriorityEntry {
     let priority: QueuePriority
     let seq: Int
-    let value: Value
+    let value: Word
 
     /// Served before `other`: higher priority, then earlier insertion.
     @inline(__always) func before(_ o: PriorityEntry) -> Bool {
@@ -62,10 +62,10 @@ final class QueueObj: Obj, @unchecked Sendable {
     let monitor = NSCondition()
 
     // Guarded by `monitor`.
-    private var ring: UnsafeMutablePointer<Value>
+    private var ring: UnsafeMutablePointer<Word>
     private var ringCap: Int
     private var head = 0
-    private var stack: [Value] = []
+    private var stack: [Word] = []
     private var heap: [PriorityEntry] = []
     private var seq = 0
     private var count = 0
@@ -119,7 +119,7 @@ final class QueueObj: Obj, @unchecked Sendable {
 
     override func methodNames() -> [String] { QueueBuiltins.names + ["closed", "maxsize"] }
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? {
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         if sym == QueueBuiltins.closedSym { return .bool(closed) }
         if sym == QueueBuiltins.maxsizeSym { return .int(maxsize) }
         return nil
@@ -129,7 +129,7 @@ final class QueueObj: Obj, @unchecked Sendable {
 
     // MARK: Storage (monitor held)
 
-    private func push(_ v: Value, _ p: QueuePriority?) {
+    private func push(_ v: Word, _ p: QueuePriority?) {
         switch kind {
         case .fifo:
             if count == ringCap { grow() }
@@ -144,8 +144,8 @@ final class QueueObj: Obj, @unchecked Sendable {
         countMirror.store(count, ordering: .releasing)
     }
 
-    private func pop() -> Value {
-        let v: Value
+    private func pop() -> Word {
+        let v: Word
         switch kind {
         case .fifo:
             v = (ring + head).move()
@@ -162,7 +162,7 @@ final class QueueObj: Obj, @unchecked Sendable {
 
     private func grow() {
         let newCap = ringCap * 2
-        let n = UnsafeMutablePointer<Value>.allocate(capacity: newCap)
+        let n = UnsafeMutablePointer<Word>.allocate(capacity: newCap)
         for i in 0..<count {
             (n + i).moveInitialize(from: ring + ((head + i) & (ringCap - 1)), count: 1)
         }
@@ -183,7 +183,7 @@ final class QueueObj: Obj, @unchecked Sendable {
         }
     }
 
-    private func heapPop() -> Value {
+    private func heapPop() -> Word {
         let top = heap[0].value
         let last = heap.removeLast()
         if !heap.isEmpty {
@@ -218,7 +218,7 @@ final class QueueObj: Obj, @unchecked Sendable {
     // MARK: Operations
 
     /// Puts `v`; raises Full when non-blocking or timed out, Closed when closed.
-    func put(_ vm: VM, _ v: Value, priority: QueuePriority?, block: Bool, timeout: Double?) throws {
+    func put(_ vm: VM, _ v: Word, priority: QueuePriority?, block: Bool, timeout: Double?) throws {
         if block { try vm.thread.checkPending() }
         monitor.lock()
         defer { monitor.unlock() }
@@ -250,7 +250,7 @@ final class QueueObj: Obj, @unchecked Sendable {
         insert(v, priority)
     }
 
-    @inline(__always) private func insert(_ v: Value, _ p: QueuePriority?) {
+    @inline(__always) private func insert(_ v: Word, _ p: QueuePriority?) {
         unfinished.add(1, ordering: .relaxed)
         push(v, p)
         notifyGetters()
@@ -269,7 +269,7 @@ final class QueueObj: Obj, @unchecked Sendable {
     /// Takes an item; nil when the queue is closed and drained (only when
     /// `closedAsNil`, else Closed is raised). Raises Empty when non-blocking or
     /// timed out.
-    func get(_ vm: VM, block: Bool, timeout: Double?, closedAsNil: Bool = false) throws -> Value? {
+    func get(_ vm: VM, block: Bool, timeout: Double?, closedAsNil: Bool = false) throws -> Word? {
         if block { try vm.thread.checkPending() }
         monitor.lock()
         defer { monitor.unlock() }
@@ -300,7 +300,7 @@ final class QueueObj: Obj, @unchecked Sendable {
         throw empty()
     }
 
-    @inline(__always) private func take() -> Value {
+    @inline(__always) private func take() -> Word {
         let v = pop()
         notifyPutters()
         return v
@@ -349,7 +349,7 @@ final class QueueObj: Obj, @unchecked Sendable {
 final class QueueIterator: IteratorObj {
     let queue: QueueObj
     init(_ q: QueueObj) { queue = q }
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         try queue.get(vm, block: true, timeout: nil, closedAsNil: true)
     }
 }
@@ -360,13 +360,13 @@ enum QueueBuiltins {
     static let closedSym = Symbols.intern("closed")
     static let maxsizeSym = Symbols.intern("maxsize")
 
-    static let functions: [String: Value] = [
+    static let functions: [String: Word] = [
         "queue": .object(NativeFn("queue") { vm, _, args in try make(.fifo, args) }),
         "lifo_queue": .object(NativeFn("lifo_queue") { vm, _, args in try make(.lifo, args) }),
         "priority_queue": .object(NativeFn("priority_queue") { vm, _, args in try make(.priority, args) }),
     ]
 
-    static func make(_ kind: QueueObj.Kind, _ args: Args) throws -> Value {
+    static func make(_ kind: QueueObj.Kind, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1, keywords: ["maxsize"])
         var maxsize = 0
         switch try args.arg(0, "maxsize")?.unpacked {
@@ -377,14 +377,14 @@ enum QueueBuiltins {
         return .object(QueueObj(kind: kind, maxsize: maxsize))
     }
 
-    @inline(__always) static func this(_ receiver: Value) -> QueueObj {
+    @inline(__always) static func this(_ receiver: Word) -> QueueObj {
         guard case .object(let o) = receiver.unpacked else { fatalError("queue method on a non-queue") }
         return unsafeDowncast(o, to: QueueObj.self)
     }
 
-    static func blockArg(_ v: Value?) throws -> Bool { try boolArg(v, "block", default: true) }
+    static func blockArg(_ v: Word?) throws -> Bool { try boolArg(v, "block", default: true) }
 
-    static func boolArg(_ v: Value?, _ name: String, default d: Bool) throws -> Bool {
+    static func boolArg(_ v: Word?, _ name: String, default d: Bool) throws -> Bool {
         switch v?.unpacked {
         case nil, .nil?: return d
         case .bool(let b)?: return b

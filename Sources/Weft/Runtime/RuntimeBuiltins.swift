@@ -1,9 +1,9 @@
 // Every concurrency builtin of §7, gathered for the global builtin table.
 
 enum RuntimeBuiltins {
-    static let functions: [String: Value] = {
-        var t: [String: Value] = [:]
-        let groups: [[String: Value]] = [
+    static let functions: [String: Word] = {
+        var t: [String: Word] = [:]
+        let groups: [[String: Word]] = [
             ThreadBuiltins.functions, LockBuiltins.functions, SyncBuiltins.functions,
             QueueBuiltins.functions, PoolBuiltins.functions, LocalBuiltins.functions,
         ]

@@ -79,7 +79,7 @@ final class SemaphoreObj: Obj, @unchecked Sendable {
 }
 
 enum SemaphoreBuiltins {
-    static func this(_ r: Value) -> SemaphoreObj { SyncBuiltins.this(r, SemaphoreObj.self) }
+    static func this(_ r: Word) -> SemaphoreObj { SyncBuiltins.this(r, SemaphoreObj.self) }
 
     static let methods = MethodList([
         ("acquire", { vm, r, args in

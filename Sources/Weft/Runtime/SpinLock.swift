@@ -9,7 +9,7 @@ import Glibc
 /// A one-byte spin lock with an adaptive yield: the uncontended cost is one atomic
 /// compare-exchange; under contention it spins briefly, then yields the CPU.
 /// Critical sections guarded by it are a handful of instructions (a load or store
-/// of a Value, an array append), never a blocking call and never script code.
+/// of a Word, an array append), never a blocking call and never script code.
 struct SpinWord: ~Copyable {
     private let word = Atomic<Bool>(false)
 

@@ -8,7 +8,7 @@ protocol Joinable: AnyObject {
     /// Waits until finished; false when the timeout passes first.
     func waitDone(_ vm: VM, timeout: Double?) throws -> Bool
     /// The result, or throws the error (once finished).
-    func outcome() throws -> Value
+    func outcome() throws -> Word
     /// How deadlock reports and timeouts describe the wait ("thread \"t\"").
     var joinDescription: String { get }
 }
@@ -22,14 +22,14 @@ extension ThreadObj: Joinable {
         return try vm.blockingWait(done, timeout: timeout, on: "join of thread \"\(name)\"") { isFinished }
     }
 
-    func outcome() throws -> Value {
+    func outcome() throws -> Word {
         if let e = error { throw ScriptThrow(e) }
         return result
     }
 
     var joinDescription: String { "thread \"\(name)\"" }
 
-    func threadAttribute(_ sym: Int32) -> Value? {
+    func threadAttribute(_ sym: Int32) -> Word? {
         switch Symbols.name(sym) {
         case "name": return .string(name)
         case "ident": return ident.map { .int($0) } ?? .nil
@@ -39,7 +39,7 @@ extension ThreadObj: Joinable {
         }
     }
 
-    func setThreadAttribute(_ sym: Int32, _ value: Value) throws -> Bool {
+    func setThreadAttribute(_ sym: Int32, _ value: Word) throws -> Bool {
         switch Symbols.name(sym) {
         case "name":
             guard case .str(let s) = value.unpacked else { throw ScriptThrow.typeError("thread name must be a str") }
@@ -64,7 +64,7 @@ enum ThreadBuiltins {
             ("init", initThread), ("start", start), ("run", run), ("join", joinMethod),
             ("is_alive", isAlive), ("cancel", cancel),
         ]
-        var table: [Int32: Value] = [:]
+        var table: [Int32: Word] = [:]
         for (n, b) in methods { table[Symbols.intern(n)] = .object(NativeFn(n, b)) }
         let cls = ClassObj(name: "Thread", superclass: nil, methods: table, isBuiltin: true)
         cls.isSubclassable = true
@@ -78,14 +78,14 @@ enum ThreadBuiltins {
 
     /// The ThreadObj behind a Thread instance (created on first use when a
     /// subclass's init did not call super.init).
-    static func state(_ receiver: Value, _ vm: VM, _ fn: String) throws -> ThreadObj {
+    static func state(_ receiver: Word, _ vm: VM, _ fn: String) throws -> ThreadObj {
         guard case .instance(let inst) = receiver.unpacked, let t = try inst.nativeObject(vm) as? ThreadObj else {
             throw ScriptThrow.typeError("Thread.\(fn)() needs a Thread, not '\(receiver.typeName)'")
         }
         return t
     }
 
-    static func initThread(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func initThread(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon"])
         guard case .instance(let inst) = receiver.unpacked else { return .nil }
         let name = try args.arg(2, "name") ?? .nil
@@ -99,7 +99,7 @@ enum ThreadBuiltins {
         return .nil
     }
 
-    static func nameArg(_ v: Value, _ vm: VM) throws -> String {
+    static func nameArg(_ v: Word, _ vm: VM) throws -> String {
         switch v.unpacked {
         case .nil: return vm.core.threads.allocateName()
         case .str(let s): return s.value
@@ -107,7 +107,7 @@ enum ThreadBuiltins {
         }
     }
 
-    static func boolArg(_ v: Value?, _ what: String) throws -> Bool {
+    static func boolArg(_ v: Word?, _ what: String) throws -> Bool {
         switch v?.unpacked {
         case nil, .nil?: return false
         case .bool(let b)?: return b
@@ -115,32 +115,32 @@ enum ThreadBuiltins {
         }
     }
 
-    static func start(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func start(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         let t = try state(receiver, vm, "start")
         try t.start { threadVM in try threadVM.invokeMethod(receiver, Symbols.run, []) }
         return .nil
     }
 
-    static func run(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func run(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         let t = try state(receiver, vm, "run")
         if t.target.isNil { return .nil }
         return try vm.call(t.target, t.args)
     }
 
-    static func joinMethod(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func joinMethod(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 1, keywords: ["timeout"])
         let t = try state(receiver, vm, "join")
         return try join([t], vm: vm, timeout: vm.timeoutArg(args.arg(0, "timeout"), "join"))[0]
     }
 
-    static func isAlive(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func isAlive(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         return .bool(try state(receiver, vm, "is_alive").isAlive)
     }
 
-    static func cancel(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func cancel(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         try state(receiver, vm, "cancel").cancel()
         return .nil
@@ -148,7 +148,7 @@ enum ThreadBuiltins {
 
     /// Waits for all (sharing one deadline), then returns their results in order
     /// or raises the first error in list order.
-    static func join(_ items: [Joinable], vm: VM, timeout: Double?) throws -> [Value] {
+    static func join(_ items: [Joinable], vm: VM, timeout: Double?) throws -> [Word] {
         let deadline = Deadline.after(timeout)
         for j in items {
             let left = deadline?.left
@@ -159,7 +159,7 @@ enum ThreadBuiltins {
         return try items.map { try $0.outcome() }
     }
 
-    static func joinable(_ v: Value, _ vm: VM) throws -> Joinable {
+    static func joinable(_ v: Word, _ vm: VM) throws -> Joinable {
         switch v.unpacked {
         case .instance(let inst):
             if let j = try inst.nativeObject(vm) as? Joinable { return j }
@@ -170,8 +170,8 @@ enum ThreadBuiltins {
         throw ScriptThrow.typeError("join() needs a Thread, a Future or a list of them, not '\(v.typeName)'")
     }
 
-    static let functions: [String: Value] = {
-        var t: [String: Value] = ["Thread": .object(threadClass)]
+    static let functions: [String: Word] = {
+        var t: [String: Word] = ["Thread": .object(threadClass)]
         let fns: [(String, NativeBody)] = [
             ("spawn", spawn), ("join", joinFn), ("current_thread", currentThread),
             ("main_thread", mainThread), ("active_threads", activeThreads),
@@ -183,7 +183,7 @@ enum ThreadBuiltins {
     }()
 
     /// `spawn(f, ...args, name: nil, daemon: false)`: create and start a Thread.
-    static func spawn(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func spawn(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: Int.max, keywords: ["name", "daemon"])
         let inst = Instance(cls: threadClass)
         let t = ThreadObj(core: vm.core, name: try nameArg(args.kw("name") ?? .nil, vm),
@@ -192,13 +192,13 @@ enum ThreadBuiltins {
         t.args = Array(args.positional.dropFirst())
         t.instance = inst
         inst.native = t
-        let value = Value.instance(inst)
+        let value = Word.instance(inst)
         try t.start { threadVM in try threadVM.invokeMethod(value, Symbols.run, []) }
         return value
     }
 
     /// `join(x, timeout:)` on a Thread, a Future, or a list of them.
-    static func joinFn(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func joinFn(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 2, keywords: ["timeout"])
         let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "join")
         if case .list(let l) = args[0].unpacked {
@@ -208,31 +208,31 @@ enum ThreadBuiltins {
         return try join([joinable(args[0], vm)], vm: vm, timeout: timeout)[0]
     }
 
-    static func currentThread(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func currentThread(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         return vm.thread.instance.map { .instance($0) } ?? .nil
     }
 
-    static func mainThread(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func mainThread(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         return .instance(vm.core.mainInstance)
     }
 
-    static func activeThreads(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func activeThreads(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
-        var out: [Value] = [.instance(vm.core.mainInstance)]
+        var out: [Word] = [.instance(vm.core.mainInstance)]
         for t in vm.core.threads.live where !t.isMain {
             if let i = t.instance { out.append(.instance(i)) }
         }
         return .list(ListObj(out))
     }
 
-    static func cpuCount(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func cpuCount(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         return .int(ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    static func sleep(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func sleep(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1, keywords: ["seconds"])
         let s: Double
         switch try args.arg(0, "seconds")?.unpacked {
@@ -246,12 +246,12 @@ enum ThreadBuiltins {
         return .nil
     }
 
-    static func cancelledFn(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func cancelledFn(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         return .bool(vm.thread.cancelled.load(ordering: .relaxed))
     }
 
-    static func checkCancelled(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func checkCancelled(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
         if vm.thread.cancelled.load(ordering: .relaxed) {
             throw ScriptThrow(ErrorKinds.cancelled, "thread \"\(vm.thread.name)\" was cancelled")
@@ -260,7 +260,7 @@ enum ThreadBuiltins {
     }
 }
 
-extension Value {
+extension Word {
 }
 
 extension Instance {

@@ -31,11 +31,11 @@ final class ThreadObj: Obj, @unchecked Sendable {
     private var pendingDeadlock: String?
     /// Set with `pendingDeadlock`, so the common check needs no lock.
     private let hasPendingDeadlock = Atomic<Bool>(false)
-    var target: Value = .nil
-    var args: [Value] = []
+    var target: Word = .nil
+    var args: [Word] = []
     /// The thread's return value or uncaught error, once finished.
-    private(set) var result: Value = .nil
-    private(set) var error: Value?
+    private(set) var result: Word = .nil
+    private(set) var error: Word?
 
     let cancelled = Atomic<Bool>(false)
     /// Set when something is pending for this thread (an interrupt, or a request to
@@ -67,10 +67,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
         m.mark(instance)
     }
 
-    override func attribute(_ sym: Int32, vm: VM) throws -> Value? { threadAttribute(sym) }
+    override func attribute(_ sym: Int32, vm: VM) throws -> Word? { threadAttribute(sym) }
     override func methodNames() -> [String] { ["name", "ident", "daemon", "cancelled"] }
 
-    override func setAttribute(_ sym: Int32, _ value: Value, vm: VM) throws -> Bool {
+    override func setAttribute(_ sym: Int32, _ value: Word, vm: VM) throws -> Bool {
         try setThreadAttribute(sym, value)
     }
 
@@ -252,7 +252,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// system refuses (no thread, no address space or memory-map slot for the
     /// stacks) this raises `RuntimeError("can't start new thread")` and leaves
     /// nothing behind: the thread is not registered and may be started again.
-    func start(_ body: @escaping (VM) throws -> Value) throws {
+    func start(_ body: @escaping (VM) throws -> Word) throws {
         stateLock.lock()
         if _started {
             stateLock.unlock()
@@ -286,8 +286,8 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 vm.threadName = name
                 Heap.attach(vm)
                 defer { Heap.detach(vm) }
-                var value: Value = .nil
-                var failure: Value?
+                var value: Word = .nil
+                var failure: Word?
                 do {
                     value = try body(vm)
                 } catch let e as ScriptThrow {
@@ -327,7 +327,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// Only address space: pages are committed as the stack grows.
     static let stackSize = 256 << 20
 
-    private func finish(_ value: Value, _ failure: Value?) {
+    private func finish(_ value: Word, _ failure: Word?) {
         done.lock()
         stateLock.lock()
         result = value
@@ -343,7 +343,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
     }
 }
 
-extension Value {
+extension Word {
     func isInstance(of cls: ClassObj) -> Bool {
         if case .instance(let i) = self.unpacked { return i.cls.isSubclass(of: cls) }
         return false
@@ -411,7 +411,7 @@ extension VM {
 
     /// A `timeout:` argument (§7): nil or `inf` for none (forever); a negative
     /// one counts as 0; nan raises ValueError, one over ~292 years OverflowError.
-    func timeoutArg(_ v: Value?, _ fn: String) throws -> Double? {
+    func timeoutArg(_ v: Word?, _ fn: String) throws -> Double? {
         switch v?.unpacked {
         case nil, .nil?: return nil
         case .int(let i)?: return try VM.timeoutSeconds(Double(i), fn)

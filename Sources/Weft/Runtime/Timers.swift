@@ -16,7 +16,7 @@ final class TimerObj: Obj, Joinable, @unchecked Sendable {
     override func method(_ sym: Int32) -> NativeFn? { TimerBuiltins.methods[sym] }
     override func methodNames() -> [String] { TimerBuiltins.names }
 
-    func start(_ core: InterpreterCore, delay: Double, fn: Value, args: [Value]) throws {
+    func start(_ core: InterpreterCore, delay: Double, fn: Word, args: [Word]) throws {
         core.threads.timerScheduled()
         do {
             try thread.start { [self] vm in
@@ -48,13 +48,13 @@ final class TimerObj: Obj, Joinable, @unchecked Sendable {
     }
 
     func waitDone(_ vm: VM, timeout: Double?) throws -> Bool { try thread.waitDone(vm, timeout: timeout) }
-    func outcome() throws -> Value { try thread.outcome() }
+    func outcome() throws -> Word { try thread.outcome() }
     var joinDescription: String { "the Timer" }
 }
 
 enum TimerBuiltins {
     /// `after(seconds, f, ...args)`.
-    static func after(_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value {
+    static func after(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 2, max: Int.max)
         let delay: Double
         switch args[0].unpacked {
@@ -73,7 +73,7 @@ enum TimerBuiltins {
         return .object(timer)
     }
 
-    @inline(__always) static func this(_ receiver: Value) -> TimerObj {
+    @inline(__always) static func this(_ receiver: Word) -> TimerObj {
         guard case .object(let o) = receiver.unpacked else { fatalError("timer method on a non-timer") }
         return unsafeDowncast(o, to: TimerObj.self)
     }

@@ -3,7 +3,7 @@
 extension VM {
     // MARK: - Attributes
 
-    func attributeError(_ v: Value, _ sym: Int32) -> ScriptThrow {
+    func attributeError(_ v: Word, _ sym: Int32) -> ScriptThrow {
         let name = Symbols.name(sym)
         switch v.unpacked {
         case .object(let m as ModuleObj):
@@ -17,7 +17,7 @@ extension VM {
 
     /// Attributes of non-instance heap objects: module globals, class attributes and
     /// methods, and whatever the object itself exposes.
-    func attribute(of o: Obj, _ sym: Int32) throws -> Value? {
+    func attribute(of o: Obj, _ sym: Int32) throws -> Word? {
         if let m = o as? ModuleObj { return m.globals.lookup(symbol: sym) }
         if let c = o as? ClassObj {
             if let v = c.attr(sym) ?? c.methods[sym] { return v }
@@ -28,7 +28,7 @@ extension VM {
     }
 
     /// `x.name` as a value (methods come back bound to `x`).
-    func getAttribute(_ v: Value, _ sym: Int32) throws -> Value {
+    func getAttribute(_ v: Word, _ sym: Int32) throws -> Word {
         switch v.unpacked {
         case .instance(let inst):
             if let f = inst.field(sym) { return f }
@@ -49,11 +49,11 @@ extension VM {
     }
 
     /// Attribute by name, for natives.
-    public func getAttr(_ v: Value, _ name: String) throws -> Value {
+    public func getAttr(_ v: Word, _ name: String) throws -> Word {
         try getAttribute(v, Symbols.intern(name))
     }
 
-    func setAttribute(_ target: Value, _ sym: Int32, _ v: Value) throws {
+    func setAttribute(_ target: Word, _ sym: Int32, _ v: Word) throws {
         switch target.unpacked {
         case .instance(let inst):
             if let n = try inst.nativeObject(self), try n.setAttribute(sym, v, vm: self) { return }
@@ -85,18 +85,18 @@ extension VM {
         return j >= 0 && j < n ? j : nil
     }
 
-    private func intIndex(_ i: Value, _ what: String) throws -> Int {
+    private func intIndex(_ i: Word, _ what: String) throws -> Int {
         guard case .int(let n) = i.unpacked else {
             throw ScriptThrow.typeError("\(what) indices must be int, not '\(i.typeName)'")
         }
         return n
     }
 
-    func index(_ x: Value, _ i: Value) throws -> Value {
+    func index(_ x: Word, _ i: Word) throws -> Word {
         switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
-            let v: Value? = l.locked { normalize(n, l.items.count).map { l.items[$0] } }
+            let v: Word? = l.locked { normalize(n, l.items.count).map { l.items[$0] } }
             guard let r = v else { throw ScriptThrow.indexError("list index out of range") }
             return r
         case .str(let s):
@@ -120,7 +120,7 @@ extension VM {
         }
     }
 
-    func setIndex(_ x: Value, _ i: Value, _ v: Value) throws {
+    func setIndex(_ x: Word, _ i: Word, _ v: Word) throws {
         switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
@@ -139,8 +139,8 @@ extension VM {
     }
 
     /// Python's slice clamping for `a[lo:hi]`.
-    func sliceBounds(_ lo: Value, _ hi: Value, count n: Int) throws -> (Int, Int) {
-        func bound(_ v: Value, _ dflt: Int) throws -> Int {
+    func sliceBounds(_ lo: Word, _ hi: Word, count n: Int) throws -> (Int, Int) {
+        func bound(_ v: Word, _ dflt: Int) throws -> Int {
             switch v.unpacked {
             case .nil: return dflt
             case .int(let i):
@@ -153,7 +153,7 @@ extension VM {
         return (a, max(a, b))
     }
 
-    func slice(_ x: Value, _ lo: Value, _ hi: Value) throws -> Value {
+    func slice(_ x: Word, _ lo: Word, _ hi: Word) throws -> Word {
         switch x.unpacked {
         case .list(let l):
             let items = l.copyItems
@@ -172,8 +172,8 @@ extension VM {
 
     // MARK: - Destructuring, ranges, in-place add
 
-    func unpack(_ x: Value, count: Int) throws -> [Value] {
-        let items: [Value]
+    func unpack(_ x: Word, count: Int) throws -> [Word] {
+        let items: [Word]
         if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try collect(x) }
         if items.count != count {
             throw ScriptThrow.valueError("expected \(count) values to unpack, got \(items.count)")
@@ -181,7 +181,7 @@ extension VM {
         return items
     }
 
-    func makeRange(_ a: Value, _ b: Value, inclusive: Bool) throws -> Value {
+    func makeRange(_ a: Word, _ b: Word, inclusive: Bool) throws -> Word {
         guard case .int(let x) = a.unpacked, case .int(var y) = b.unpacked else {
             let bad = a.isInt ? b : a
             throw ScriptThrow.typeError("range bounds must be int, not '\(bad.typeName)'")
@@ -195,7 +195,7 @@ extension VM {
     }
 
     /// `x += rhs` on a local slot.
-    func addInPlace(_ slot: UnsafeMutablePointer<Value>, _ rhs: Value) throws {
+    func addInPlace(_ slot: UnsafeMutablePointer<Word>, _ rhs: Word) throws {
         if case .object(let o) = slot.pointee.unpacked, let cell = o as? Cell {
             cell.value = try binary(.add, cell.value, rhs)
             return

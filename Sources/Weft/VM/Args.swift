@@ -10,14 +10,14 @@ final class KeywordNames {
 
 /// The arguments of a native call. Valid only during the call.
 public struct Args {
-    let base: UnsafePointer<Value>
+    let base: UnsafePointer<Word>
     /// Number of positional arguments.
     public let count: Int
     let keywords: KeywordNames?
     /// The function being called (kept alive by the caller's stack slot).
     unowned(unsafe) let function: NativeFn
 
-    init(base: UnsafePointer<Value>, count: Int, keywords: KeywordNames?, function: NativeFn) {
+    init(base: UnsafePointer<Word>, count: Int, keywords: KeywordNames?, function: NativeFn) {
         self.base = base; self.count = count; self.keywords = keywords; self.function = function
     }
 
@@ -25,19 +25,19 @@ public struct Args {
     var fnName: String { function.name }
 
     /// Positional argument `i` (0-based); the caller checks `count` first.
-    public subscript(i: Int) -> Value { base[i] }
+    public subscript(i: Int) -> Word { base[i] }
 
-    public var positional: [Value] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    public var positional: [Word] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     public var keywordCount: Int { keywords?.names.count ?? 0 }
 
     /// The `i`th keyword argument as (name, value).
-    public func keyword(at i: Int) -> (String, Value) {
+    public func keyword(at i: Int) -> (String, Word) {
         (keywords!.names[i], base[count + i])
     }
 
     /// Keyword argument `name`, if passed.
-    public func kw(_ name: String) -> Value? {
+    public func kw(_ name: String) -> Word? {
         guard let k = keywords else { return nil }
         for (i, n) in k.names.enumerated() where n == name { return base[count + i] }
         return nil
@@ -45,7 +45,7 @@ public struct Args {
 
     /// Parameter `name` at position `i`: passed positionally or by keyword.
     /// Passing both is a TypeError.
-    public func arg(_ i: Int, _ name: String) throws -> Value? {
+    public func arg(_ i: Int, _ name: String) throws -> Word? {
         let k = kw(name)
         if i < count {
             if k != nil { throw ScriptThrow.typeError("\(fnName)() got multiple values for argument '\(name)'") }

@@ -5,7 +5,7 @@ extension VM {
     /// Calls the value at `calleePos` with `argc` positionals (and keyword values)
     /// above it. Returns true when a script frame was pushed (the loop continues in
     /// it); otherwise the result is already at `calleePos` and `sp == calleePos + 1`.
-    func setupCall(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
+    func setupCall(_ calleePos: UnsafeMutablePointer<Word>, argc: Int, kw: KeywordNames?) throws -> Bool {
         let callee = calleePos.pointee
         if callee.isFunction {
             // Borrowed without a retain (a bit-cast reference passed on is retained).
@@ -34,7 +34,7 @@ extension VM {
 
     /// Runs a method (Closure or NativeFn) with `receiver` as self, in place of the
     /// value at `calleePos`.
-    func callMethodValue(_ method: Value, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
+    func callMethodValue(_ method: Word, receiver: Word, _ calleePos: UnsafeMutablePointer<Word>,
                          argc: Int, kw: KeywordNames?) throws -> Bool {
         if method.isFunction && method.closureUnchecked.proto.isMethod {
             calleePos.pointee = receiver
@@ -50,7 +50,7 @@ extension VM {
     }
 
     @inline(__always)
-    func callNative(_ n: NativeFn, receiver: Value, _ calleePos: UnsafeMutablePointer<Value>,
+    func callNative(_ n: NativeFn, receiver: Word, _ calleePos: UnsafeMutablePointer<Word>,
                     argc: Int, kw: KeywordNames?) throws {
         let total = argc + (kw?.ids.count ?? 0)
         sp = calleePos + 1 + total
@@ -65,7 +65,7 @@ extension VM {
     }
 
     /// `Class(args)`: a new instance initialised by `init`, or a builtin type's constructor.
-    func instantiate(_ cls: ClassObj, _ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Bool {
+    func instantiate(_ cls: ClassObj, _ calleePos: UnsafeMutablePointer<Word>, argc: Int, kw: KeywordNames?) throws -> Bool {
         if let ctor = cls.constructor {
             try callNative(ctor, receiver: .object(cls), calleePos, argc: argc, kw: kw)
             return false
@@ -76,7 +76,7 @@ extension VM {
             inst.values = [.string(""), .list(ListObj())]
             inst.native = ErrorState()
         }
-        let selfValue = Value.instance(inst)
+        let selfValue = Word.instance(inst)
         guard let initMethod = cls.methods[Symbols.initSym] else {
             if argc > 0 || kw != nil { throw ScriptThrow.typeError("\(cls.name)() takes no arguments") }
             calleePos.pointee = selfValue
@@ -98,7 +98,7 @@ extension VM {
 
     /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
     /// object is created); callable fields and attributes are called plainly.
-    func setupInvoke(_ recvPos: UnsafeMutablePointer<Value>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
+    func setupInvoke(_ recvPos: UnsafeMutablePointer<Word>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
         if let inst = recvPos.pointee.asInstance {
             // Fast path: a script method found in the class (no field shadows it).
             if let slot = inst.cls.findMethodSlot(sym), slot.pointee.isFunction, !inst.hasField(sym) {
@@ -152,7 +152,7 @@ extension VM {
     }
 
     /// `f(...xs, k: v)`: the stack holds [callee, positional list, keyword map or nil].
-    func setupSpreadCall(_ calleePos: UnsafeMutablePointer<Value>) throws -> Bool {
+    func setupSpreadCall(_ calleePos: UnsafeMutablePointer<Word>) throws -> Bool {
         let kwValue = (calleePos + 2).move()
         let listValue = (calleePos + 1).move()
         sp = calleePos + 1
@@ -162,7 +162,7 @@ extension VM {
         var p = calleePos + 1
         let items = l.snapshot
         var kw: KeywordNames?
-        var kwValues: [Value] = []
+        var kwValues: [Word] = []
         if case .map(let m) = kwValue.unpacked {
             var names: [String] = []
             for (k, v) in m.entries {
@@ -182,7 +182,7 @@ extension VM {
 
     func makeClosure(_ proto: FuncProto, frame: Frame) -> Closure {
         if proto.captures.isEmpty { return Closure(proto: proto, captures: []) }
-        var caps: [Value] = []
+        var caps: [Word] = []
         caps.reserveCapacity(proto.captures.count)
         for spec in proto.captures {
             if spec.fromParentSlot {
@@ -205,7 +205,7 @@ extension VM {
         return Closure(proto: proto, captures: caps)
     }
 
-    func makeClass(_ t: ClassTemplate, superclass: Value, values: [Value]) throws -> Value {
+    func makeClass(_ t: ClassTemplate, superclass: Word, values: [Word]) throws -> Word {
         var sup: ClassObj?
         switch superclass.unpacked {
         case .nil: sup = nil
@@ -217,9 +217,9 @@ extension VM {
         default:
             throw ScriptThrow.typeError("superclass of '\(t.name)' must be a class, not '\(superclass.typeName)'")
         }
-        var methods: [Int32: Value] = [:]
+        var methods: [Int32: Word] = [:]
         for (i, n) in t.methodNames.enumerated() { methods[Symbols.intern(n)] = values[i] }
-        var attrs: [Int32: Value] = [:]
+        var attrs: [Int32: Word] = [:]
         for (i, n) in t.attrNames.enumerated() { attrs[Symbols.intern(n)] = values[t.methodNames.count + i] }
         let cls = ClassObj(name: t.name, superclass: sup, methods: methods, attrs: attrs)
         for i in 0..<t.methodNames.count {
@@ -229,7 +229,7 @@ extension VM {
     }
 
     /// `super.name` inside a method: the superclass's method bound to `self`.
-    func superMethod(_ closure: Closure, _ selfValue: Value, _ sym: Int32) throws -> Value {
+    func superMethod(_ closure: Closure, _ selfValue: Word, _ sym: Int32) throws -> Word {
         guard let home = closure.homeClass else {
             throw ScriptThrow.runtimeError("'super' used outside a class method")
         }
@@ -247,7 +247,7 @@ extension VM {
     }
 
     /// What `throw x` raises: an error instance, or a new instance of an error class.
-    func makeThrowable(_ e: Value) throws -> ScriptThrow {
+    func makeThrowable(_ e: Word) throws -> ScriptThrow {
         if e.isError { return ScriptThrow(e) }
         if case .object(let c as ClassObj) = e.unpacked, c.isSubclass(of: ErrorKinds.base) {
             return ScriptThrow(try call(e, []))
@@ -256,7 +256,7 @@ extension VM {
     }
 
     /// Whether error `e` is caught by a `catch e: kind` clause.
-    func errorMatches(_ e: Value, _ kind: Value) throws -> Bool {
+    func errorMatches(_ e: Word, _ kind: Word) throws -> Bool {
         guard case .object(let c as ClassObj) = kind.unpacked else {
             throw ScriptThrow.typeError("catch needs an error class, not '\(kind.typeName)'")
         }

@@ -73,7 +73,7 @@ final class ErrorState: @unchecked Sendable {
         _frames += added
         lowest = stop
         if let l = list {
-            let lines = added.map { Value.string($0.description) }
+            let lines = added.map { Word.string($0.description) }
             l.locked { l.items += lines }
             return nil
         }
@@ -147,12 +147,12 @@ enum ErrorKinds {
 /// A script error in flight through Swift code.
 public struct ScriptThrow: Error {
     /// The error instance (an `Instance` whose class derives from `Error`).
-    let value: Value
+    let value: Word
     /// Keeps the error alive while it travels through Swift code, where the
     /// collector cannot see the word (a Swift-held root, docs/vm.md §3).
     private let keep: Obj?
 
-    init(_ value: Value) { self.value = value; keep = value.heapObject }
+    init(_ value: Word) { self.value = value; keep = value.heapObject }
 
     init(_ kind: ClassObj, _ message: String) {
         let inst = Instance(cls: kind)
@@ -188,7 +188,7 @@ public struct ScriptThrow: Error {
     }
 }
 
-extension Value {
+extension Word {
 
     /// True for instances of Error or its subclasses.
     var isError: Bool {

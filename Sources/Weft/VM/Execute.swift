@@ -41,7 +41,7 @@ extension VM {
     /// the error, or the last one this loop pops) to the error's trace. Frames it
     /// already passed are not recorded again, so a caught-and-rethrown error keeps
     /// its original trace and an uncaught one ends with every frame, innermost first.
-    func recordTrace(_ error: Value, through stop: Int) {
+    func recordTrace(_ error: Word, through stop: Int) {
         guard case .instance(let inst) = error.unpacked else { return }
         let state: ErrorState = inst.locked {
             if let s = inst.native as? ErrorState { return s }
@@ -361,7 +361,7 @@ extension VM {
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isList && r.pointee.isSmallInt {
                             let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue
-                            let v: Value? = list.locked {
+                            let v: Word? = list.locked {
                                 let n = list.items.count
                                 let j = i < 0 ? i + n : i
                                 return j >= 0 && j < n ? list.items[j] : nil
@@ -460,7 +460,7 @@ extension VM {
 
                     case .ret:
                         sp -= 1
-                        let result: Value
+                        let result: Word
                         if frame.pointee.isConstructor {
                             result = base[0]
                             sp.deinitialize(count: 1)
@@ -531,7 +531,7 @@ extension VM {
                         let target = Int(code[pc])
                         pc += 1
                         let it = (base + a).unretained(IteratorObj.self)
-                        let pair: (Value, Value)?
+                        let pair: (Word, Word)?
                         if it is PairIterator {
                             pair = (base + a).unretained(PairIterator.self).nextPair()
                         } else {
@@ -590,7 +590,7 @@ extension VM {
         }
     }
 
-    @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Value>) -> Cell {
+    @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Word>) -> Cell {
         unsafeDowncast(p.pointee.heapObject!, to: Cell.self)
     }
 }
@@ -598,7 +598,7 @@ extension VM {
 /// Pops for slow paths, also publishing the stack top: whatever throws next must
 /// see exactly the values still on the stack, or unwinding would release
 /// moved-out values twice.
-@inline(__always) func popPublishing(_ sp: inout UnsafeMutablePointer<Value>, _ vm: VM) -> Value {
+@inline(__always) func popPublishing(_ sp: inout UnsafeMutablePointer<Word>, _ vm: VM) -> Word {
     // The published top stays above the popped operand: a slow path that calls back
     // into script code (an `eq`, an `add` method) pushes above it, so the operand
     // stays where the collector sees it until the operation is done.
@@ -609,7 +609,7 @@ extension VM {
 
 /// Both operands are floats or inline ints (compared and combined as doubles, which
 /// is exact for 48-bit ints).
-@inline(__always) func bothNumbers(_ a: Value, _ b: Value) -> Bool {
+@inline(__always) func bothNumbers(_ a: Word, _ b: Word) -> Bool {
     (a.isFloat || a.isSmallInt) && (b.isFloat || b.isSmallInt)
 }
 
@@ -624,7 +624,7 @@ extension VM {
 }
 
 /// Forgets the value in a slot: values are words, so there is nothing to release.
-@inline(__always) func drop(_ p: UnsafeMutablePointer<Value>) {}
+@inline(__always) func drop(_ p: UnsafeMutablePointer<Word>) {}
 
 /// The opcode of an instruction word. The compiler only emits valid opcodes, and
 /// `Op`'s cases are numbered from 0 in declaration order, so the low byte is

@@ -4,7 +4,7 @@ import Foundation
 
 extension VM {
     /// `key` is "file:<path as written>" or "mod:<name>".
-    func importModule(_ key: String, from importer: String) throws -> Value {
+    func importModule(_ key: String, from importer: String) throws -> Word {
         if key.hasPrefix("mod:") {
             let name = String(key.dropFirst(4))
             let m = try core.module(key, vm: self) {
@@ -80,7 +80,7 @@ public struct SourceError: Error, CustomStringConvertible {
 
 /// Parses and compiles `source` into the top-level prototype for `globals`.
 func compileSource(_ source: String, file: String, globals: GlobalTable,
-                   builtins: [String: Value]? = nil, allowRedeclare: Bool = false) throws -> FuncProto {
+                   builtins: [String: Word]? = nil, allowRedeclare: Bool = false) throws -> FuncProto {
     let (program, issues) = Parser.parse(source)
     if !issues.isEmpty {
         throw SourceError(file: file, source: source, issues: issues, isCompileError: false)
@@ -96,7 +96,7 @@ func compileSource(_ source: String, file: String, globals: GlobalTable,
 
 /// The global builtins every module sees.
 enum BuiltinTable {
-    static let shared: [String: Value] = {
+    static let shared: [String: Word] = {
         var b = Builtins.functions
         for k in ErrorKinds.all { b[k.name] = .object(k) }
         for (k, v) in RuntimeBuiltins.functions { b[k] = v }

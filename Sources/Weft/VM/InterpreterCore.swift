@@ -4,7 +4,7 @@ import Foundation
 
 final class InterpreterCore: @unchecked Sendable {
     let globals = GlobalTable()
-    let builtins: [String: Value]
+    let builtins: [String: Word]
     var maxDepth: Int
     /// Backward jumps plus script calls each VM (each script thread) may make before
     /// it raises RuntimeError "step budget exhausted". Unlimited unless set; the fuzz

@@ -5,7 +5,7 @@
 
 class IteratorObj: Obj {
     /// The next element, or nil when exhausted.
-    func next(_ vm: VM) throws -> Value? { nil }
+    func next(_ vm: VM) throws -> Word? { nil }
     override var typeName: String { "iterator" }
     override func makeIterator(_ vm: VM) throws -> IteratorObj? { self }
 }
@@ -19,7 +19,7 @@ final class RangeIterator: IteratorObj {
     let step: Int
     init(_ r: RangeObj) { current = r.start; remaining = r.count; step = r.step }
 
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         guard remaining > 0 else { return nil }
         defer { current &+= step; remaining -= 1 }
         return .int(current)
@@ -30,10 +30,10 @@ final class RangeIterator: IteratorObj {
 /// `enumerate(xs)` (`first` nil: the index), `zip(xs, ys)`, a map's entries. The
 /// items are gathered before the loop starts, exactly as the builtins gather them.
 final class PairIterator: IteratorObj {
-    let first: [Value]?
-    let second: [Value]
+    let first: [Word]?
+    let second: [Word]
     var index = 0
-    init(first: [Value]?, second: [Value]) {
+    init(first: [Word]?, second: [Word]) {
         self.first = first; self.second = second
     }
 
@@ -43,14 +43,14 @@ final class PairIterator: IteratorObj {
     }
 
     /// The next pair, or nil when done.
-    @inline(__always) func nextPair() -> (Value, Value)? {
+    @inline(__always) func nextPair() -> (Word, Word)? {
         let n = first.map { Swift.min($0.count, second.count) } ?? second.count
         guard index < n else { return nil }
         defer { index += 1 }
         return (first?[index] ?? .int(index), second[index])
     }
 
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         nextPair().map { .list(ListObj([$0.0, $0.1])) }
     }
 }
@@ -66,8 +66,8 @@ final class ListIterator: IteratorObj {
 
     override func trace(_ m: inout Marker) { m.mark(list) }
 
-    override func next(_ vm: VM) throws -> Value? {
-        let v: Value? = list.locked { index < list.items.count ? list.items[index] : nil }
+    override func next(_ vm: VM) throws -> Word? {
+        let v: Word? = list.locked { index < list.items.count ? list.items[index] : nil }
         index += 1
         return v
     }
@@ -75,12 +75,12 @@ final class ListIterator: IteratorObj {
 
 /// Iterates a fixed array (a string's characters, a map's keys at loop start).
 final class ArrayIterator: IteratorObj {
-    let items: [Value]
+    let items: [Word]
     var index = 0
-    init(_ items: [Value]) { self.items = items }
+    init(_ items: [Word]) { self.items = items }
     override func trace(_ m: inout Marker) { m.mark(all: items) }
 
-    override func next(_ vm: VM) throws -> Value? {
+    override func next(_ vm: VM) throws -> Word? {
         guard index < items.count else { return nil }
         defer { index += 1 }
         return items[index]
@@ -89,7 +89,7 @@ final class ArrayIterator: IteratorObj {
 
 extension VM {
     /// An iterator for `x`; with `pairs`, maps yield `[key, value]` lists.
-    func makeIterator(_ x: Value, pairs: Bool = false) throws -> IteratorObj {
+    func makeIterator(_ x: Word, pairs: Bool = false) throws -> IteratorObj {
         switch x.unpacked {
         case .list(let l): return ListIterator(l)
         case .str(let s): return ArrayIterator(s.value.unicodeScalars.map { .str(StrObj(String(Character($0)), count: 1)) })
@@ -109,7 +109,7 @@ extension VM {
     }
 
     /// Calls `body` with each element of an iterable.
-    public func iterate(_ x: Value, _ body: (Value) throws -> Void) throws {
+    public func iterate(_ x: Word, _ body: (Word) throws -> Void) throws {
         if case .list(let l) = x.unpacked {
             for v in l.snapshot { try body(v) }
             return
@@ -119,12 +119,12 @@ extension VM {
     }
 
     /// The elements of an iterable as an array.
-    public func collect(_ x: Value) throws -> [Value] {
+    public func collect(_ x: Word) throws -> [Word] {
         if case .list(let l) = x.unpacked { return l.snapshot }
-        var out: [Value] = []
+        var out: [Word] = []
         if case .object(let r as RangeObj) = x.unpacked {
             // A range may be lazily huge: refuse at once what could never be held.
-            try AllocationLimit.check(r.count, stride: MemoryLayout<Value>.stride, "list of range")
+            try AllocationLimit.check(r.count, stride: MemoryLayout<Word>.stride, "list of range")
             out.reserveCapacity(r.count)
         }
         try iterate(x) { out.append($0) }
@@ -134,13 +134,13 @@ extension VM {
     // MARK: - Text
 
     /// str(x), honouring `to_str()`.
-    public func str(_ v: Value) throws -> String {
+    public func str(_ v: Word) throws -> String {
         if case .str(let s) = v.unpacked { return s.value }
         return try v.format(repr: false, vm: self)
     }
 
     /// repr(x): strings quoted.
-    public func repr(_ v: Value) throws -> String {
+    public func repr(_ v: Word) throws -> String {
         try v.format(repr: true, vm: self)
     }
 

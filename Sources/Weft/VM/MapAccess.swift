@@ -7,7 +7,7 @@
 // or start the first thread, and no other thread ever spins on a lock held by script
 // code (docs/concurrency-model.md, "No script code under an object lock").
 
-extension Value {
+extension Word {
     /// Whether comparing this value as a map key can never run script code.
     @inline(__always) var comparesWithoutScript: Bool {
         switch self.unpacked {
@@ -25,14 +25,14 @@ extension VM {
 
     /// Runs `body` with `m` locked and the entry index of `k` (nil when absent).
     @inline(__always)
-    func withMapEntry<R>(_ m: MapObj, _ k: Value, hash h: Int, _ body: (Int?) throws -> R) throws -> R {
+    func withMapEntry<R>(_ m: MapObj, _ k: Word, hash h: Int, _ body: (Int?) throws -> R) throws -> R {
         var resumeAfter: Int?        // slot whose key a script `eq` found unequal
         var confirmed: Int?          // entry whose key a script `eq` found equal
         var version = 0
         var restarts = 0
         while true {
             var result: R?
-            var pending: (slot: Int, entry: Int, key: Value)?
+            var pending: (slot: Int, entry: Int, key: Word)?
             try m.locked {
                 if resumeAfter != nil || confirmed != nil, m.version != version {
                     resumeAfter = nil; confirmed = nil
@@ -58,7 +58,7 @@ extension VM {
     }
 
     /// Equality of two keys that compare without script code.
-    @inline(__always) private func simpleKeysEqual(_ a: Value, _ b: Value) -> Bool {
+    @inline(__always) private func simpleKeysEqual(_ a: Word, _ b: Word) -> Bool {
         switch (a.unpacked, b.unpacked) {
         case (.str(let x), .str(let y)): return strEqual(x, y)
         case (.int(let x), .int(let y)): return x == y
@@ -66,12 +66,12 @@ extension VM {
         }
     }
 
-    public func mapGet(_ m: MapObj, _ k: Value) throws -> Value? {
+    public func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         return try withMapEntry(m, k, hash: h) { e in e.map { m.vals[$0] } }
     }
 
-    public func mapSet(_ m: MapObj, _ k: Value, _ v: Value) throws {
+    public func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
         let h = try hash(k)
         try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }
@@ -79,7 +79,7 @@ extension VM {
         }
     }
 
-    public func mapRemove(_ m: MapObj, _ k: Value) throws -> Value? {
+    public func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         return try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }

@@ -4,7 +4,7 @@
 import Foundation
 
 extension VM {
-    func binary(_ op: Op, _ a: Value, _ b: Value) throws -> Value {
+    func binary(_ op: Op, _ a: Word, _ b: Word) throws -> Word {
         if let x = a.asInt {
             if let y = b.asInt { return try intBinary(op, x, y) }
             if b.isFloat { return try floatBinary(op, Double(x), b.floatValue, a, b) }
@@ -31,8 +31,8 @@ extension VM {
                 guard n > 0, !items.isEmpty else { return .list(ListObj()) }
                 let (total, o) = items.count.multipliedReportingOverflow(by: n)
                 if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated list too large to allocate") }
-                try AllocationLimit.check(total, stride: MemoryLayout<Value>.stride, "repeated list")
-                var out: [Value] = []
+                try AllocationLimit.check(total, stride: MemoryLayout<Word>.stride, "repeated list")
+                var out: [Word] = []
                 out.reserveCapacity(total)
                 for _ in 0..<n { out += items }
                 return .list(ListObj(out))
@@ -69,7 +69,7 @@ extension VM {
         }
     }
 
-    func intBinary(_ op: Op, _ x: Int, _ y: Int) throws -> Value {
+    func intBinary(_ op: Op, _ x: Int, _ y: Int) throws -> Word {
         switch op {
         case .add:
             let (r, o) = x.addingReportingOverflow(y)
@@ -136,7 +136,7 @@ extension VM {
         }
     }
 
-    func floatBinary(_ op: Op, _ x: Double, _ y: Double, _ a: Value, _ b: Value) throws -> Value {
+    func floatBinary(_ op: Op, _ x: Double, _ y: Double, _ a: Word, _ b: Word) throws -> Word {
         switch op {
         case .add: return .float(x + y)
         case .sub: return .float(x - y)
@@ -180,7 +180,7 @@ extension VM {
         return (floordiv, mod)
     }
 
-    func negate(_ x: Value) throws -> Value {
+    func negate(_ x: Word) throws -> Word {
         switch x.unpacked {
         case .int(let i):
             if i == Int.min { throw ScriptThrow.overflow("integer overflow in -(\(i))") }
@@ -192,7 +192,7 @@ extension VM {
 
     // MARK: - Equality and ordering
 
-    public func equals(_ a: Value, _ b: Value) throws -> Bool {
+    public func equals(_ a: Word, _ b: Word) throws -> Bool {
         // The common cases, tested on the words without unpacking.
         if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
         if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
@@ -213,7 +213,7 @@ extension VM {
         }
     }
 
-    private func equalsUnguarded(_ a: Value, _ b: Value) throws -> Bool {
+    private func equalsUnguarded(_ a: Word, _ b: Word) throws -> Bool {
         switch (a.unpacked, b.unpacked) {
         case (.nil, .nil): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -260,11 +260,11 @@ extension VM {
     }
 
     /// `a < b` for numbers, strings, bytes and lists; TypeError otherwise.
-    public func less(_ a: Value, _ b: Value) throws -> Bool {
+    public func less(_ a: Word, _ b: Word) throws -> Bool {
         try compare(.lt, a, b)
     }
 
-    func compare(_ op: Op, _ a: Value, _ b: Value) throws -> Bool {
+    func compare(_ op: Op, _ a: Word, _ b: Word) throws -> Bool {
         func ordered<T: Comparable>(_ x: T, _ y: T) -> Bool {
             switch op {
             case .lt: return x < y
@@ -314,7 +314,7 @@ extension VM {
     }
 
     /// `item in container`.
-    func contains(_ container: Value, _ item: Value) throws -> Bool {
+    func contains(_ container: Word, _ item: Word) throws -> Bool {
         switch container.unpacked {
         case .str(let s):
             guard case .str(let sub) = item.unpacked else {
@@ -349,7 +349,7 @@ extension VM {
     // MARK: - Hashing and maps
 
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
-    public func hash(_ v: Value) throws -> Int {
+    public func hash(_ v: Word) throws -> Int {
         // The common keys, tested on the word without unpacking.
         if v.isStr { return v.strUnchecked.hashValue32 }
         if v.isSmallInt { return mixHash(v.smallIntValue) }

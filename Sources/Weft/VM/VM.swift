@@ -12,16 +12,16 @@ struct Frame {
     /// Index of the next instruction to run (saved when this frame calls out).
     var pc: Int
     /// Slot 0 of this frame.
-    var base: UnsafeMutablePointer<Value>
+    var base: UnsafeMutablePointer<Word>
     /// Where the result goes; the caller's stack top is `ret + 1` after return.
-    var ret: UnsafeMutablePointer<Value>
+    var ret: UnsafeMutablePointer<Word>
     /// `init` called by a class: the call's value is `self`, not init's result.
     var isConstructor: Bool
     /// Native roots (AllocBuffer.roots) that existed when this frame was entered;
     /// at its backward jumps every later one is done with.
     var rootMark: Int
 
-    init(closure: Closure, pc: Int, base: UnsafeMutablePointer<Value>, ret: UnsafeMutablePointer<Value>,
+    init(closure: Closure, pc: Int, base: UnsafeMutablePointer<Word>, ret: UnsafeMutablePointer<Word>,
          isConstructor: Bool) {
         closureRef = Ref(closure)
         self.pc = pc; self.base = base; self.ret = ret; self.isConstructor = isConstructor
@@ -32,17 +32,17 @@ struct Frame {
 struct Handler {
     var frameIndex: Int
     var target: Int
-    var sp: UnsafeMutablePointer<Value>
+    var sp: UnsafeMutablePointer<Word>
 }
 
 public final class VM {
     let core: InterpreterCore
-    let stackBase: UnsafeMutablePointer<Value>
-    let stackLimit: UnsafeMutablePointer<Value>
+    let stackBase: UnsafeMutablePointer<Word>
+    let stackLimit: UnsafeMutablePointer<Word>
     /// Size of the mapping holding the value stack and the frames.
     private let regionBytes: Int
     /// First free stack slot while native code runs (the loop keeps its own copy).
-    var sp: UnsafeMutablePointer<Value>
+    var sp: UnsafeMutablePointer<Word>
     var frames: UnsafeMutablePointer<Frame>
     var frameCount = 0
     let frameCapacity: Int
@@ -70,7 +70,7 @@ public final class VM {
 
     static let stackValues = 1 << 20
 
-    static let stackBytes = VM.stackValues * MemoryLayout<Value>.stride
+    static let stackBytes = VM.stackValues * MemoryLayout<Word>.stride
 
     /// Bytes of the region `reserveStack` maps for an interpreter whose call depth
     /// limit is `maxDepth`: the value stack, then the frames.
@@ -102,7 +102,7 @@ public final class VM {
         maxDepth = core.maxDepth
         frameCapacity = core.maxDepth + 8
         regionBytes = VM.regionBytes(maxDepth: maxDepth)
-        stackBase = region.bindMemory(to: Value.self, capacity: VM.stackValues)
+        stackBase = region.bindMemory(to: Word.self, capacity: VM.stackValues)
         stackLimit = stackBase + VM.stackValues - 64
         sp = stackBase
         frames = (region + VM.stackBytes).bindMemory(to: Frame.self, capacity: frameCapacity)
@@ -127,13 +127,13 @@ public final class VM {
     // MARK: - Entering the VM
 
     /// Runs a compiled top-level chunk and returns its value.
-    func runMain(_ proto: FuncProto) throws -> Value {
+    func runMain(_ proto: FuncProto) throws -> Word {
         let closure = Closure(proto: proto, captures: [])
         return try call(.function(closure), [])
     }
 
     /// Calls any callable value with Swift arguments (from natives and the host).
-    public func call(_ callee: Value, _ args: [Value], keywords: [(String, Value)] = []) throws -> Value {
+    public func call(_ callee: Word, _ args: [Word], keywords: [(String, Word)] = []) throws -> Word {
         let start = sp
         guard start + args.count + keywords.count + 1 < stackLimit else {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
@@ -149,7 +149,7 @@ public final class VM {
 
     /// Calls the callable at `calleePos` whose arguments follow it up to `sp`;
     /// leaves `sp == calleePos` and returns the result.
-    func callAt(_ calleePos: UnsafeMutablePointer<Value>, argc: Int, kw: KeywordNames?) throws -> Value {
+    func callAt(_ calleePos: UnsafeMutablePointer<Word>, argc: Int, kw: KeywordNames?) throws -> Word {
         try checkNativeStack()
         let entry = frameCount
         do {
@@ -166,7 +166,7 @@ public final class VM {
     }
 
     /// Calls method `sym` of `receiver`.
-    func invokeMethod(_ receiver: Value, _ sym: Int32, _ args: [Value]) throws -> Value {
+    func invokeMethod(_ receiver: Word, _ sym: Int32, _ args: [Word]) throws -> Word {
         let start = sp
         guard start + args.count + 1 < stackLimit else {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
@@ -213,7 +213,7 @@ public final class VM {
     }
 
     /// Drops every value from `newTop` up to `sp`.
-    func unwindStack(to newTop: UnsafeMutablePointer<Value>) {
+    func unwindStack(to newTop: UnsafeMutablePointer<Word>) {
         if sp > newTop { newTop.deinitialize(count: sp - newTop) }
         sp = newTop
     }
@@ -225,7 +225,7 @@ public final class VM {
     /// The closure is kept alive by the stack slot at `calleePos` (or, for methods,
     /// by the receiver's class), so nothing here touches reference counts.
     @inline(__always)
-    func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Value>, base: UnsafeMutablePointer<Value>,
+    func pushFrame(_ closure: Closure, calleePos: UnsafeMutablePointer<Word>, base: UnsafeMutablePointer<Word>,
                    argc: Int, kw: KeywordNames?, isConstructor: Bool = false) throws {
         unowned(unsafe) let proto = closure.proto
         if thread.attention.load(ordering: .relaxed) {
@@ -255,7 +255,7 @@ public final class VM {
 
     /// General argument binding: defaults, keywords, rest parameters, and methods
     /// called through their class with an explicit receiver.
-    func bindArguments(_ proto: FuncProto, base: UnsafeMutablePointer<Value>, hasSelf: Bool,
+    func bindArguments(_ proto: FuncProto, base: UnsafeMutablePointer<Word>, hasSelf: Bool,
                        argc: Int, kw: KeywordNames?) throws {
         let firstParam = base + (hasSelf ? 1 : 0)
         var positional = Array(UnsafeBufferPointer(start: firstParam, count: argc))
@@ -265,15 +265,15 @@ public final class VM {
         sp = firstParam
         func fail(_ message: String) -> ScriptThrow { ScriptThrow.typeError("\(proto.name)() \(message)") }
 
-        var selfValue: Value?
+        var selfValue: Word?
         if proto.isMethod && !hasSelf {
             // `Class.method(obj, ...)`: the first argument is the receiver.
             guard !positional.isEmpty else { throw fail("is a method and needs a receiver") }
             selfValue = positional.removeFirst()
         }
         let n = proto.paramCount
-        var slots = [Value](repeating: .missing, count: n)
-        var rest: [Value] = []
+        var slots = [Word](repeating: .missing, count: n)
+        var rest: [Word] = []
         let fixed = proto.restIndex ?? n
         for (i, v) in positional.enumerated() {
             if i < fixed { slots[i] = v }
@@ -302,7 +302,7 @@ public final class VM {
     }
 }
 
-extension UnsafeMutablePointer where Pointee == Value {
+extension UnsafeMutablePointer where Pointee == Word {
     /// The heap object of the value in this slot, borrowed (no retain). Only for
     /// slots known to hold an object of class `T` (checked by the caller).
     @inline(__always) func unretained<T: AnyObject>(_ type: T.Type) -> T {

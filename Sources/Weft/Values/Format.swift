@@ -67,7 +67,7 @@ func quoteString(_ s: String) -> String {
     return out + "\""
 }
 
-extension Value: CustomStringConvertible {
+extension Word: CustomStringConvertible {
     /// str() without calling script code (instances print as `<Name>`); the VM's
     /// `str(_:)` is the full version that honours `to_str()`.
     public var description: String {

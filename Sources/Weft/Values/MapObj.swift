@@ -10,8 +10,8 @@
 // it with the map unlocked: VM/MapAccess.swift).
 
 public final class MapObj: Obj {
-    @exclusivity(unchecked) var keys: [Value] = []     // tombstone: Value.missing
-    @exclusivity(unchecked) var vals: [Value] = []
+    @exclusivity(unchecked) var keys: [Word] = []     // tombstone: Word.missing
+    @exclusivity(unchecked) var vals: [Word] = []
     @exclusivity(unchecked) var hashes: [Int] = []
     @exclusivity(unchecked) var table: [Int32] = []     // -1 empty; else entry index
     @exclusivity(unchecked) var live = 0
@@ -34,7 +34,7 @@ public final class MapObj: Obj {
 
     /// Index of the entry holding `key`, or nil.
     @inline(__always)
-    func find(_ key: Value, hash: Int, eq: (Value, Value) throws -> Bool) rethrows -> Int? {
+    func find(_ key: Word, hash: Int, eq: (Word, Word) throws -> Bool) rethrows -> Int? {
         if table.isEmpty { return nil }
         var i = hash & mask
         while true {
@@ -54,13 +54,13 @@ public final class MapObj: Obj {
         case absent
         /// Entry `entry`, at table slot `slot`, has the same hash and a key whose
         /// comparison may run script code: the caller decides, unlocked.
-        case compare(slot: Int, entry: Int, key: Value)
+        case compare(slot: Int, entry: Int, key: Word)
     }
 
     /// Looks for `key` from the home slot of `hash` (or from the slot after `after`),
     /// comparing keys with `simpleEq` when neither needs script code.
     @inline(__always)
-    func probe(_ key: Value, hash: Int, after: Int?, simpleEq: (Value, Value) -> Bool) -> Probe {
+    func probe(_ key: Word, hash: Int, after: Int?, simpleEq: (Word, Word) -> Bool) -> Probe {
         if table.isEmpty { return .absent }
         var i = after.map { ($0 + 1) & mask } ?? (hash & mask)
         let simpleKey = key.comparesWithoutScript
@@ -83,7 +83,7 @@ public final class MapObj: Obj {
     }
 
     /// Appends a new entry for a key known to be absent.
-    func insertNew(_ key: Value, hash: Int, value: Value) {
+    func insertNew(_ key: Word, hash: Int, value: Word) {
         if (keys.count + 1) * 3 >= table.count * 2 { rebuild(minCapacity: live + 1) }
         let e = keys.count
         keys.append(key); vals.append(value); hashes.append(hash)
@@ -94,7 +94,7 @@ public final class MapObj: Obj {
     }
 
     /// Removes entry `e`, returning its value.
-    func removeEntry(_ e: Int) -> Value {
+    func removeEntry(_ e: Int) -> Word {
         let v = vals[e]
         keys[e] = .missing
         vals[e] = .nil
@@ -106,7 +106,7 @@ public final class MapObj: Obj {
 
     /// Stores `value` under `key`, keeping the original position of an existing key
     /// (for maps no other thread can see yet, whose keys compare without script code).
-    func set(_ key: Value, hash: Int, value: Value, eq: (Value, Value) throws -> Bool) rethrows {
+    func set(_ key: Word, hash: Int, value: Word, eq: (Word, Word) throws -> Bool) rethrows {
         if let e = try find(key, hash: hash, eq: eq) {
             vals[e] = value
             return
@@ -123,7 +123,7 @@ public final class MapObj: Obj {
     private func rebuild(minCapacity: Int) {
         version &+= 1
         if live != keys.count {
-            var nk: [Value] = [], nv: [Value] = [], nh: [Int] = []
+            var nk: [Word] = [], nv: [Word] = [], nh: [Int] = []
             nk.reserveCapacity(live); nv.reserveCapacity(live); nh.reserveCapacity(live)
             for i in 0..<keys.count where !keys[i].isMissing {
                 nk.append(keys[i]); nv.append(vals[i]); nh.append(hashes[i])
@@ -142,9 +142,9 @@ public final class MapObj: Obj {
     }
 
     /// Live entries in insertion order (a consistent copy).
-    var entries: [(key: Value, value: Value)] {
+    var entries: [(key: Word, value: Word)] {
         locked {
-            var out: [(key: Value, value: Value)] = []
+            var out: [(key: Word, value: Word)] = []
             out.reserveCapacity(live)
             for i in 0..<keys.count where !keys[i].isMissing { out.append((keys[i], vals[i])) }
             return out
@@ -168,7 +168,7 @@ public final class MapObj: Obj {
         }
     }
 
-    var keyList: [Value] {
+    var keyList: [Word] {
         locked { keys.filter { !$0.isMissing } }
     }
 }

@@ -34,10 +34,10 @@ public class Obj {
     func methodNames() -> [String] { [] }
 
     /// A readable attribute other than a method (`t.name`, `b.parties`), or nil.
-    func attribute(_ sym: Int32, vm: VM) throws -> Value? { nil }
+    func attribute(_ sym: Int32, vm: VM) throws -> Word? { nil }
 
     /// Sets an attribute; false when the object has no such settable attribute.
-    func setAttribute(_ sym: Int32, _ value: Value, vm: VM) throws -> Bool { false }
+    func setAttribute(_ sym: Int32, _ value: Word, vm: VM) throws -> Bool { false }
 
     /// An iterator over this object for `for x in obj`, or nil when not iterable.
     func makeIterator(_ vm: VM) throws -> IteratorObj? { nil }
@@ -214,13 +214,13 @@ public final class BytesObj: Obj {
 // MARK: - Lists
 
 public final class ListObj: Obj {
-    @exclusivity(unchecked) var items: [Value]
+    @exclusivity(unchecked) var items: [Word]
     @exclusivity(unchecked) var frozen = false
 
-    init(_ items: [Value] = []) {
+    init(_ items: [Word] = []) {
         self.items = items
         super.init()
-        if items.count > 4 { Heap.account(items.count * MemoryLayout<Value>.stride) }
+        if items.count > 4 { Heap.account(items.count * MemoryLayout<Word>.stride) }
     }
 
 
@@ -233,7 +233,7 @@ public final class ListObj: Obj {
     /// A consistent copy of the elements, for iteration-heavy natives.
     /// Rooted until the native call or frame that took it ends, so its items stay
     /// alive while script code runs even if they leave the list (Heap.keep).
-    var snapshot: [Value] {
+    var snapshot: [Word] {
         let s = copyItems
         Heap.keep(s)
         return s
@@ -242,7 +242,7 @@ public final class ListObj: Obj {
     /// A consistent copy, not rooted: only for code that runs no script code and
     /// reaches no safepoint before it is done with the copy (slicing, `+`, `*`,
     /// `reversed`, `list(xs)`, `copy`).
-    var copyItems: [Value] { locked { unsharedUnderTSan(items) } }
+    var copyItems: [Word] { locked { unsharedUnderTSan(items) } }
 }
 
 // MARK: - Ranges
@@ -296,13 +296,13 @@ public final class RangeObj: Obj {
 /// A captured variable: closures capture by reference, so a variable that an inner
 /// function captures and that is assigned after its declaration lives in a Cell.
 final class Cell: Obj {
-    @exclusivity(unchecked) private var stored: Value
-    init(_ v: Value) { stored = v }
+    @exclusivity(unchecked) private var stored: Word
+    init(_ v: Word) { stored = v }
 
     override var typeName: String { "cell" }
     override func trace(_ m: inout Marker) { m.mark(stored) }
 
-    @inline(__always) var value: Value {
+    @inline(__always) var value: Word {
         get { locked { stored } }
         set { locked { stored = newValue } }
     }
@@ -310,7 +310,7 @@ final class Cell: Obj {
 
 // MARK: - Functions
 
-public typealias NativeBody = (_ vm: VM, _ receiver: Value, _ args: Args) throws -> Value
+public typealias NativeBody = (_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word
 
 /// A function implemented in Swift: builtins, methods of builtin types, host functions.
 public final class NativeFn: Obj {
@@ -329,9 +329,9 @@ public final class NativeFn: Obj {
 
 /// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
 public final class BoundMethod: Obj {
-    @exclusivity(unchecked) private(set) var receiver: Value    // var: released by deinit
-    @exclusivity(unchecked) private(set) var method: Value
-    init(receiver: Value, method: Value) { self.receiver = receiver; self.method = method }
+    @exclusivity(unchecked) private(set) var receiver: Word    // var: released by deinit
+    @exclusivity(unchecked) private(set) var method: Word
+    init(receiver: Word, method: Word) { self.receiver = receiver; self.method = method }
     override func trace(_ m: inout Marker) { m.mark(receiver); m.mark(method) }
 
     override var typeName: String { "fn" }
@@ -344,9 +344,9 @@ public final class ClassObj: Obj {
     let name: String
     unowned(unsafe) let superclass: ClassObj?
     /// Methods by symbol, inherited ones copied in at creation; fixed afterwards.
-    let methods: [Int32: Value]
+    let methods: [Int32: Word]
     /// Class attributes (`let`/`var` in the class body), readable through instances.
-    @exclusivity(unchecked) var attrs: [Int32: Value]
+    @exclusivity(unchecked) var attrs: [Int32: Word]
     let isBuiltin: Bool
     /// For builtin type objects: what calling the type does (`int("3")`).
     var constructor: NativeFn?
@@ -355,8 +355,8 @@ public final class ClassObj: Obj {
     /// Creates the native state of a builtin base class for a new instance (Thread).
     var makeNative: ((Instance, VM) -> Obj)?
 
-    init(name: String, superclass: ClassObj?, methods: [Int32: Value],
-         attrs: [Int32: Value] = [:], isBuiltin: Bool = false) {
+    init(name: String, superclass: ClassObj?, methods: [Int32: Word],
+         attrs: [Int32: Word] = [:], isBuiltin: Bool = false) {
         self.name = name; self.superclass = superclass
         var all = superclass?.methods ?? [:]
         for (k, v) in methods { all[k] = v }
@@ -365,7 +365,7 @@ public final class ClassObj: Obj {
         self.isBuiltin = isBuiltin
         var size = 4
         while size < all.count * 2 { size <<= 1 }
-        var keys = [Int32](repeating: -1, count: size), values = [Value](repeating: .nil, count: size)
+        var keys = [Int32](repeating: -1, count: size), values = [Word](repeating: .nil, count: size)
         for (k, v) in all {
             var i = Int(k) & (size - 1)
             while keys[i] >= 0 { i = (i + 1) & (size - 1) }
@@ -383,7 +383,7 @@ public final class ClassObj: Obj {
     // An open-addressed copy of `methods` for the VM's method calls, in raw
     // buffers so a lookup neither bounds-checks nor retains.
     private let methodKeys: UnsafeMutablePointer<Int32>
-    private let methodValues: UnsafeMutablePointer<Value>
+    private let methodValues: UnsafeMutablePointer<Word>
     private let methodMask: Int
 
     deinit {
@@ -393,7 +393,7 @@ public final class ClassObj: Obj {
     }
 
     /// Where method `sym` (own or inherited) is stored, or nil.
-    @inline(__always) func findMethodSlot(_ sym: Int32) -> UnsafeMutablePointer<Value>? {
+    @inline(__always) func findMethodSlot(_ sym: Int32) -> UnsafeMutablePointer<Word>? {
         var i = Int(sym) & methodMask
         while true {
             let k = methodKeys[i]
@@ -404,7 +404,7 @@ public final class ClassObj: Obj {
     }
 
     /// The method `sym` (own or inherited), or nil.
-    @inline(__always) func findMethod(_ sym: Int32) -> Value? {
+    @inline(__always) func findMethod(_ sym: Int32) -> Word? {
         findMethodSlot(sym)?.pointee
     }
 
@@ -423,7 +423,7 @@ public final class ClassObj: Obj {
     }
 
     /// A class attribute, searched up the inheritance chain.
-    func attr(_ sym: Int32) -> Value? {
+    func attr(_ sym: Int32) -> Word? {
         var c: ClassObj? = self
         while let k = c {
             if let v = k.locked({ k.attrs[sym] }) { return v }
@@ -440,7 +440,7 @@ public final class Instance: Obj {
     private let clsRef: Ref<ClassObj>
     @inline(__always) var cls: ClassObj { clsRef.object }
     @exclusivity(unchecked) var keys: [Int32] = []
-    @exclusivity(unchecked) var values: [Value] = []
+    @exclusivity(unchecked) var values: [Word] = []
     @exclusivity(unchecked) var frozen = false
     /// Native state of builtin base classes (an Error's trace, a Thread's handle).
     @exclusivity(unchecked) var native: AnyObject?
@@ -465,7 +465,7 @@ public final class Instance: Obj {
     }
 
     /// Unlocked field read; callers hold the lock when it matters.
-    @inline(__always) func fieldUnlocked(_ sym: Int32) -> Value? {
+    @inline(__always) func fieldUnlocked(_ sym: Int32) -> Word? {
         var i = 0
         let n = keys.count
         while i < n {
@@ -475,11 +475,11 @@ public final class Instance: Obj {
         return nil
     }
 
-    @inline(__always) func field(_ sym: Int32) -> Value? {
+    @inline(__always) func field(_ sym: Int32) -> Word? {
         locked { fieldUnlocked(sym) }
     }
 
-    @inline(__always) func setFieldUnlocked(_ sym: Int32, _ v: Value) {
+    @inline(__always) func setFieldUnlocked(_ sym: Int32, _ v: Word) {
         var i = 0
         let n = keys.count
         while i < n {
@@ -489,7 +489,7 @@ public final class Instance: Obj {
         keys.append(sym); values.append(v)
     }
 
-    func setField(_ sym: Int32, _ v: Value) {
+    func setField(_ sym: Int32, _ v: Word) {
         locked { setFieldUnlocked(sym, v) }
     }
 }
@@ -506,9 +506,9 @@ public final class ModuleObj: Obj {
 }
 
 /// A module's global variables, resolved to indices at compile time.
-/// Unset globals hold `Value.missing` and raise NameError when read.
+/// Unset globals hold `Word.missing` and raise NameError when read.
 final class GlobalTable: Obj {
-    @exclusivity(unchecked) var values: [Value] = []
+    @exclusivity(unchecked) var values: [Word] = []
     @exclusivity(unchecked) var names: [String] = []
     @exclusivity(unchecked) var constant: [Bool] = []
     @exclusivity(unchecked) var index: [String: Int] = [:]
@@ -519,7 +519,7 @@ final class GlobalTable: Obj {
 
     /// `module.name`: found by symbol, without hashing the name's string after the
     /// first time.
-    func lookup(symbol sym: Int32) -> Value? {
+    func lookup(symbol sym: Int32) -> Word? {
         locked {
             let slot: Int
             if let i = symbolIndex[sym] {
@@ -545,7 +545,7 @@ final class GlobalTable: Obj {
         }
     }
 
-    func lookup(_ name: String) -> Value? {
+    func lookup(_ name: String) -> Word? {
         locked {
             guard let i = index[name] else { return nil }
             let v = values[i]
@@ -553,13 +553,13 @@ final class GlobalTable: Obj {
         }
     }
 
-    func set(_ name: String, _ v: Value) {
+    func set(_ name: String, _ v: Word) {
         let i = slot(for: name)
         locked { values[i] = v }
     }
 
-    @inline(__always) func get(_ i: Int) -> Value { locked { values[i] } }
-    @inline(__always) func put(_ i: Int, _ v: Value) { locked { values[i] = v } }
+    @inline(__always) func get(_ i: Int) -> Word { locked { values[i] } }
+    @inline(__always) func put(_ i: Int, _ v: Word) { locked { values[i] = v } }
 }
 
 // MARK: - Symbols

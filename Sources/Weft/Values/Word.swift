@@ -1,11 +1,12 @@
-// The one representation of every Weft value, on the VM stack, in containers and
-// at the embedding boundary: one 64-bit word (NaN-boxing, docs/vm.md §2). Floats
+// `Word`: the one representation of every Weft value inside the runtime, on the VM
+// stack and in containers: one 64-bit word (NaN-boxing, docs/vm.md §2). (The
+// embedding API's public `Value` is a handle around one, Embedding/.) Floats
 // are stored as themselves; everything else lives in the NaN space above
 // 0xFFF9 << 48: nil and bools, 48-bit ints, and unretained pointers to heap objects
 // (Swift classes kept alive by the collector, Heap/). Copying a value is a
 // register move: nothing is retained or released.
 
-public struct Value {
+public struct Word {
     /// The encoded word; see the tag constants below.
     let bits: UInt64
 
@@ -25,69 +26,69 @@ public struct Value {
     /// Ints in -2^47 ..< 2^47 are stored inline.
     static let inlineIntMin = -(1 << 47), inlineIntMax = (1 << 47) - 1
 
-    public static let `nil` = Value(bits: 0xFFF9 << 48)
-    static let falseValue = Value(bits: 0xFFF9 << 48 | 2)
-    static let trueValue = Value(bits: 0xFFF9 << 48 | 3)
+    public static let `nil` = Word(bits: 0xFFF9 << 48)
+    static let falseValue = Word(bits: 0xFFF9 << 48 | 2)
+    static let trueValue = Word(bits: 0xFFF9 << 48 | 3)
     /// The marker stored in a parameter slot whose argument was not passed, so
     /// the function's prologue evaluates the default. Never visible to scripts.
-    static let missing = Value(bits: 0xFFF9 << 48 | 1)
+    static let missing = Word(bits: 0xFFF9 << 48 | 1)
 
     @inline(__always) var tag: UInt64 { bits >> 48 }
 
     // MARK: Constructors (spelled like the cases of the old enum)
 
-    @inline(__always) public static func bool(_ b: Bool) -> Value { b ? trueValue : falseValue }
+    @inline(__always) public static func bool(_ b: Bool) -> Word { b ? trueValue : falseValue }
 
-    @inline(__always) public static func int(_ i: Int) -> Value {
+    @inline(__always) public static func int(_ i: Int) -> Word {
         if i >= inlineIntMin && i <= inlineIntMax { return smallInt(i) }
-        return Value(heap: BigIntBox(i), tag: objectTag)
+        return Word(heap: BigIntBox(i), tag: objectTag)
     }
 
     /// An int known to be in the inline range.
-    @inline(__always) static func smallInt(_ i: Int) -> Value {
-        Value(bits: intTag << 48 | (UInt64(bitPattern: Int64(i)) & payloadMask))
+    @inline(__always) static func smallInt(_ i: Int) -> Word {
+        Word(bits: intTag << 48 | (UInt64(bitPattern: Int64(i)) & payloadMask))
     }
 
-    @inline(__always) public static func float(_ d: Double) -> Value {
+    @inline(__always) public static func float(_ d: Double) -> Word {
         let b = d.bitPattern
-        return Value(bits: b < floatLimit ? b : canonicalNaN)
+        return Word(bits: b < floatLimit ? b : canonicalNaN)
     }
 
     @inline(__always) init(heap o: AnyObject, tag: UInt64) {
         bits = tag << 48 | UInt64(UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()))
     }
 
-    @inline(__always) public static func str(_ o: StrObj) -> Value { Value(heap: o, tag: strTag) }
-    @inline(__always) public static func list(_ o: ListObj) -> Value { Value(heap: o, tag: listTag) }
-    @inline(__always) public static func map(_ o: MapObj) -> Value { Value(heap: o, tag: mapTag) }
-    @inline(__always) public static func function(_ o: Closure) -> Value { Value(heap: o, tag: functionTag) }
-    @inline(__always) public static func instance(_ o: Instance) -> Value { Value(heap: o, tag: objectTag) }
+    @inline(__always) public static func str(_ o: StrObj) -> Word { Word(heap: o, tag: strTag) }
+    @inline(__always) public static func list(_ o: ListObj) -> Word { Word(heap: o, tag: listTag) }
+    @inline(__always) public static func map(_ o: MapObj) -> Word { Word(heap: o, tag: mapTag) }
+    @inline(__always) public static func function(_ o: Closure) -> Word { Word(heap: o, tag: functionTag) }
+    @inline(__always) public static func instance(_ o: Instance) -> Word { Word(heap: o, tag: objectTag) }
     /// Any other heap object. Strings, lists, maps and closures get their own tag
     /// whichever constructor made them, so the tag alone identifies them.
-    @inline(__always) public static func object(_ o: Obj) -> Value {
+    @inline(__always) public static func object(_ o: Obj) -> Word {
         if let s = o as? StrObj { return .str(s) }
         if let l = o as? ListObj { return .list(l) }
         if let m = o as? MapObj { return .map(m) }
         if let c = o as? Closure { return .function(c) }
-        return Value(heap: o, tag: objectTag)
+        return Word(heap: o, tag: objectTag)
     }
 
-    @inline(__always) public static func string(_ s: String) -> Value { .str(StrObj(s)) }
+    @inline(__always) public static func string(_ s: String) -> Word { .str(StrObj(s)) }
 
     // MARK: Tests and unchecked payloads
 
-    @inline(__always) public var isNil: Bool { bits == Value.nil.bits }
-    @inline(__always) var isMissing: Bool { bits == Value.missing.bits }
-    @inline(__always) var isFloat: Bool { bits < Value.floatLimit }
-    @inline(__always) var isSmallInt: Bool { tag == Value.intTag }
-    @inline(__always) var isBool: Bool { bits | 1 == Value.trueValue.bits }
-    @inline(__always) var isStr: Bool { tag == Value.strTag }
-    @inline(__always) var isList: Bool { tag == Value.listTag }
-    @inline(__always) var isMap: Bool { tag == Value.mapTag }
-    @inline(__always) var isFunction: Bool { tag == Value.functionTag }
-    @inline(__always) var isObjectTag: Bool { tag == Value.objectTag }
+    @inline(__always) public var isNil: Bool { bits == Word.nil.bits }
+    @inline(__always) var isMissing: Bool { bits == Word.missing.bits }
+    @inline(__always) var isFloat: Bool { bits < Word.floatLimit }
+    @inline(__always) var isSmallInt: Bool { tag == Word.intTag }
+    @inline(__always) var isBool: Bool { bits | 1 == Word.trueValue.bits }
+    @inline(__always) var isStr: Bool { tag == Word.strTag }
+    @inline(__always) var isList: Bool { tag == Word.listTag }
+    @inline(__always) var isMap: Bool { tag == Word.mapTag }
+    @inline(__always) var isFunction: Bool { tag == Word.functionTag }
+    @inline(__always) var isObjectTag: Bool { tag == Word.objectTag }
     /// Any heap reference.
-    @inline(__always) var isHeap: Bool { bits >= Value.strTag << 48 }
+    @inline(__always) var isHeap: Bool { bits >= Word.strTag << 48 }
     var isInt: Bool { isSmallInt || (isObjectTag && objectUnchecked is BigIntBox) }
 
     /// The inline int (only when `isSmallInt`).
@@ -102,23 +103,23 @@ public struct Value {
 
     /// The address of the heap object (only when `isHeap`).
     @inline(__always) var heapAddress: UnsafeRawPointer {
-        UnsafeRawPointer(bitPattern: UInt(bits & Value.payloadMask)).unsafelyUnwrapped
+        UnsafeRawPointer(bitPattern: UInt(bits & Word.payloadMask)).unsafelyUnwrapped
     }
     /// The heap object as a borrowed reference: no retain. Only when `isHeap`.
-    @inline(__always) var heapUnchecked: Obj { unsafeBitCast(UInt(bits & Value.payloadMask), to: Obj.self) }
+    @inline(__always) var heapUnchecked: Obj { unsafeBitCast(UInt(bits & Word.payloadMask), to: Obj.self) }
     @inline(__always) var objectUnchecked: Obj { heapUnchecked }
-    @inline(__always) var strUnchecked: StrObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: StrObj.self) }
-    @inline(__always) var listUnchecked: ListObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: ListObj.self) }
-    @inline(__always) var mapUnchecked: MapObj { unsafeBitCast(UInt(bits & Value.payloadMask), to: MapObj.self) }
-    @inline(__always) var closureUnchecked: Closure { unsafeBitCast(UInt(bits & Value.payloadMask), to: Closure.self) }
+    @inline(__always) var strUnchecked: StrObj { unsafeBitCast(UInt(bits & Word.payloadMask), to: StrObj.self) }
+    @inline(__always) var listUnchecked: ListObj { unsafeBitCast(UInt(bits & Word.payloadMask), to: ListObj.self) }
+    @inline(__always) var mapUnchecked: MapObj { unsafeBitCast(UInt(bits & Word.payloadMask), to: MapObj.self) }
+    @inline(__always) var closureUnchecked: Closure { unsafeBitCast(UInt(bits & Word.payloadMask), to: Closure.self) }
     /// A heap object of a known class (checked by the caller), borrowed.
     @inline(__always) func unchecked<T: AnyObject>(_ type: T.Type) -> T {
-        unsafeBitCast(UInt(bits & Value.payloadMask), to: T.self)
+        unsafeBitCast(UInt(bits & Word.payloadMask), to: T.self)
     }
 
     // MARK: Optional payloads
 
-    @inline(__always) var asBool: Bool? { isBool ? bits == Value.trueValue.bits : nil }
+    @inline(__always) var asBool: Bool? { isBool ? bits == Word.trueValue.bits : nil }
     @inline(__always) var asInt: Int? { isInt ? intValue : nil }
     @inline(__always) var asFloat: Double? { isFloat ? floatValue : nil }
     @inline(__always) var asStr: StrObj? { isStr ? strUnchecked : nil }
@@ -152,22 +153,22 @@ public enum Unpacked {
     case object(Obj)
 }
 
-extension Value {
+extension Word {
     @inline(__always) public var unpacked: Unpacked {
         switch tag {
-        case Value.intTag: return .int(smallIntValue)
-        case Value.strTag: return .str(strUnchecked)
-        case Value.listTag: return .list(listUnchecked)
-        case Value.mapTag: return .map(mapUnchecked)
-        case Value.functionTag: return .function(closureUnchecked)
-        case Value.objectTag:
+        case Word.intTag: return .int(smallIntValue)
+        case Word.strTag: return .str(strUnchecked)
+        case Word.listTag: return .list(listUnchecked)
+        case Word.mapTag: return .map(mapUnchecked)
+        case Word.functionTag: return .function(closureUnchecked)
+        case Word.objectTag:
             let o = objectUnchecked
             if let i = o as? Instance { return .instance(i) }
             if let b = o as? BigIntBox { return .int(b.value) }
             return .object(o)
-        case Value.specialTag:
-            if bits == Value.nil.bits { return .nil }
-            if isBool { return .bool(bits == Value.trueValue.bits) }
+        case Word.specialTag:
+            if bits == Word.nil.bits { return .nil }
+            if isBool { return .bool(bits == Word.trueValue.bits) }
             return .object(MissingArgument.shared)
         default: return .float(floatValue)
         }
@@ -175,16 +176,16 @@ extension Value {
 
     /// Truthiness (§2): nil, false, 0, 0.0, "", empty bytes/list/map are false.
     @inline(__always) var isTruthy: Bool {
-        if bits == Value.trueValue.bits { return true }
-        if bits == Value.falseValue.bits || bits == Value.nil.bits { return false }
+        if bits == Word.trueValue.bits { return true }
+        if bits == Word.falseValue.bits || bits == Word.nil.bits { return false }
         switch tag {
-        case Value.intTag: return smallIntValue != 0
-        case Value.strTag: return strUnchecked.count != 0
-        case Value.listTag: return listUnchecked.count != 0
-        case Value.mapTag: return mapUnchecked.count != 0
-        case Value.functionTag: return true
-        case Value.objectTag: return objectUnchecked.isTruthy
-        case Value.specialTag: return true
+        case Word.intTag: return smallIntValue != 0
+        case Word.strTag: return strUnchecked.count != 0
+        case Word.listTag: return listUnchecked.count != 0
+        case Word.mapTag: return mapUnchecked.count != 0
+        case Word.functionTag: return true
+        case Word.objectTag: return objectUnchecked.isTruthy
+        case Word.specialTag: return true
         default: return floatValue != 0
         }
     }
@@ -192,13 +193,13 @@ extension Value {
     /// The name `type(x)` prints.
     public var typeName: String {
         switch tag {
-        case Value.intTag: return "int"
-        case Value.strTag: return "str"
-        case Value.listTag: return "list"
-        case Value.mapTag: return "map"
-        case Value.functionTag: return "fn"
-        case Value.objectTag: return objectUnchecked.typeName
-        case Value.specialTag:
+        case Word.intTag: return "int"
+        case Word.strTag: return "str"
+        case Word.listTag: return "list"
+        case Word.mapTag: return "map"
+        case Word.functionTag: return "fn"
+        case Word.objectTag: return objectUnchecked.typeName
+        case Word.specialTag:
             if isNil { return "nil" }
             return isBool ? "bool" : "missing"
         default: return "float"
@@ -207,7 +208,7 @@ extension Value {
 
     /// Identity (`is`): equal immediates, or the same heap object. Ints compare by
     /// value whether inline or boxed; floats by bit pattern.
-    @inline(__always) func isIdentical(to other: Value) -> Bool {
+    @inline(__always) func isIdentical(to other: Word) -> Bool {
         if bits == other.bits { return true }
         if isObjectTag && other.isObjectTag,
            let a = objectUnchecked as? BigIntBox, let b = other.objectUnchecked as? BigIntBox {
@@ -225,7 +226,7 @@ final class BigIntBox: Obj {
     override var isTruthy: Bool { true }
 }
 
-/// Internal marker object for `unpacked` of `Value.missing`; never visible to scripts.
+/// Internal marker object for `unpacked` of `Word.missing`; never visible to scripts.
 final class MissingArgument: Obj {
     static let shared = MissingArgument()
     override var typeName: String { "missing" }
@@ -233,7 +234,7 @@ final class MissingArgument: Obj {
 
 extension Unpacked {
     /// The value this shape was taken from.
-    var packed: Value {
+    var packed: Word {
         switch self {
         case .nil: return .nil
         case .bool(let b): return .bool(b)
