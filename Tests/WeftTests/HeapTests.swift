@@ -17,12 +17,12 @@ final class HeapTests: XCTestCase {
         do {
             let s = StrObj(String(repeating: "kept ", count: 20))
             item = s
-            list.items.append(.str(s))
+            list.appendUnlocked(.str(s))
         }
         try collect(interp)
         try collect(interp)
         XCTAssertNotNil(item, "a string referenced only from a Swift-held list was freed")
-        XCTAssertEqual(list.items[0].asStr?.value.count, 100)
+        XCTAssertEqual(list.get(0)?.asStr?.value.count, 100)
         withExtendedLifetime(list) {}
     }
 

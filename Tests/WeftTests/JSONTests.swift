@@ -167,7 +167,7 @@ final class JSONTests: XCTestCase {
 
     func testCycles() throws {
         let l = ListObj()
-        l.items = [.int(1), .list(l)]
+        l.replaceAllUnlocked([.int(1), .list(l)])
         XCTAssertEqual(failure { try JSON.stringify(.list(l), indent: nil) },
                        "ValueError: json: circular reference")
         let m = map([])
@@ -206,6 +206,6 @@ final class JSONTests: XCTestCase {
             XCTAssertEqual((e as? ScriptThrow)?.message, "json: nesting deeper than 1000 levels")
         }
         // Release iteratively too, so the test itself cannot overflow the stack.
-        while case .list(let l) = v.unpacked, let first = l.items.first { l.items = []; v = first }
+        while case .list(let l) = v.unpacked, let first = l.get(0) { l.removeAllUnlocked(); v = first }
     }
 }

@@ -24,7 +24,7 @@ final class ValueFormatTests: XCTestCase {
 
     func testSelfContainingListPrintsEllipsis() {
         let l = ListObj()
-        l.items.append(.list(l))
+        l.appendUnlocked(.list(l))
         XCTAssertEqual(Word.list(l).description, "[[...]]")
     }
 

@@ -76,10 +76,7 @@ enum Copying {
     /// A mutable instance of the same class with the same fields and native state.
     static func cloneInstance(_ i: Instance) -> Instance {
         let c = Instance(cls: i.cls)
-        i.locked {
-            c.keys = unsharedUnderTSan(i.keys); c.values = unsharedUnderTSan(i.values)
-            c.native = nativeCopy(i.native)
-        }
+        c.copyFields(from: i, transform: { $0 }, native: nativeCopy)
         return c
     }
 }
@@ -149,7 +146,7 @@ private final class DeepCopier {
     func fill(_ from: Word, _ to: Word) {
         switch (from.unpacked, to.unpacked) {
         case (.list(let src), .list(let dst)):
-            dst.items = src.snapshot.map(copyOf)
+            dst.replaceAllUnlocked(src.snapshot.map(copyOf))
         case (.map(let src), .map(let dst)):
             if freezing {
                 let entries = src.entries.map { (copyOf($0.key), copyOf($0.value)) }
@@ -157,17 +154,10 @@ private final class DeepCopier {
             } else {
                 // Same keys, same hashes: clone the table, then copy the values.
                 dst.copyEntries(from: src)
-                for i in 0..<dst.vals.count where !dst.keys[i].isMissing {
-                    dst.vals[i] = copyOf(dst.vals[i])
-                }
+                dst.transformValues(copyOf)
             }
         case (.instance(let src), .instance(let dst)):
-            let (keys, values, native) = src.locked {
-                (unsharedUnderTSan(src.keys), unsharedUnderTSan(src.values), src.native)
-            }
-            dst.keys = keys
-            dst.values = values.map(copyOf)
-            dst.native = Copying.nativeCopy(native)
+            dst.copyFields(from: src, transform: copyOf, native: Copying.nativeCopy)
         default:
             break
         }

@@ -15,7 +15,7 @@ enum ListMethods {
             let v = args[0]
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                l.items.append(v)
+                l.appendUnlocked(v)
             }
             return .nil
         }),
@@ -27,7 +27,7 @@ enum ListMethods {
             if case .list(let other) = args[0].unpacked { new = other.snapshot } else { new = try vm.collect(args[0]) }
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                l.items.append(contentsOf: new)
+                l.appendUnlocked(contentsOf: new)
             }
             return .nil
         }),
@@ -38,10 +38,10 @@ enum ListMethods {
             let v = args[1]
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                let n = l.items.count
+                let n = l.count
                 var j = i < 0 ? i &+ n : i
                 if j < 0 { j = 0 } else if j > n { j = n }
-                l.items.insert(v, at: j)
+                l.insertUnlocked(v, at: j)
             }
             return .nil
         }),
@@ -52,12 +52,12 @@ enum ListMethods {
             if let iv = try args.arg(0, "index") { i = try MethodSupport.int(iv, "pop", "index") }
             return try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                let n = l.items.count
+                let n = l.count
                 if n == 0 { throw ScriptThrow.indexError("pop from empty list") }
                 guard let j = MethodSupport.index(i, count: n) else {
                     throw ScriptThrow.indexError("pop index out of range")
                 }
-                return j == n - 1 ? l.items.removeLast() : l.items.remove(at: j)
+                return l.removeUnlocked(at: j)
             }
         }),
         ("remove", { vm, r, args in
@@ -76,11 +76,11 @@ enum ListMethods {
                 let target = snap[i]
                 let done: Bool = try l.locked {
                     if l.frozen { throw ScriptThrow.frozen("list") }
-                    if i < l.items.count && l.items[i].isIdentical(to: target) {
-                        l.items.remove(at: i); return true
+                    if let v = l.get(i), v.isIdentical(to: target) {
+                        _ = l.removeUnlocked(at: i); return true
                     }
-                    if let j = l.items.firstIndex(where: { $0.isIdentical(to: target) }), j <= i {
-                        l.items.remove(at: j); return true
+                    if let j = l.withElements({ $0.firstIndex { $0.isIdentical(to: target) } }), j <= i {
+                        _ = l.removeUnlocked(at: j); return true
                     }
                     return false
                 }
@@ -107,7 +107,7 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "clear")
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                l.items.removeAll()
+                l.removeAllUnlocked()
             }
             return .nil
         }),
@@ -119,7 +119,7 @@ enum ListMethods {
             let sorted = try sortedValues(vm, items, key: args.kw("key"), reverse: args.kw("reverse"), fn: "sort")
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                l.items = sorted
+                l.replaceAllUnlocked(sorted)
             }
             return .nil
         }),
@@ -128,7 +128,7 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "reverse")
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                l.items.reverse()
+                l.reverseUnlocked()
             }
             return .nil
         }),
@@ -144,9 +144,8 @@ enum ListMethods {
             let items = l.snapshot
             // Results go straight into the new list, which this Swift reference keeps
             // alive (and so its items) while later calls may collect (docs/vm.md §3).
-            let out = ListObj()
-            out.items.reserveCapacity(items.count)
-            for v in items { out.items.append(try vm.call(f, [v])) }
+            let out = ListObj(capacity: items.count)
+            for v in items { out.appendUnlocked(try vm.call(f, [v])) }
             return .list(out)
         }),
         ("filter", { vm, r, args in
@@ -154,7 +153,7 @@ enum ListMethods {
             let l = try MethodSupport.list(r, "filter")
             let f = args[0]
             let out = ListObj()
-            for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.items.append(v) }
+            for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.appendUnlocked(v) }
             return .list(out)
         }),
         ("reduce", { vm, r, args in
@@ -177,7 +176,7 @@ enum ListMethods {
             let held = ListObj([acc])
             for v in rest {
                 acc = try vm.call(f, [acc, v])
-                held.items[0] = acc
+                held.setUnlocked(0, acc)
             }
             return acc
         }),
@@ -223,13 +222,14 @@ enum ListMethods {
             }
         }
         // Computed keys are rooted in a list while later key calls may collect.
-        let keyList = ListObj(items)
+        let keyList: ListObj
         if let k = key, !StrMethods.isNil(k) {
-            keyList.items = []
-            keyList.items.reserveCapacity(items.count)
-            for v in items { keyList.items.append(try vm.call(k, [v])) }
+            keyList = ListObj(capacity: items.count)
+            for v in items { keyList.appendUnlocked(try vm.call(k, [v])) }
+        } else {
+            keyList = ListObj(items)
         }
-        let keys = keyList.items
+        let keys = keyList.copyItems
         defer { withExtendedLifetime(keyList) {} }
         let order = try MethodSupport.stableOrder(items.count) { a, b in
             rev ? try vm.less(keys[b], keys[a]) : try vm.less(keys[a], keys[b])

@@ -178,13 +178,12 @@ enum Sequences {
         let held = ListObj([bestKey])
         for x in xs.dropFirst() {
             let k = try keyFn.map { try vm.call($0, [x]) } ?? x
-            held.items.append(k)
+            held.appendUnlocked(k)
             if wantMax ? try less(vm, bestKey, k) : try less(vm, k, bestKey) {
                 best = x; bestKey = k
-                held.items = [k]
-            } else {
-                held.items.removeLast()
+                held.setUnlocked(0, k)
             }
+            _ = held.removeUnlocked(at: 1)
         }
         return best
     }

@@ -130,7 +130,7 @@ enum REPLCompletion {
         case .list: return MethodTables.names(ofType: "list")
         case .map: return MethodTables.names(ofType: "map")
         case .instance(let inst):
-            var out = inst.locked { inst.keys }.map(Symbols.name)
+            var out = inst.fieldSymbols.map(Symbols.name)
             out += classMembers(inst.cls)
             if let native = inst.native as? Obj { out += native.methodNames() }
             return out

@@ -18,6 +18,9 @@ final class AllocBuffer {
     /// The script thread using this buffer, poked when `roots` grows long, so its
     /// loop drops the finished ones at the next backward jump.
     @exclusivity(unchecked) weak var thread: ThreadObj?
+    /// Container blocks this thread replaced (Heap/WordBlock.swift): freed after the
+    /// next collection, when no reader can still hold one.
+    @exclusivity(unchecked) var retired: [UnsafeMutablePointer<UInt64>] = []
 
     func addRoot(_ values: [Word]) {
         roots.append(values)
@@ -54,6 +57,8 @@ final class AllocBuffer {
     func take(_ other: AllocBuffer) {
         for i in 0..<other.count { append(other.items[i]) }
         other.count = 0
+        retired += other.retired
+        other.retired.removeAll()
     }
 
     /// Keeps the entries for which `live` is true, in order; calls `dead` for the others.

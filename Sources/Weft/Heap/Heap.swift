@@ -74,10 +74,11 @@ enum Heap {
     @inline(__always) static func register(_ o: Obj) {
         let p = Unmanaged.passRetained(o).toOpaque()
         if let ctx = weft_get_heap_context() {
-            let buffer = unsafeBitCast(ctx, to: AllocBuffer.self)
-            buffer.append(p)
-            buffer.unreportedBytes &+= objectBytes
-            if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+            Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { buffer in
+                buffer.append(p)
+                buffer.unreportedBytes &+= objectBytes
+                if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+            }
         } else {
             registerShared(p)
         }
@@ -91,12 +92,29 @@ enum Heap {
         }
     }
 
+    /// A container replaced `block` (Heap/WordBlock.swift): it is freed after the
+    /// next collection, once no script thread can be reading it. While only one OS
+    /// thread touches interpreter objects (the locking switch is off) nobody else
+    /// can hold its address, and it is freed at once.
+    @inline(__always) static func retire(_ block: WordBlock) {
+        if block.base == WordBlock.empty.base { return }
+        if !Runtime.isMultithreaded { block.base.deallocate(); return }
+        if let ctx = weft_get_heap_context() {
+            Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.retired.append(block.base) }
+        } else {
+            cond.lock()
+            shared.retired.append(block.base)
+            cond.unlock()
+        }
+    }
+
     /// Counts `bytes` of storage an object just took (string contents, arrays).
     @inline(__always) static func account(_ bytes: Int) {
         if let ctx = weft_get_heap_context() {
-            let buffer = unsafeBitCast(ctx, to: AllocBuffer.self)
-            buffer.unreportedBytes &+= bytes
-            if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+            Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { buffer in
+                buffer.unreportedBytes &+= bytes
+                if buffer.unreportedBytes >= 64 << 10 { report(buffer) }
+            }
         } else {
             noteAllocated(bytes)
         }
@@ -243,6 +261,7 @@ enum Heap {
                 cond.unlock()
                 // The world runs again; what nobody reached is freed here.
                 for i in 0..<dead.count { Unmanaged<Obj>.fromOpaque(dead.items[i]).release() }
+                for block in dead.retired { block.deallocate() }
                 cond.lock()
                 return
             }
@@ -301,6 +320,9 @@ enum Heap {
             b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e }, dead: { dead.append($0) })
             if b !== old { old.take(b) }
         }
+        // Blocks retired before the world stopped: no thread can be reading one now.
+        dead.retired = old.retired
+        old.retired.removeAll()
         liveObjects = old.count
         let live = old.count * objectBytes
         threshold = max(minimumThreshold, live * pause / 100)

@@ -103,8 +103,8 @@ enum RandomModule {
             switch args[0].unpacked {
             case .list(let l):
                 let v: Word? = l.locked {
-                    let n = l.items.count
-                    return n == 0 ? nil : l.items[Int(rng.below(UInt64(n)))]
+                    let n = l.count
+                    return n == 0 ? nil : l.get(Int(rng.below(UInt64(n))))
                 }
                 guard let v = v else { throw empty }
                 return v
@@ -131,13 +131,13 @@ enum RandomModule {
             }
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                let n = l.items.count
+                let n = l.count
                 if n < 2 { return }
                 rng.withLock {
                     var i = n - 1
                     while i > 0 {
                         let j = Int(rng.belowUnlocked(UInt64(i + 1)))
-                        l.items.swapAt(i, j)
+                        l.swapUnlocked(i, j)
                         i -= 1
                     }
                 }

@@ -96,7 +96,7 @@ extension VM {
         switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
-            let v: Word? = l.locked { normalize(n, l.items.count).map { l.items[$0] } }
+            let v = normalize(n, l.count).flatMap { l.get($0) }
             guard let r = v else { throw ScriptThrow.indexError("list index out of range") }
             return r
         case .str(let s):
@@ -126,10 +126,10 @@ extension VM {
             let n = try intIndex(i, "list")
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
-                guard let j = normalize(n, l.items.count) else {
+                guard let j = normalize(n, l.count) else {
                     throw ScriptThrow.indexError("list assignment index out of range")
                 }
-                l.items[j] = v
+                l.setUnlocked(j, v)
             }
         case .map(let m):
             try mapSet(m, i, v)
@@ -156,9 +156,12 @@ extension VM {
     func slice(_ x: Word, _ lo: Word, _ hi: Word) throws -> Word {
         switch x.unpacked {
         case .list(let l):
-            let items = l.copyItems
-            let (a, b) = try sliceBounds(lo, hi, count: items.count)
-            return .list(ListObj(Array(items[a..<b])))
+            return .list(try l.locked {
+                try l.withElements { items in
+                    let (a, b) = try sliceBounds(lo, hi, count: items.count)
+                    return ListObj(count: b - a) { $0.initialize(from: items.baseAddress! + a, count: b - a) }
+                }
+            })
         case .str(let s):
             let (a, b) = try sliceBounds(lo, hi, count: s.count)
             return .str(StrObj(s.substring(a, b), count: b - a))
@@ -174,7 +177,9 @@ extension VM {
 
     func unpack(_ x: Word, count: Int) throws -> [Word] {
         let items: [Word]
-        if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try collect(x) }
+        // A list's items are copied unrooted: the caller pushes them before the
+        // next safepoint.
+        if x.isList { items = x.withObject(ListObj.self) { $0.copyItems } } else { items = try collect(x) }
         if items.count != count {
             throw ScriptThrow.valueError("expected \(count) values to unpack, got \(items.count)")
         }

@@ -72,8 +72,8 @@ extension VM {
         }
         let inst = Instance(cls: cls)
         if cls.isSubclass(of: ErrorKinds.base) {
-            inst.keys = [Symbols.message, Symbols.trace]
-            inst.values = [.string(""), .list(ListObj())]
+            inst.setFieldUnlocked(Symbols.message, .string(""))
+            inst.setFieldUnlocked(Symbols.trace, .list(ListObj()))
             inst.native = ErrorState()
         }
         let selfValue = Word.instance(inst)
@@ -160,7 +160,8 @@ extension VM {
             throw ScriptThrow.typeError("can only spread a list, not '\(listValue.typeName)'")
         }
         var p = calleePos + 1
-        let items = l.snapshot
+        // Unrooted: the items go onto the stack before the next safepoint.
+        let items = l.copyItems
         var kw: KeywordNames?
         var kwValues: [Word] = []
         if case .map(let m) = kwValue.unpacked {

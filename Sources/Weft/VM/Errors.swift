@@ -74,7 +74,7 @@ final class ErrorState: @unchecked Sendable {
         lowest = stop
         if let l = list {
             let lines = added.map { Word.string($0.description) }
-            l.locked { l.items += lines }
+            l.locked { l.appendUnlocked(contentsOf: lines) }
             return nil
         }
         let l = ListObj(_frames.map { .string($0.description) })
@@ -156,8 +156,8 @@ public struct ScriptThrow: Error {
 
     init(_ kind: ClassObj, _ message: String) {
         let inst = Instance(cls: kind)
-        inst.keys = [Symbols.message, Symbols.trace]
-        inst.values = [.string(message), .list(ListObj())]
+        inst.setFieldUnlocked(Symbols.message, .string(message))
+        inst.setFieldUnlocked(Symbols.trace, .list(ListObj()))
         inst.native = ErrorState()
         self.value = .instance(inst)
         keep = inst

@@ -350,10 +350,10 @@ extension VM {
                         sp.initialize(to: .map(m)); sp += 1
                     case .appendLocal:
                         let v = popPublishing(&sp, self)
-                        if let l = base[a].asList { l.items.append(v) }
+                        if base[a].isList { base[a].withObject(ListObj.self) { $0.appendUnlocked(v) } }
                     case .insertLocal:
                         let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
-                        if let m = base[a].asMap { try mapSet(m, k, v) }
+                        if base[a].isMap { try base[a].withObject(MapObj.self) { try mapSet($0, k, v) } }
                     case .makeRange:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
@@ -361,12 +361,7 @@ extension VM {
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isList && r.pointee.isSmallInt {
                             let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue
-                            let v: Word? = list.locked {
-                                let n = list.items.count
-                                let j = i < 0 ? i + n : i
-                                return j >= 0 && j < n ? list.items[j] : nil
-                            }
-                            if let v = v { l.pointee = v; sp = r; break }
+                            if let v = list.get(normalizing: i) { l.pointee = v; sp = r; break }
                         }
                         let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try index(x, i)); sp += 1
@@ -378,7 +373,7 @@ extension VM {
                         sp.initialize(to: try slice(x, lo, hi)); sp += 1
                     case .getAttr:
                         let l = sp - 1
-                        if let inst = l.pointee.asInstance, let v = inst.field(Int32(a)) {
+                        if l.pointee.isInstance, let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
                             drop(l)
                             l.initialize(to: v)
                             break
@@ -388,10 +383,11 @@ extension VM {
                         sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
                     case .setAttr:
                         let target = sp - 2
-                        if let inst = target.pointee.asInstance, !inst.frozen && !inst.hasNative {
+                        if target.pointee.isInstance,
+                           target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
                             sp -= 1
                             let v = sp.move()
-                            inst.locked { inst.setFieldUnlocked(Int32(a), v) }
+                            target.withUnretained(Instance.self) { inst in inst.locked { inst.setFieldUnlocked(Int32(a), v) } }
                             sp -= 1
                             drop(sp)
                             break
@@ -430,7 +426,7 @@ extension VM {
                         // Inline fast path: list.append(x).
                         if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
                             let v = popPublishing(&sp, self)
-                            l.locked { l.items.append(v) }
+                            l.locked { l.appendUnlocked(v) }
                             recv.pointee = .nil
                             break
                         }
@@ -467,6 +463,9 @@ extension VM {
                         } else {
                             result = sp.move()
                         }
+                        // What this frame's operations rooted is done with (a native
+                        // that called it rooted its own values before the call).
+                        allocations.truncateRoots(to: frame.pointee.rootMark)
                         let r = frame.pointee.ret
                         var p = r
                         while p < sp { drop(p); p += 1 }
@@ -525,18 +524,22 @@ extension VM {
                             break
                         }
                         frame.pointee.pc = pc; self.sp = sp
-                        if let v = try it.next(self) { sp.initialize(to: v); sp += 1 } else { pc = target }
+                        if let v = try (base + a).withUnretained(IteratorObj.self, { try $0.next(self) }) {
+                            sp.initialize(to: v); sp += 1
+                        } else {
+                            pc = target
+                        }
 
                     case .iterNext2:
                         let target = Int(code[pc])
                         pc += 1
-                        let it = (base + a).unretained(IteratorObj.self)
+                        let slot = base + a
                         let pair: (Word, Word)?
-                        if it is PairIterator {
-                            pair = (base + a).unretained(PairIterator.self).nextPair()
+                        if slot.withUnretained(IteratorObj.self, { $0 is PairIterator }) {
+                            pair = slot.withUnretained(PairIterator.self) { $0.nextPair() }
                         } else {
                             frame.pointee.pc = pc; self.sp = sp
-                            if let v = try it.next(self) {
+                            if let v = try slot.withUnretained(IteratorObj.self, { try $0.next(self) }) {
                                 let items = try unpack(v, count: 2)
                                 pair = (items[0], items[1])
                             } else {

@@ -67,7 +67,7 @@ final class ListIterator: IteratorObj {
     override func trace(_ m: inout Marker) { m.mark(list) }
 
     override func next(_ vm: VM) throws -> Word? {
-        let v: Word? = list.locked { index < list.items.count ? list.items[index] : nil }
+        let v = listRef.with { $0.get(index) }
         index += 1
         return v
     }

@@ -10,10 +10,11 @@
 extension Word {
     /// Whether comparing this value as a map key can never run script code.
     @inline(__always) var comparesWithoutScript: Bool {
-        switch self.unpacked {
-        case .nil, .bool, .int, .float, .str, .function, .object: return true
-        case .list, .map: return false
-        case .instance(let i): return i.cls.findMethodSlot(Symbols.eq) == nil
+        if !isHeap || isStr || isFunction { return true }
+        if isList || isMap { return false }
+        return withObject(Obj.self) { o in
+            guard o is Instance else { return true }
+            return unsafeDowncast(o, to: Instance.self).cls.findMethodSlot(Symbols.eq) == nil
         }
     }
 }
@@ -59,23 +60,30 @@ extension VM {
 
     /// Equality of two keys that compare without script code.
     @inline(__always) private func simpleKeysEqual(_ a: Word, _ b: Word) -> Bool {
-        switch (a.unpacked, b.unpacked) {
-        case (.str(let x), .str(let y)): return strEqual(x, y)
-        case (.int(let x), .int(let y)): return x == y
-        default: return (try? equals(a, b)) ?? false
-        }
+        if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
+        if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
+        return (try? equals(a, b)) ?? false
     }
 
+    /// `m[k]`: without the map's lock when `k` and the keys it meets compare
+    /// without script code (MapObj.lookup), else through `withMapEntry`.
     public func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
-        return try withMapEntry(m, k, hash: h) { e in e.map { m.vals[$0] } }
+        if k.comparesWithoutScript {
+            switch m.lookup(k, hash: h, simpleEq: simpleKeysEqual) {
+            case .found(let v): return v
+            case .absent: return nil
+            case .needsLock: break
+            }
+        }
+        return try withMapEntry(m, k, hash: h) { e in e.map { m.value(at: $0) } }
     }
 
     public func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
         let h = try hash(k)
         try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }
-            if let e = e { m.vals[e] = v } else { m.insertNew(k, hash: h, value: v) }
+            if let e = e { m.setValue(at: e, v) } else { m.insertNew(k, hash: h, value: v) }
         }
     }
 

@@ -311,6 +311,6 @@ extension UnsafeMutablePointer where Pointee == Word {
 
     /// Runs `body` with the slot's object borrowed (no retain/release).
     @inline(__always) func withUnretained<T: AnyObject, R>(_ type: T.Type, _ body: (T) throws -> R) rethrows -> R {
-        try body(pointee.unchecked(T.self))
+        try pointee.withObject(T.self, body)
     }
 }

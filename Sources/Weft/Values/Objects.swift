@@ -213,37 +213,7 @@ public final class BytesObj: Obj {
 
 // MARK: - Lists
 
-public final class ListObj: Obj {
-    @exclusivity(unchecked) var items: [Word]
-    @exclusivity(unchecked) var frozen = false
-
-    init(_ items: [Word] = []) {
-        self.items = items
-        super.init()
-        if items.count > 4 { Heap.account(items.count * MemoryLayout<Word>.stride) }
-    }
-
-
-    override var typeName: String { "list" }
-    override func trace(_ m: inout Marker) { m.mark(all: items) }
-
-    /// Element count (locked read: another thread may be appending).
-    var count: Int { locked { items.count } }
-
-    /// A consistent copy of the elements, for iteration-heavy natives.
-    /// Rooted until the native call or frame that took it ends, so its items stay
-    /// alive while script code runs even if they leave the list (Heap.keep).
-    var snapshot: [Word] {
-        let s = copyItems
-        Heap.keep(s)
-        return s
-    }
-
-    /// A consistent copy, not rooted: only for code that runs no script code and
-    /// reaches no safepoint before it is done with the copy (slicing, `+`, `*`,
-    /// `reversed`, `list(xs)`, `copy`).
-    var copyItems: [Word] { locked { unsharedUnderTSan(items) } }
-}
+// ListObj: Values/ListObj.swift
 
 // MARK: - Ranges
 
@@ -354,6 +324,8 @@ public final class ClassObj: Obj {
     var isSubclassable = false
     /// Creates the native state of a builtin base class for a new instance (Thread).
     var makeNative: ((Instance, VM) -> Obj)?
+    /// The slot of each field name its instances use (Values/Instance.swift).
+    let layout = FieldLayout()
 
     init(name: String, superclass: ClassObj?, methods: [Int32: Word],
          attrs: [Int32: Word] = [:], isBuiltin: Bool = false) {
@@ -387,6 +359,7 @@ public final class ClassObj: Obj {
     private let methodMask: Int
 
     deinit {
+        layout.free()
         methodValues.deinitialize(count: methodMask + 1)
         methodValues.deallocate()
         methodKeys.deallocate()
@@ -433,66 +406,7 @@ public final class ClassObj: Obj {
     }
 }
 
-/// An instance of a script class (including user error classes and Thread subclasses).
-/// Fields are a small symbol-keyed array: instances rarely have more than a handful,
-/// and a linear scan over Int32 keys beats hashing at that size.
-public final class Instance: Obj {
-    private let clsRef: Ref<ClassObj>
-    @inline(__always) var cls: ClassObj { clsRef.object }
-    @exclusivity(unchecked) var keys: [Int32] = []
-    @exclusivity(unchecked) var values: [Word] = []
-    @exclusivity(unchecked) var frozen = false
-    /// Native state of builtin base classes (an Error's trace, a Thread's handle).
-    @exclusivity(unchecked) var native: AnyObject?
-
-    init(cls: ClassObj) { clsRef = Ref(cls) }
-
-
-    /// Whether field `sym` exists (a locked scan of the keys only).
-    @inline(__always) func hasField(_ sym: Int32) -> Bool {
-        locked { keys.contains(sym) }
-    }
-
-    /// Whether a builtin base class keeps native state here (Thread), whose
-    /// attributes route through it: set once, before the instance is shared.
-    var hasNative: Bool { locked { native != nil } }
-
-    override var typeName: String { cls.name }
-    override func trace(_ m: inout Marker) {
-        m.mark(cls)
-        m.mark(all: values)
-        if let n = native as? Obj { m.mark(n) }
-    }
-
-    /// Unlocked field read; callers hold the lock when it matters.
-    @inline(__always) func fieldUnlocked(_ sym: Int32) -> Word? {
-        var i = 0
-        let n = keys.count
-        while i < n {
-            if keys[i] == sym { return values[i] }
-            i += 1
-        }
-        return nil
-    }
-
-    @inline(__always) func field(_ sym: Int32) -> Word? {
-        locked { fieldUnlocked(sym) }
-    }
-
-    @inline(__always) func setFieldUnlocked(_ sym: Int32, _ v: Word) {
-        var i = 0
-        let n = keys.count
-        while i < n {
-            if keys[i] == sym { values[i] = v; return }
-            i += 1
-        }
-        keys.append(sym); values.append(v)
-    }
-
-    func setField(_ sym: Int32, _ v: Word) {
-        locked { setFieldUnlocked(sym, v) }
-    }
-}
+// Instance: Values/Instance.swift
 
 // MARK: - Modules
 

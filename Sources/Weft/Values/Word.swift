@@ -117,6 +117,14 @@ public struct Word {
         unsafeBitCast(UInt(bits & Word.payloadMask), to: T.self)
     }
 
+    /// Runs `body` with the heap object (of a class the caller has checked)
+    /// borrowed for the call: unlike a reference made by `unchecked`, which the
+    /// optimizer retains around calls it cannot see into, a guaranteed reference is
+    /// never retained or released.
+    @inline(__always) func withObject<T: AnyObject, R>(_ type: T.Type, _ body: (T) throws -> R) rethrows -> R {
+        try Unmanaged<T>.fromOpaque(heapAddress)._withUnsafeGuaranteedRef(body)
+    }
+
     // MARK: Optional payloads
 
     @inline(__always) var asBool: Bool? { isBool ? bits == Word.trueValue.bits : nil }
@@ -128,7 +136,12 @@ public struct Word {
     @inline(__always) var asFunction: Closure? { isFunction ? closureUnchecked : nil }
     /// Tested with `is` and then reinterpreted, so no owned reference (and no
     /// retain) is made, unlike with `as?`.
-    @inline(__always) var isInstance: Bool { isObjectTag && objectUnchecked is Instance }
+    /// `Instance` is final, so the test compares the object's class pointer (its
+    /// first word): no cast, no retain.
+    @inline(__always) var isInstance: Bool {
+        isObjectTag && heapAddress.load(as: UnsafeRawPointer.self) == Word.instanceClass
+    }
+    private static let instanceClass = unsafeBitCast(Instance.self as AnyClass, to: UnsafeRawPointer.self)
     @inline(__always) var asInstance: Instance? { isInstance ? unchecked(Instance.self) : nil }
     /// The heap object behind a value, if any (for `id`, identity hashing).
     @inline(__always) var heapObject: Obj? { isHeap ? heapUnchecked : nil }
@@ -260,4 +273,8 @@ struct Ref<T: AnyObject> {
     let bits: UInt
     @inline(__always) init(_ o: T) { bits = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()) }
     @inline(__always) var object: T { unsafeBitCast(bits, to: T.self) }
+    /// Runs `body` with the object borrowed, never retained (see `Word.withObject`).
+    @inline(__always) func with<R>(_ body: (T) throws -> R) rethrows -> R {
+        try Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
+    }
 }

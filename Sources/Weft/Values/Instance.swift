@@ -1,0 +1,156 @@
+// Instances of script classes, and the field layout their class keeps.
+//
+// A class gives every field name its instances use a slot, in the order the names
+// were first set (`FieldLayout`); an instance keeps its fields' values by slot in a
+// collector-owned block (Heap/WordBlock.swift), with `Word.missing` for a field this
+// instance has not set. Instances of one class built by the same `init` therefore
+// share one layout, and a field read is a short scan of the class's slots plus one
+// word load, with no lock: slots are only ever added, and a block that grows is
+// replaced and retired like a list's (rule C4, docs/concurrency-model.md §7).
+// Field writes hold the instance's lock (and, to add a slot, the class's).
+import Synchronization
+
+/// The field slots of a class: an append-only list of symbols. Stored inline in
+/// its ClassObj (a struct, so reaching it retains nothing).
+struct FieldLayout: ~Copyable {
+    /// A WordBlock whose words are symbols (as Int), `countStore` of them in use.
+    private let blockAddress = Atomic<Int>(WordBlock.empty.address)
+    private let countStore = Atomic<Int>(0)
+    private let lock = SpinWord()
+
+    @inline(__always) private var block: WordBlock { WordBlock(address: blockAddress.load(ordering: .acquiring)) }
+
+    /// Number of slots.
+    @inline(__always) var count: Int { countStore.load(ordering: .acquiring) }
+
+    /// The slot of field `sym`, or nil if no instance has set it.
+    @inline(__always) func slot(of sym: Int32) -> Int? {
+        let n = count
+        let b = block
+        let key = UInt64(UInt32(bitPattern: sym))
+        for i in 0..<min(n, b.capacity) where b.load(i).bits == key { return i }
+        return nil
+    }
+
+    /// The slot of field `sym`, adding one if needed.
+    func slotAdding(_ sym: Int32) -> Int {
+        if let s = slot(of: sym) { return s }
+        lock.lock(); defer { lock.unlock() }
+        if let s = slot(of: sym) { return s }
+        let n = count
+        var b = block
+        if n == b.capacity {
+            let bigger = WordBlock.allocate(capacity: max(4, n * 2))
+            bigger.words.initialize(from: b.words, count: n)
+            blockAddress.store(bigger.address, ordering: .releasing)
+            Heap.retire(b)
+            b = bigger
+        }
+        b.store(n, Word(bits: UInt64(UInt32(bitPattern: sym))))
+        countStore.store(n + 1, ordering: .releasing)
+        return n
+    }
+
+    /// The symbols of the slots, in slot order.
+    var symbols: [Int32] {
+        let n = count
+        let b = block
+        return (0..<min(n, b.capacity)).map { Int32(bitPattern: UInt32(truncatingIfNeeded: b.load($0).bits)) }
+    }
+
+    /// Called by the class's deinit (in the collector's release: no reader remains).
+    func free() { block.free() }
+}
+
+/// An instance of a script class (including user error classes and Thread subclasses).
+public final class Instance: Obj {
+    private let clsRef: Ref<ClassObj>
+    @inline(__always) var cls: ClassObj { clsRef.object }
+    /// The slot of field `sym` in this instance's class layout (no retain).
+    @inline(__always) private func slot(of sym: Int32) -> Int? { clsRef.with { $0.layout.slot(of: sym) } }
+    /// The field values by slot (see the file comment).
+    private let blockAddress: Atomic<Int>
+    @exclusivity(unchecked) var frozen = false
+    /// Native state of builtin base classes (an Error's trace, a Thread's handle).
+    @exclusivity(unchecked) var native: AnyObject? {
+        didSet { nativeSet.store(native != nil, ordering: .releasing) }
+    }
+    private let nativeSet = Atomic<Bool>(false)
+
+    init(cls: ClassObj) {
+        clsRef = Ref(cls)
+        let b = WordBlock.allocate(capacity: cls.layout.count)
+        b.words.initialize(repeating: .missing, count: b.capacity)
+        blockAddress = Atomic(b.address)
+    }
+
+    /// Runs in the collector's release of a dead instance: no reader remains.
+    deinit { block.free() }
+
+    override var typeName: String { cls.name }
+    override func trace(_ m: inout Marker) {
+        m.mark(cls)
+        let b = block
+        m.mark(b.words, count: b.capacity)
+        if let n = native as? Obj { m.mark(n) }
+    }
+
+    @inline(__always) private var block: WordBlock { WordBlock(address: blockAddress.load(ordering: .acquiring)) }
+
+    /// Whether a builtin base class keeps native state here (Thread), whose
+    /// attributes route through it.
+    @inline(__always) var hasNative: Bool { nativeSet.load(ordering: .acquiring) }
+
+    /// Field `sym`, or nil when unset. No lock (see the file comment).
+    @inline(__always) func field(_ sym: Int32) -> Word? {
+        guard let s = slot(of: sym) else { return nil }
+        let b = block
+        guard s < b.capacity else { return nil }
+        let v = b.load(s)
+        return v.isMissing ? nil : v
+    }
+
+    /// Whether field `sym` is set.
+    @inline(__always) func hasField(_ sym: Int32) -> Bool { field(sym) != nil }
+
+    /// Sets field `sym`; the caller holds the lock (or the instance is not shared).
+    func setFieldUnlocked(_ sym: Int32, _ v: Word) {
+        let (s, slots) = clsRef.with { ($0.layout.slotAdding(sym), $0.layout.count) }
+        var b = block
+        if s >= b.capacity {
+            let bigger = WordBlock.allocate(capacity: max(slots, s + 1))
+            bigger.words.initialize(from: b.words, count: b.capacity)
+            (bigger.words + b.capacity).initialize(repeating: .missing, count: bigger.capacity - b.capacity)
+            blockAddress.store(bigger.address, ordering: .releasing)
+            Heap.retire(b)
+            b = bigger
+        }
+        b.store(s, v)
+    }
+
+    func setField(_ sym: Int32, _ v: Word) {
+        locked { setFieldUnlocked(sym, v) }
+    }
+
+    /// The set fields' symbols, in slot order.
+    var fieldSymbols: [Int32] {
+        let b = block
+        return cls.layout.symbols.enumerated().filter { $0.offset < b.capacity && !b.load($0.offset).isMissing }.map { $0.element }
+    }
+
+    /// Gives this instance (new, seen by no other thread) `src`'s fields, each
+    /// passed through `transform`, and its native state through `native`.
+    func copyFields(from src: Instance, transform: (Word) throws -> Word,
+                    native copyNative: (AnyObject?) -> AnyObject?) rethrows {
+        let (values, srcNative): ([Word], AnyObject?) = src.locked {
+            let b = src.block
+            return (Array(UnsafeBufferPointer(start: b.words, count: b.capacity)), src.native)
+        }
+        let b = WordBlock.allocate(capacity: values.count)
+        for (i, v) in values.enumerated() { b.words[i] = v.isMissing ? v : try transform(v) }
+        let old = block
+        blockAddress.store(b.address, ordering: .releasing)
+        Heap.retire(old)
+        native = copyNative(srcNative)
+    }
+}

@@ -1,0 +1,187 @@
+// Lists. The elements live in a collector-owned block (Heap/WordBlock.swift) that a
+// writer replaces rather than regrows in place, so script threads read elements
+// without the list's lock and without reference counting: a racy read sees an old or
+// a new element, both alive (rule C4, docs/concurrency-model.md §7). Writers hold
+// the list's lock (`locked`) for every change, as before.
+//
+// Publication order: a writer fills a new block, then stores its address, then the
+// count, with release ordering; a reader loads the count, then the block, with
+// acquire ordering, and bounds every index by both the count and that block's own
+// capacity. A reader that pairs a new count with an old block therefore never reads
+// past the block; and every word below a block's capacity holds a value (a block's
+// unused tail is filled with nil before it is published), so such a reader sees an
+// element, a nil or a value that was just removed, never uninitialized memory.
+import Synchronization
+
+public final class ListObj: Obj {
+    private let blockAddress: Atomic<Int>
+    private let countStore: Atomic<Int>
+    @exclusivity(unchecked) var frozen = false
+
+    init(_ items: [Word] = []) {
+        let block = WordBlock.allocate(capacity: items.count)
+        block.initialize(from: items)
+        blockAddress = Atomic(block.address)
+        countStore = Atomic(items.count)
+        super.init()
+    }
+
+    /// A list of `count` words filled by `fill`, which must initialize all of them
+    /// (sized once: slices, `+`, `*`).
+    init(count: Int, fill: (UnsafeMutablePointer<Word>) -> Void) {
+        let block = WordBlock.allocate(capacity: count)
+        fill(block.words)
+        blockAddress = Atomic(block.address)
+        countStore = Atomic(count)
+        super.init()
+    }
+
+    /// An empty list with room for `capacity` elements.
+    convenience init(capacity: Int) {
+        self.init(count: 0) { _ in }
+        if capacity > 0 { replaceBlock(capacity: capacity, keeping: 0) }
+    }
+
+    /// Runs in the collector's release of a dead list: no reader remains.
+    deinit { block.free() }
+
+    override var typeName: String { "list" }
+    override func trace(_ m: inout Marker) {
+        let b = block
+        m.mark(b.words, count: min(count, b.capacity))
+    }
+
+    // MARK: Lock-free reads (script threads; rule C4)
+
+    @inline(__always) private var block: WordBlock {
+        WordBlock(address: blockAddress.load(ordering: .acquiring))
+    }
+
+    /// Element count.
+    @inline(__always) var count: Int { countStore.load(ordering: .acquiring) }
+
+    /// Element `i` (0-based), or nil when out of range.
+    @inline(__always) func get(_ i: Int) -> Word? {
+        let n = count
+        let b = block
+        guard i >= 0 && i < n && i < b.capacity else { return nil }
+        return b.load(i)
+    }
+
+    /// Element `i`, counting from the end when negative (Python's indexing).
+    @inline(__always) func get(normalizing i: Int) -> Word? {
+        get(i < 0 ? i + count : i)
+    }
+
+    /// Calls `body` with the elements as they are now. `body` must not run script
+    /// code, block, or otherwise reach a safepoint (the block may be retired).
+    @inline(__always) func withElements<R>(_ body: (UnsafeBufferPointer<Word>) throws -> R) rethrows -> R {
+        let n = count
+        let b = block
+        return try body(UnsafeBufferPointer(start: b.words, count: min(n, b.capacity)))
+    }
+
+    /// A consistent copy of the elements (under the lock: safe on any thread).
+    var copyItems: [Word] {
+        locked { withElements { Array($0) } }
+    }
+
+    /// A consistent copy, rooted until the native call or frame that took it ends,
+    /// so its items stay alive while script code runs even if they leave the list
+    /// (Heap.keep). For natives that iterate while calling script code.
+    var snapshot: [Word] {
+        let s = copyItems
+        Heap.keep(s)
+        return s
+    }
+
+    // MARK: Writes (the caller holds the lock, or the list is not shared yet)
+
+    /// Copies the first `keeping` elements into a new block of `capacity` and
+    /// publishes it; the old block is retired.
+    private func replaceBlock(capacity: Int, keeping n: Int) {
+        let old = block
+        let new = WordBlock.allocate(capacity: capacity)
+        new.words.initialize(from: old.words, count: n)
+        (new.words + n).initialize(repeating: .nil, count: capacity - n)
+        blockAddress.store(new.address, ordering: .releasing)
+        Heap.retire(old)
+    }
+
+    func appendUnlocked(_ v: Word) {
+        let n = count
+        if n == block.capacity { replaceBlock(capacity: max(4, n * 2), keeping: n) }
+        block.store(n, v)
+        countStore.store(n + 1, ordering: .releasing)
+    }
+
+    func appendUnlocked<C: Collection>(contentsOf values: C) where C.Element == Word {
+        let n = count, k = values.count
+        guard k > 0 else { return }
+        if n + k > block.capacity { replaceBlock(capacity: max(4, n + k, n * 2), keeping: n) }
+        let b = block
+        var i = n
+        for v in values { b.store(i, v); i += 1 }
+        countStore.store(n + k, ordering: .releasing)
+    }
+
+    /// Sets element `i`, which must be in range.
+    func setUnlocked(_ i: Int, _ v: Word) { block.store(i, v) }
+
+    func insertUnlocked(_ v: Word, at j: Int) {
+        let n = count
+        if n == block.capacity { replaceBlock(capacity: max(4, n * 2), keeping: n) }
+        let b = block
+        var i = n
+        while i > j { b.store(i, b.load(i - 1)); i -= 1 }
+        b.store(j, v)
+        countStore.store(n + 1, ordering: .releasing)
+    }
+
+    /// Removes and returns element `j`, which must be in range.
+    func removeUnlocked(at j: Int) -> Word {
+        let n = count
+        let b = block
+        let v = b.load(j)
+        for i in j..<(n - 1) { b.store(i, b.load(i + 1)) }
+        countStore.store(n - 1, ordering: .releasing)
+        return v
+    }
+
+    func removeAllUnlocked() {
+        countStore.store(0, ordering: .releasing)
+        let old = block
+        blockAddress.store(WordBlock.empty.address, ordering: .releasing)
+        Heap.retire(old)
+    }
+
+    /// Replaces every element (sort, `xs[a:b] = ...` results).
+    func replaceAllUnlocked(_ items: [Word]) {
+        let new = WordBlock.allocate(capacity: items.count)
+        new.initialize(from: items)
+        let old = block
+        // A shrink publishes the smaller count first (readers stay within the
+        // elements either block holds; the capacity bound keeps them inside it).
+        if items.count < count { countStore.store(items.count, ordering: .releasing) }
+        blockAddress.store(new.address, ordering: .releasing)
+        countStore.store(items.count, ordering: .releasing)
+        Heap.retire(old)
+    }
+
+    func reverseUnlocked() {
+        let n = count
+        let b = block
+        var i = 0, j = n - 1
+        while i < j {
+            let t = b.load(i)
+            b.store(i, b.load(j)); b.store(j, t)
+            i += 1; j -= 1
+        }
+    }
+
+    func swapUnlocked(_ i: Int, _ j: Int) {
+        let b = block
+        let t = b.load(i)
+        b.store(i, b.load(j)); b.store(j, t)
+    }
+}
