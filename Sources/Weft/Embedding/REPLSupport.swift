@@ -103,7 +103,7 @@ enum REPLCompletion {
     static func names(of table: GlobalTable) -> [String] {
         table.locked {
             var out: [String] = []
-            for (i, n) in table.names.enumerated() where !table.values[i].isMissing { out.append(n) }
+            for (i, n) in table.names.enumerated() where !table.get(i).isMissing { out.append(n) }
             return out
         }
     }

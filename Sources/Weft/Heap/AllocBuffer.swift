@@ -32,12 +32,52 @@ final class AllocBuffer {
         if roots.count > mark { roots.removeSubrange(mark...) }
     }
 
+    /// Free small container blocks by size class (Heap/WordBlock.swift, BlockCache).
+    private let freeBlocks = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>.allocate(
+        capacity: BlockCache.classes * BlockCache.limit)
+    private var freeCounts = (0, 0, 0)
+
     init(capacity: Int = 1024) {
         self.capacity = capacity
         items = .allocate(capacity: capacity)
     }
 
-    deinit { items.deallocate() }
+    deinit {
+        items.deallocate()
+        releaseBlocks()
+        freeBlocks.deallocate()
+    }
+
+    @inline(__always) private func freeCount(_ k: Int) -> Int {
+        k == 0 ? freeCounts.0 : k == 1 ? freeCounts.1 : freeCounts.2
+    }
+
+    @inline(__always) private func setFreeCount(_ k: Int, _ n: Int) {
+        if k == 0 { freeCounts.0 = n } else if k == 1 { freeCounts.1 = n } else { freeCounts.2 = n }
+    }
+
+    @inline(__always) func takeBlock(_ k: Int) -> UnsafeMutablePointer<UInt64>? {
+        let n = freeCount(k)
+        guard n > 0 else { return nil }
+        setFreeCount(k, n - 1)
+        return freeBlocks[k * BlockCache.limit + n - 1]
+    }
+
+    @inline(__always) func putBlock(_ p: UnsafeMutablePointer<UInt64>, _ k: Int) -> Bool {
+        let n = freeCount(k)
+        guard n < BlockCache.limit else { return false }
+        freeBlocks[k * BlockCache.limit + n] = p
+        setFreeCount(k, n + 1)
+        return true
+    }
+
+    /// Frees every cached block (the thread is done).
+    func releaseBlocks() {
+        for k in 0..<BlockCache.classes {
+            for i in 0..<freeCount(k) { freeBlocks[k * BlockCache.limit + i].deallocate() }
+            setFreeCount(k, 0)
+        }
+    }
 
     @inline(__always) func append(_ p: UnsafeMutableRawPointer) {
         if count == capacity { grow() }

@@ -98,7 +98,7 @@ enum Heap {
     /// can hold its address, and it is freed at once.
     @inline(__always) static func retire(_ block: WordBlock) {
         if block.base == WordBlock.empty.base { return }
-        if !Runtime.isMultithreaded { block.base.deallocate(); return }
+        if !Runtime.isMultithreaded { block.free(); return }
         if let ctx = weft_get_heap_context() {
             Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.retired.append(block.base) }
         } else {
@@ -184,6 +184,7 @@ enum Heap {
     static func detach(_ vm: VM) {
         weft_set_heap_context(nil)
         vm.allocations.roots.removeAll()
+        vm.allocations.releaseBlocks()
         cond.lock()
         if vm.gcState == .running { running -= 1 }
         vm.gcState = .detached
@@ -261,7 +262,7 @@ enum Heap {
                 cond.unlock()
                 // The world runs again; what nobody reached is freed here.
                 for i in 0..<dead.count { Unmanaged<Obj>.fromOpaque(dead.items[i]).release() }
-                for block in dead.retired { block.deallocate() }
+                for block in dead.retired { WordBlock(base: block).free() }
                 cond.lock()
                 return
             }

@@ -22,12 +22,23 @@ struct WordBlock {
         return WordBlock(base: p)
     }()
 
-    /// A new block with room for `capacity` words, none of them initialized.
+    /// A new block with room for at least `capacity` words. Small blocks come in
+    /// three sizes (3, 7 or 15 words) and are recycled through the allocating
+    /// thread's cache (`BlockCache`); words past `capacity` are set to nil, the
+    /// others are left for the caller to initialize.
     static func allocate(capacity: Int) -> WordBlock {
         guard capacity > 0 else { return empty }
+        if let size = BlockCache.sizeClass(capacity) {
+            let p = BlockCache.take(size) ?? UnsafeMutablePointer<UInt64>.allocate(capacity: BlockCache.words(size))
+            let usable = BlockCache.words(size) - 1
+            p[0] = UInt64(usable)
+            let b = WordBlock(base: p)
+            (b.words + capacity).initialize(repeating: .nil, count: usable - capacity)
+            return b
+        }
         let p = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity + 1)
         p[0] = UInt64(capacity)
-        if capacity > 4 { Heap.account(capacity * 8) }
+        Heap.account(capacity * 8)
         return WordBlock(base: p)
     }
 
@@ -54,8 +65,41 @@ struct WordBlock {
         }
     }
 
-    /// Frees a block nobody can reach any more (its container is dead).
+    /// Frees a block nobody can reach any more (its container is dead, or it was
+    /// retired before the last collection).
     func free() {
-        if base != WordBlock.empty.base { base.deallocate() }
+        if base == WordBlock.empty.base { return }
+        if let size = BlockCache.sizeClass(capacity), BlockCache.put(base, size) { return }
+        base.deallocate()
+    }
+}
+
+/// Per-thread stacks of free small blocks (in the thread's AllocBuffer), so the
+/// many short lists, maps and instances a program makes and drops reuse blocks
+/// instead of going through malloc and free each time.
+enum BlockCache {
+    static let classes = 3
+    /// How many free blocks of each size a thread keeps.
+    static let limit = 1024
+
+    /// Total words (capacity plus header) of size class `k`: 4, 8, 16.
+    @inline(__always) static func words(_ k: Int) -> Int { 4 << k }
+
+    /// The size class holding `capacity` words, or nil for a large block.
+    @inline(__always) static func sizeClass(_ capacity: Int) -> Int? {
+        if capacity <= 3 { return 0 }
+        if capacity <= 7 { return 1 }
+        if capacity <= 15 { return 2 }
+        return nil
+    }
+
+    @inline(__always) static func take(_ k: Int) -> UnsafeMutablePointer<UInt64>? {
+        guard let ctx = weft_get_heap_context() else { return nil }
+        return Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.takeBlock(k) }
+    }
+
+    @inline(__always) static func put(_ p: UnsafeMutablePointer<UInt64>, _ k: Int) -> Bool {
+        guard let ctx = weft_get_heap_context() else { return false }
+        return Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.putBlock(p, k) }
     }
 }

@@ -64,7 +64,7 @@ extension VM {
         // The running closure keeps its prototype and module alive, so the loop
         // holds them without reference counting.
         unowned(unsafe) var proto = frame.pointee.closure.proto
-        unowned(unsafe) var globals = proto.globals
+        var globals = Ref(proto.globals)
         var code = UnsafePointer(proto.code)
         var consts = UnsafePointer(proto.constants)
         var base = frame.pointee.base
@@ -78,7 +78,7 @@ extension VM {
             enterFrame: while true {
                 frame = frames + (frameCount - 1)
                 proto = frame.pointee.closure.proto
-                globals = proto.globals
+                globals = Ref(proto.globals)
                 code = UnsafePointer(proto.code)
                 consts = UnsafePointer(proto.constants)
                 base = frame.pointee.base
@@ -132,15 +132,17 @@ extension VM {
                         sp -= 1
                         unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
                     case .loadGlobal:
-                        let v = globals.get(a)
+                        let v = globals.with { $0.get(a) }
                         if v.isMissing {
                             frame.pointee.pc = pc; self.sp = sp
-                            throw ScriptThrow(ErrorKinds.nameError, "name '\(globals.locked { globals.names[a] })' is not defined")
+                            let g = globals.object
+                            throw ScriptThrow(ErrorKinds.nameError, "name '\(g.locked { g.names[a] })' is not defined")
                         }
                         sp.initialize(to: v); sp += 1
                     case .storeGlobal:
                         sp -= 1
-                        globals.put(a, sp.move())
+                        let v = sp.move()
+                        globals.with { $0.put(a, v) }
                     case .addLocal:
                         sp -= 1
                         self.sp = sp
@@ -360,8 +362,10 @@ extension VM {
                     case .index:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isList && r.pointee.isSmallInt {
-                            let list = l.pointee.listUnchecked, i = r.pointee.smallIntValue
-                            if let v = list.get(normalizing: i) { l.pointee = v; sp = r; break }
+                            let i = r.pointee.smallIntValue
+                            if let v = l.withUnretained(ListObj.self, { $0.get(normalizing: i) }) {
+                                l.pointee = v; sp = r; break
+                            }
                         }
                         let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try index(x, i)); sp += 1

@@ -147,6 +147,7 @@ public final class Instance: Obj {
             return (Array(UnsafeBufferPointer(start: b.words, count: b.capacity)), src.native)
         }
         let b = WordBlock.allocate(capacity: values.count)
+        b.words.initialize(repeating: .missing, count: b.capacity)
         for (i, v) in values.enumerated() { b.words[i] = v.isMissing ? v : try transform(v) }
         let old = block
         blockAddress.store(b.address, ordering: .releasing)

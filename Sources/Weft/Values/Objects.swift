@@ -420,16 +420,21 @@ public final class ModuleObj: Obj {
 }
 
 /// A module's global variables, resolved to indices at compile time.
-/// Unset globals hold `Word.missing` and raise NameError when read.
+/// Unset globals hold `Word.missing` and raise NameError when read. The values are
+/// a list's block (Values/ListObj.swift), so the VM reads a global without a lock.
 final class GlobalTable: Obj {
-    @exclusivity(unchecked) var values: [Word] = []
+    /// The values by slot; written under this table's lock.
+    let slots = ListObj()
     @exclusivity(unchecked) var names: [String] = []
     @exclusivity(unchecked) var constant: [Bool] = []
     @exclusivity(unchecked) var index: [String: Int] = [:]
     /// Slots by attribute symbol, filled as `module.name` is read (slots never move).
     @exclusivity(unchecked) private var symbolIndex: [Int32: Int] = [:]
 
-    override func trace(_ m: inout Marker) { m.mark(all: values) }
+    override func trace(_ m: inout Marker) { m.mark(slots) }
+
+    /// The values, for listing (REPL completion, pinning builtin tables).
+    var values: [Word] { slots.copyItems }
 
     /// `module.name`: found by symbol, without hashing the name's string after the
     /// first time.
@@ -443,7 +448,7 @@ final class GlobalTable: Obj {
                 symbolIndex[sym] = i
                 slot = i
             }
-            let v = values[slot]
+            let v = get(slot)
             return v.isMissing ? nil : v
         }
     }
@@ -452,8 +457,8 @@ final class GlobalTable: Obj {
     func slot(for name: String) -> Int {
         locked {
             if let i = index[name] { return i }
-            let i = values.count
-            values.append(.missing); names.append(name); constant.append(false)
+            let i = slots.count
+            slots.appendUnlocked(.missing); names.append(name); constant.append(false)
             index[name] = i
             return i
         }
@@ -462,18 +467,21 @@ final class GlobalTable: Obj {
     func lookup(_ name: String) -> Word? {
         locked {
             guard let i = index[name] else { return nil }
-            let v = values[i]
+            let v = get(i)
             return v.isMissing ? nil : v
         }
     }
 
     func set(_ name: String, _ v: Word) {
         let i = slot(for: name)
-        locked { values[i] = v }
+        put(i, v)
     }
 
-    @inline(__always) func get(_ i: Int) -> Word { locked { values[i] } }
-    @inline(__always) func put(_ i: Int, _ v: Word) { locked { values[i] = v } }
+    /// Global `i` (no lock: a list read, rule C4).
+    @inline(__always) func get(_ i: Int) -> Word {
+        Ref(slots).with { $0.get(i) } ?? .missing
+    }
+    @inline(__always) func put(_ i: Int, _ v: Word) { locked { slots.setUnlocked(i, v) } }
 }
 
 // MARK: - Symbols
