@@ -4,6 +4,17 @@ import Weft
 
 let version = "weft 0.1.0"
 
+#if canImport(Glibc)
+// The collector frees dead objects in bulk after each collection. glibc parks small
+// freed chunks in "fastbins" and later merges them all at once (malloc_consolidate),
+// which showed as 5-16% of allocation-heavy programs; without fastbins, frees go to
+// the per-thread cache or are merged as they come. Measured in Scripts/bench/README.md.
+// A process-wide setting, so the tool makes it, not the library an app embeds.
+@_silgen_name("mallopt") func mallopt(_ parameter: Int32, _ value: Int32) -> Int32  // <malloc.h>
+let mallocMaxFast: Int32 = 1                                                           // M_MXFAST
+_ = mallopt(mallocMaxFast, 0)
+#endif
+
 let usage = """
 usage: weft [options] [file.weft [args...]]
        weft -e CODE [args...]

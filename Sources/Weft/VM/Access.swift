@@ -141,27 +141,29 @@ extension VM {
     /// Python's slice clamping for `a[lo:hi]`.
     func sliceBounds(_ lo: Word, _ hi: Word, count n: Int) throws -> (Int, Int) {
         func bound(_ v: Word, _ dflt: Int) throws -> Int {
-            switch v.unpacked {
-            case .nil: return dflt
-            case .int(let i):
-                let j = i < 0 ? i + n : i
-                return min(max(j, 0), n)
-            default: throw ScriptThrow.typeError("slice indices must be int or nil, not '\(v.typeName)'")
+            if v.isNil { return dflt }
+            guard let i = v.asInt else {
+                throw ScriptThrow.typeError("slice indices must be int or nil, not '\(v.typeName)'")
             }
+            let j = i < 0 ? i + n : i
+            return min(max(j, 0), n)
         }
         let a = try bound(lo, 0), b = try bound(hi, n)
         return (a, max(a, b))
     }
 
     func slice(_ x: Word, _ lo: Word, _ hi: Word) throws -> Word {
-        switch x.unpacked {
-        case .list(let l):
-            return .list(try l.locked {
-                try l.withElements { items in
-                    let (a, b) = try sliceBounds(lo, hi, count: items.count)
-                    return ListObj(count: b - a) { $0.initialize(from: items.baseAddress! + a, count: b - a) }
+        if x.isList {
+            return .list(try x.withObject(ListObj.self) { l in
+                try l.locked {
+                    try l.withElements { items in
+                        let (a, b) = try sliceBounds(lo, hi, count: items.count)
+                        return ListObj(copying: UnsafeBufferPointer(rebasing: items[a..<b]))
+                    }
                 }
             })
+        }
+        switch x.unpacked {
         case .str(let s):
             let (a, b) = try sliceBounds(lo, hi, count: s.count)
             return .str(StrObj(s.substring(a, b), count: b - a))

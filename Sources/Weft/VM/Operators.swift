@@ -15,9 +15,10 @@ extension VM {
         switch op {
         case .add:
             if let x = a.asStr, let y = b.asStr { return .str(StrObj.concat(x, y)) }
+            if a.isList && b.isList {
+                return .list(a.withObject(ListObj.self) { x in b.withObject(ListObj.self) { ListObj.concat(x, $0) } })
+            }
             switch (a.unpacked, b.unpacked) {
-            case (.list(let x), .list(let y)):
-                return .list(ListObj(x.copyItems + y.copyItems))
             case (.object(let x as BytesObj), .object(let y as BytesObj)):
                 return .object(BytesObj(x.bytes + y.bytes))
             default: break

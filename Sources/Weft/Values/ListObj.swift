@@ -36,10 +36,38 @@ public final class ListObj: Obj {
         super.init()
     }
 
+    /// A list of the given elements (sized once: slices, `+`, `reversed`).
+    convenience init(copying items: UnsafeBufferPointer<Word>) {
+        self.init(count: items.count) { $0.initialize(from: items.baseAddress!, count: items.count) }
+    }
+
+    /// A new list of `x`'s elements followed by `y`'s (each read under its own lock:
+    /// never both locks at once).
+    static func concat(_ x: ListObj, _ y: ListObj) -> ListObj {
+        let out = ListObj(capacity: x.count + y.count)
+        x.locked { x.withElements { out.appendUnlocked(contentsOf: $0) } }
+        y.locked { y.withElements { out.appendUnlocked(contentsOf: $0) } }
+        return out
+    }
+
+    /// A new list of this list's elements in reverse order.
+    func reversedCopy() -> ListObj {
+        locked {
+            withElements { items in
+                ListObj(count: items.count) { p in
+                    for (i, v) in items.reversed().enumerated() { (p + i).initialize(to: v) }
+                }
+            }
+        }
+    }
+
     /// An empty list with room for `capacity` elements.
-    convenience init(capacity: Int) {
-        self.init(count: 0) { _ in }
-        if capacity > 0 { replaceBlock(capacity: capacity, keeping: 0) }
+    init(capacity: Int) {
+        let block = WordBlock.allocate(capacity: capacity)
+        block.words.initialize(repeating: .nil, count: block.capacity)
+        blockAddress = Atomic(block.address)
+        countStore = Atomic(0)
+        super.init()
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.
