@@ -163,10 +163,13 @@ extension VM {
                 }
             })
         }
+        if x.isStr {
+            return .str(try x.withObject(StrObj.self) { s in
+                let (a, b) = try sliceBounds(lo, hi, count: s.count)
+                return StrObj(s.substring(a, b), count: b - a)
+            })
+        }
         switch x.unpacked {
-        case .str(let s):
-            let (a, b) = try sliceBounds(lo, hi, count: s.count)
-            return .str(StrObj(s.substring(a, b), count: b - a))
         case .object(let bo as BytesObj):
             let (a, b) = try sliceBounds(lo, hi, count: bo.bytes.count)
             return .object(BytesObj(Array(bo.bytes[a..<b])))

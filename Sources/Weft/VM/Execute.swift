@@ -230,7 +230,7 @@ extension VM {
                         } else if bothNumbers(l.pointee, r.pointee) {
                             l.pointee = .bool((l.pointee.asDouble == r.pointee.asDouble) != negate); sp = r; break
                         } else if l.pointee.isStr && r.pointee.isStr {
-                            l.pointee = .bool(strEqual(l.pointee.strUnchecked, r.pointee.strUnchecked) != negate); sp = r; break
+                            l.pointee = .bool(strEqual(l.pointee, r.pointee) != negate); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
@@ -316,7 +316,7 @@ extension VM {
                             holds = l.pointee.asDouble == r.pointee.asDouble
                             sp = l
                         } else if l.pointee.isStr && r.pointee.isStr {
-                            holds = strEqual(l.pointee.strUnchecked, r.pointee.strUnchecked)
+                            holds = strEqual(l.pointee, r.pointee)
                             sp = l
                         } else {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)

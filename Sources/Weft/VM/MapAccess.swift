@@ -60,7 +60,7 @@ extension VM {
 
     /// Equality of two keys that compare without script code.
     @inline(__always) private func simpleKeysEqual(_ a: Word, _ b: Word) -> Bool {
-        if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
+        if a.isStr && b.isStr { return strEqual(a, b) }
         if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
         return (try? equals(a, b)) ?? false
     }

@@ -195,7 +195,7 @@ extension VM {
 
     public func equals(_ a: Word, _ b: Word) throws -> Bool {
         // The common cases, tested on the words without unpacking.
-        if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
+        if a.isStr && b.isStr { return strEqual(a, b) }
         if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
         if (a.isList && b.isList) || (a.isMap && b.isMap) {
             // Containers recurse; cyclic ones must end in RecursionError, not a crash.
@@ -352,7 +352,7 @@ extension VM {
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
     public func hash(_ v: Word) throws -> Int {
         // The common keys, tested on the word without unpacking.
-        if v.isStr { return v.strUnchecked.hashValue32 }
+        if v.isStr { return v.withObject(StrObj.self) { $0.hashValue32 } }
         if v.isSmallInt { return mixHash(v.smallIntValue) }
         switch v.unpacked {
         case .nil: return 0x51ED270B

@@ -189,6 +189,12 @@ public final class StrObj: Obj {
 
 /// Scalar-wise string equality (Swift's `==` uses canonical equivalence; Weft,
 /// like Python, compares code points).
+/// Equality of two words known to be strings, borrowing both objects (no retain).
+@inline(__always) func strEqual(_ a: Word, _ b: Word) -> Bool {
+    if a.bits == b.bits { return true }
+    return a.withObject(StrObj.self) { x in b.withObject(StrObj.self) { y in strEqual(x, y) } }
+}
+
 @inline(__always) func strEqual(_ a: StrObj, _ b: StrObj) -> Bool {
     if a === b { return true }
     if a.utf8Count != b.utf8Count { return false }
