@@ -15,13 +15,34 @@ enum MethodTables {
     struct MethodSet {
         let table: [Int32: NativeFn]
         let names: [String]
+        /// The methods indexed by symbol (symbols are small, dense ints), as unretained
+        /// references: native functions are pinned for good, so the VM's calls look a
+        /// method up without hashing or reference counting.
+        private let bySymbol: [UnsafeRawPointer?]
 
         init(_ methods: [(String, NativeBody)]) {
             var t: [Int32: NativeFn] = [:]
             for (name, body) in methods { t[Symbols.intern(name)] = NativeFn(name, body) }
             table = t
             names = methods.map { $0.0 }.sorted()
+            var index = [UnsafeRawPointer?](repeating: nil, count: Int(t.keys.max() ?? 0) + 1)
+            for (sym, fn) in t { index[Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
+            bySymbol = index
         }
+
+        /// Calls `body` with method `sym` borrowed, or returns nil when there is none.
+        @inline(__always) func withMethod<R>(_ sym: Int32, _ body: (NativeFn) throws -> R) rethrows -> R? {
+            guard sym >= 0, Int(sym) < bySymbol.count, let p = bySymbol[Int(sym)] else { return nil }
+            return try Unmanaged<NativeFn>.fromOpaque(p)._withUnsafeGuaranteedRef(body)
+        }
+    }
+
+    /// The method set of a str, list or map receiver (tested on the word), or nil.
+    @inline(__always) static func set(of receiver: Word) -> MethodSet? {
+        if receiver.isStr { return str }
+        if receiver.isList { return list }
+        if receiver.isMap { return map }
+        return nil
     }
 
     static let str = MethodSet(StrMethods.methods)

@@ -99,15 +99,26 @@ extension VM {
     /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
     /// object is created); callable fields and attributes are called plainly.
     func setupInvoke(_ recvPos: UnsafeMutablePointer<Word>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
-        if let inst = recvPos.pointee.asInstance {
+        if recvPos.pointee.isInstance {
             // Fast path: a script method found in the class (no field shadows it).
-            if let slot = inst.cls.findMethodSlot(sym), slot.pointee.isFunction, !inst.hasField(sym) {
-                let pushed = try Unmanaged<Closure>.fromOpaque(slot.pointee.heapAddress)._withUnsafeGuaranteedRef { c in
+            let method: Word? = recvPos.withUnretained(Instance.self) { inst in
+                guard let slot = inst.withClass({ $0.findMethodSlot(sym) }), slot.pointee.isFunction,
+                      !inst.hasField(sym) else { return nil }
+                return slot.pointee
+            }
+            if let m = method {
+                let pushed = try m.withObject(Closure.self) { c in
                     guard c.proto.isMethod else { return false }
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)
                     return true
                 }
                 if pushed { return true }
+            }
+        } else if let set = MethodTables.set(of: recvPos.pointee) {
+            // Fast path: a method of str, list or map.
+            let recv = recvPos.pointee
+            if try set.withMethod(sym, { try callNative($0, receiver: recv, recvPos, argc: argc, kw: kw) }) != nil {
+                return false
             }
         } else if recvPos.pointee.isObjectTag, let n = recvPos.pointee.objectUnchecked.method(sym) {
             // Fast path: a native method of a runtime object.

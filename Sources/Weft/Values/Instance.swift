@@ -66,6 +66,8 @@ struct FieldLayout: ~Copyable {
 public final class Instance: Obj {
     private let clsRef: Ref<ClassObj>
     @inline(__always) var cls: ClassObj { clsRef.object }
+    /// Runs `body` with this instance's class borrowed (no retain).
+    @inline(__always) func withClass<R>(_ body: (ClassObj) throws -> R) rethrows -> R { try clsRef.with(body) }
     /// The slot of field `sym` in this instance's class layout (no retain).
     @inline(__always) private func slot(of sym: Int32) -> Int? { clsRef.with { $0.layout.slot(of: sym) } }
     /// The field values by slot (see the file comment).
