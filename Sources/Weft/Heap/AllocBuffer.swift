@@ -101,6 +101,16 @@ final class AllocBuffer {
         other.retired.removeAll()
     }
 
+    /// Exchanges the registered objects and retired blocks of two buffers (O(1): a
+    /// collection hands a thread's entries to the sweep while the thread goes on
+    /// filling a fresh array).
+    func swapEntries(with other: AllocBuffer) {
+        swap(&items, &other.items)
+        swap(&count, &other.count)
+        swap(&capacity, &other.capacity)
+        swap(&retired, &other.retired)
+    }
+
     /// Keeps the entries for which `live` is true, in order; calls `dead` for the others.
     func sweep(live: (UnsafeMutableRawPointer) -> Bool, dead: (UnsafeMutableRawPointer) -> Void) {
         var kept = 0

@@ -255,16 +255,22 @@ enum Heap {
             if !collectorChosen {
                 collectorChosen = true
                 while running > 0 { cond.wait() }
-                let dead = collect()
-                collectorChosen = false
+                let taken = collect()
                 pending.store(false, ordering: .sequentiallyConsistent)
                 cond.broadcast()
                 cond.unlock()
-                // The world runs again; what nobody reached is freed here.
-                for i in 0..<dead.count { Unmanaged<Obj>.fromOpaque(dead.items[i]).release() }
-                for block in dead.retired { WordBlock(base: block).free() }
+                // The world runs again. The sweep frees what nobody reached among the
+                // objects the collection took; new objects go to fresh buffers. The
+                // next collection waits for it (`collectorChosen` stays set).
+                let survivors = sweep(taken)
                 cond.lock()
-                return
+                old.swapEntries(with: survivors)   // `old` is empty: collect() took it
+                statsLock.lock()
+                liveObjects = old.count
+                statsLock.unlock()
+                collectorChosen = false
+                cond.broadcast()
+                continue
             }
             cond.wait()
         }
@@ -295,9 +301,10 @@ enum Heap {
 
     // MARK: Collecting
 
-    /// With every thread stopped or parked and `cond` held: mark and sweep. Returns
-    /// the unreached objects, to be released after the threads resume.
-    private static func collect() -> AllocBuffer {
+    /// With every thread stopped or parked and `cond` held: marks, then takes every
+    /// buffer's entries (and the blocks retired so far) for `sweep`, which runs after
+    /// the threads resume.
+    private static func collect() -> [AllocBuffer] {
         let start = DispatchTime.now().uptimeNanoseconds
         epoch = epoch == 1 ? 2 : 1
         var m = Marker(epoch: epoch)
@@ -314,18 +321,13 @@ enum Heap {
             }
         }
         m.drain()
-        // Sweep: survivors move to `old`.
-        let dead = AllocBuffer()
-        let e = epoch
+        var taken: [AllocBuffer] = []
         for b in buffers {
-            b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e }, dead: { dead.append($0) })
-            if b !== old { old.take(b) }
+            let t = AllocBuffer(capacity: 16)
+            t.swapEntries(with: b)
+            taken.append(t)
         }
-        // Blocks retired before the world stopped: no thread can be reading one now.
-        dead.retired = old.retired
-        old.retired.removeAll()
-        liveObjects = old.count
-        let live = old.count * objectBytes
+        let live = m.marked * objectBytes
         threshold = max(minimumThreshold, live * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -334,6 +336,23 @@ enum Heap {
         pauses.append(pause)
         if pauses.count > 10_000 { pauses.removeFirst(5_000) }
         statsLock.unlock()
-        return dead
+        return taken
+    }
+
+    /// After a collection, with the threads running: releases the objects of `taken`
+    /// that were not marked (their deinit frees their blocks and OS resources) and
+    /// frees the blocks retired before the collection (no thread can be reading one
+    /// now, rule C4). Returns the survivors, in one buffer.
+    private static func sweep(_ taken: [AllocBuffer]) -> AllocBuffer {
+        let e = epoch
+        let survivors = taken[0]
+        for (i, b) in taken.enumerated() {
+            b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e },
+                    dead: { Unmanaged<Obj>.fromOpaque($0).release() })
+            for block in b.retired { WordBlock(base: block).free() }
+            b.retired.removeAll()
+            if i > 0 { survivors.take(b) }
+        }
+        return survivors
     }
 }

@@ -9,6 +9,8 @@ struct Marker {
     private var stack: UnsafeMutablePointer<UnsafeRawPointer>
     private var count = 0
     private var capacity = 4096
+    /// Objects reached so far.
+    private(set) var marked = 0
 
     init(epoch: UInt8) {
         self.epoch = epoch
@@ -37,6 +39,7 @@ struct Marker {
         let markByte = UnsafeMutableRawPointer(mutating: p) + Heap.markOffset
         if markByte.load(as: UInt8.self) == epoch { return }
         markByte.storeBytes(of: epoch, as: UInt8.self)
+        marked += 1
         if count == capacity { grow() }
         stack[count] = p
         count += 1
