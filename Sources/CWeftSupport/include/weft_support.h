@@ -37,49 +37,23 @@ static inline int weft_has_extra_strong_refs(void *object) {
 /// another thread just made also sees that object's initialized fields (safe
 /// publication, as Java's final fields give). On x86-64 each is one plain move; on
 /// arm64 a stlr/ldar.
-///
-/// Under ThreadSanitizer they are out-of-line functions in weft_support.c, compiled
-/// with the sanitizer, so it sees the acquire/release pairs (it may not instrument
-/// inline functions that Swift imports).
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WEFT_TSAN_ATOMICS 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define WEFT_TSAN_ATOMICS 1
-#endif
-
-unsigned long long weft_load_word_checked(const void *p);
-void weft_store_word_checked(void *p, unsigned long long v);
-int weft_load_slot_checked(const void *p);
-void weft_store_slot_checked(void *p, int v);
-
-#ifdef WEFT_TSAN_ATOMICS
-static inline unsigned long long weft_load_word(const void *p) { return weft_load_word_checked(p); }
-static inline void weft_store_word(void *p, unsigned long long v) { weft_store_word_checked(p, v); }
-#else
+/// (Swift compiles these imported inline functions with the sanitizer too, so
+/// ThreadSanitizer builds see the pairs: checked by the CI's tsan race suites.)
 static inline unsigned long long weft_load_word(const void *p) {
     return __atomic_load_n((const unsigned long long *)p, __ATOMIC_ACQUIRE);
 }
 static inline void weft_store_word(void *p, unsigned long long v) {
     __atomic_store_n((unsigned long long *)p, v, __ATOMIC_RELEASE);
 }
-#endif
 
 /// A slot of a map's index table (Values/MapObj.swift): published with release
 /// ordering after the entry it points to is written, read with acquire ordering by
 /// lock-free lookups, so a reader that finds an entry index sees the whole entry.
-#ifdef WEFT_TSAN_ATOMICS
-static inline int weft_load_slot(const void *p) { return weft_load_slot_checked(p); }
-static inline void weft_store_slot(void *p, int v) { weft_store_slot_checked(p, v); }
-#else
 static inline int weft_load_slot(const void *p) {
     return __atomic_load_n((const int *)p, __ATOMIC_ACQUIRE);
 }
 static inline void weft_store_slot(void *p, int v) {
     __atomic_store_n((int *)p, v, __ATOMIC_RELEASE);
 }
-#endif
 
 #endif
