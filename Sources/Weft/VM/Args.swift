@@ -9,7 +9,7 @@ final class KeywordNames {
 }
 
 /// The arguments of a native call. Valid only during the call.
-public struct Args {
+struct Args {
     let base: UnsafePointer<Word>
     /// Number of positional arguments.
     public let count: Int

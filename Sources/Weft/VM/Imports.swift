@@ -8,7 +8,8 @@ extension VM {
         if key.hasPrefix("mod:") {
             let name = String(key.dropFirst(4))
             let m = try core.module(key, vm: self) {
-                guard let m = StdModules.make(name, core: core) else {
+                // Host-defined modules first (Embedding/HostModules.swift).
+                guard let m = core.hostModules.module(name) ?? StdModules.make(name, core: core) else {
                     throw ScriptThrow(ErrorKinds.importError, "no module named '\(name)'")
                 }
                 return m

@@ -35,7 +35,7 @@ struct Handler {
     var sp: UnsafeMutablePointer<Word>
 }
 
-public final class VM {
+final class VM {
     let core: InterpreterCore
     let stackBase: UnsafeMutablePointer<Word>
     let stackLimit: UnsafeMutablePointer<Word>

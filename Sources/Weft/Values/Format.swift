@@ -151,6 +151,7 @@ extension Obj {
             default: return "<bound method>"
             }
         case let m as ModuleObj: return "<module \(m.name)>"
+        case let h as HostObj: return h.text
         case let b as BytesObj:
             var s = "b\""
             for byte in b.bytes {

@@ -9,7 +9,7 @@
 // comparison needs script code is handed back to the caller by `probe`, which calls
 // it with the map unlocked: VM/MapAccess.swift).
 
-public final class MapObj: Obj {
+final class MapObj: Obj {
     @exclusivity(unchecked) var keys: [Word] = []     // tombstone: Word.missing
     @exclusivity(unchecked) var vals: [Word] = []
     @exclusivity(unchecked) var hashes: [Int] = []
