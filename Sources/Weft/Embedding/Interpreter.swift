@@ -310,6 +310,10 @@ public final class Interpreter: @unchecked Sendable {
             throw ScriptError(t)
         }
         done.wait()
-        return try outcome.result.get()
+        // The thread's closure holds `outcome` until the OS thread is gone, which may
+        // be later: the result must not stay a root through it.
+        let result = outcome.result
+        outcome.result = .success(.nil)
+        return try result.get()
     }
 }
