@@ -37,6 +37,7 @@ public protocol HostObject: AnyObject {
 }
 
 extension HostObject {
+    /// The Swift class name.
     public static var scriptTypeName: String { String(describing: Self.self) }
 }
 

@@ -71,6 +71,7 @@ public final class Interpreter: @unchecked Sendable {
         public var capabilities: Capabilities
         /// The largest call depth an interpreter accepts (`--max-depth` rejects more).
         public static let maxCallDepthLimit = 1_000_000
+        /// Options with the given call depth limit and capabilities (none by default).
         public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = []) {
             self.maxCallDepth = maxCallDepth
             self.capabilities = capabilities
@@ -81,7 +82,9 @@ public final class Interpreter: @unchecked Sendable {
     /// (and later `net`, `http`) that needs one the host did not grant raises
     /// `PermissionError: fileRead is not granted (fs.read_text)` in the script.
     public struct Capabilities: OptionSet, Sendable, CustomStringConvertible {
+        /// The capability bits.
         public let rawValue: Int
+        /// Capabilities from their bits.
         public init(rawValue: Int) { self.rawValue = rawValue }
         /// Reading files and folders (`fs.read_text`, `fs.list_dir`, `fs.open(p, "r")`...).
         public static let fileRead = Capabilities(rawValue: 1 << 0)
@@ -94,6 +97,7 @@ public final class Interpreter: @unchecked Sendable {
         /// The process environment: variables (`os.env`, `os.environ`) and the
         /// working directory (`os.cwd`, `os.chdir`).
         public static let environment = Capabilities(rawValue: 1 << 4)
+        /// Every capability (what the `weft` command grants).
         public static let all: Capabilities = [.fileRead, .fileWrite, .network, .subprocess, .environment]
 
         static let names: [(Capabilities, String)] = [
@@ -113,6 +117,7 @@ public final class Interpreter: @unchecked Sendable {
     /// Another handle on an existing interpreter (values know their core).
     init(core: InterpreterCore) { self.core = core }
 
+    /// A new interpreter with its own globals, modules and threads.
     public init(options: Options = Options()) {
         core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
         core.capabilities = options.capabilities
@@ -280,7 +285,7 @@ public final class Interpreter: @unchecked Sendable {
         let core = self.core
         guard let stack = VM.reserveStack(maxDepth: core.maxDepth) else { throw ScriptError(NativeThread.cannotStart()) }
         let evaluation = core.evaluations.claim(core)
-        let start = { [self] in
+        let start = {
             // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
             Runtime.enter(evaluation)
             // A Ctrl-C that arrived after the previous evaluation ended is stale.

@@ -26,6 +26,7 @@ public struct HostError: Error, CustomStringConvertible, Sendable {
     /// The message scripts see as `e.message`.
     public let message: String
 
+    /// An error of kind `kind` (default `HostError`) with `message`.
     public init(_ message: String, kind: String = "HostError") {
         self.kind = kind; self.message = message
     }

@@ -15,6 +15,7 @@ public struct ConversionError: Error, CustomStringConvertible, Equatable, Sendab
     /// The Weft type found (`str`), or what was wrong (`missing key`).
     public let actual: String
 
+    /// A mismatch at `path`: `expected` (a Swift type) and `actual` (what was found).
     public init(path: String, expected: String, actual: String) {
         self.path = path; self.expected = expected; self.actual = actual
     }
@@ -87,6 +88,7 @@ extension Value {
 extension Value: ValueConvertible {
     /// Any value converts to `Value` (relabelled with `path`).
     public init(value: Value, path: String) throws { self = value.labelled(path) }
+    /// The value itself.
     public var scriptValue: Value { self }
 }
 
@@ -96,6 +98,7 @@ extension Int: ValueConvertible {
         guard value.word.isInt else { throw value.mismatch("Int", at: path) }
         self = value.word.intValue
     }
+    /// A Weft int.
     public var scriptValue: Value { .int(self) }
     /// Converts a Weft int, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
@@ -108,15 +111,18 @@ extension Double: ValueConvertible {
         if value.word.isInt { self = Double(value.word.intValue); return }
         throw value.mismatch("Double", at: path)
     }
+    /// A Weft float.
     public var scriptValue: Value { .double(self) }
     /// Converts a Weft float or int, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
 }
 
 extension Float: ValueConvertible {
+    /// Weft floats and ints, narrowed to `Float`.
     public init(value: Value, path: String) throws {
         do { self = Float(try Double(value: value, path: path)) } catch { throw value.mismatch("Float", at: path) }
     }
+    /// A Weft float.
     public var scriptValue: Value { .double(Double(self)) }
 }
 
@@ -126,6 +132,7 @@ extension Bool: ValueConvertible {
         guard let b = value.word.asBool else { throw value.mismatch("Bool", at: path) }
         self = b
     }
+    /// A Weft bool.
     public var scriptValue: Value { .bool(self) }
     /// Converts a Weft bool, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
@@ -137,6 +144,7 @@ extension String: ValueConvertible {
         guard let s = value.stringContents else { throw value.mismatch("String", at: path) }
         self = s
     }
+    /// A Weft string.
     public var scriptValue: Value { .string(self) }
     /// Converts a Weft string, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
@@ -150,6 +158,7 @@ extension Data: ValueConvertible {
         }
         self = Data(b.bytes)
     }
+    /// A Weft `bytes` value.
     public var scriptValue: Value { .bytes(self) }
 }
 
@@ -165,6 +174,7 @@ extension Optional: ValueConvertible where Wrapped: ValueConvertible {
             throw ConversionError(path: path, expected: "\(Wrapped.self)?", actual: e.actual)
         }
     }
+    /// `nil`, or the wrapped value's Weft value.
     public var scriptValue: Value { self?.scriptValue ?? .nil }
     /// Converts `nil` or a `Wrapped`, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
@@ -177,6 +187,7 @@ extension Array: ValueConvertible where Element: ValueConvertible {
         guard let items = value.listItems() else { throw value.mismatch("[\(Element.self)]", at: path) }
         self = try items.enumerated().map { try Element(value: $0.element, path: pathAppending(path, index: $0.offset)) }
     }
+    /// A new Weft list of the elements' values.
     public var scriptValue: Value { .list(map(\.scriptValue)) }
     /// Converts a Weft list, or throws `ConversionError`.
     public init(_ value: Value) throws { try self.init(value: value, path: value.origin) }
@@ -196,6 +207,7 @@ extension Dictionary: ValueConvertible where Key == String, Value: ValueConverti
         }
         self = out
     }
+    /// A new Weft map (keys sorted, as `Value.map` does).
     public var scriptValue: Weft.Value { .map(mapValues(\.scriptValue)) }
     /// Converts a Weft map with string keys, or throws `ConversionError`.
     public init(_ value: Weft.Value) throws { try self.init(value: value, path: value.origin) }

@@ -6,9 +6,13 @@ import Foundation
 
 /// One frame of an error's trace: `name (file:line:col)`.
 public struct TraceFrame: Sendable, Equatable, CustomStringConvertible {
+    /// The function's name (`<main>` for top-level code).
     public var function: String
+    /// The source file (`<eval>` for evaluated strings, `<host>` for native functions).
     public var file: String
+    /// 1-based line; 0 for a native function.
     public var line: Int
+    /// 1-based column; 0 for a native function.
     public var column: Int
     /// `name (file:line:col)`; a native function the error passed through has no
     /// position: `fetch (<host>)`.
@@ -230,5 +234,6 @@ extension Word {
 
 /// Raised by `exit(code)`: unwinds every frame without running script handlers.
 public struct ExitRequest: Error {
+    /// The status the script asked to exit with.
     public let code: Int32
 }

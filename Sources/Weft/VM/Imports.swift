@@ -63,8 +63,11 @@ extension VM {
 
 /// Syntax or compile errors of one source text.
 public struct SourceError: Error, CustomStringConvertible {
+    /// The file name the source was given under.
     public let file: String
+    /// The source text.
     public let source: String
+    /// Every problem found, in source order.
     public let issues: [SyntaxIssue]
     /// True for compile errors (`error:`), false for syntax errors (`syntax error:`).
     public let isCompileError: Bool

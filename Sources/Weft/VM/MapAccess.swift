@@ -66,12 +66,12 @@ extension VM {
         }
     }
 
-    public func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
+    func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         return try withMapEntry(m, k, hash: h) { e in e.map { m.vals[$0] } }
     }
 
-    public func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
+    func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
         let h = try hash(k)
         try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }
@@ -79,7 +79,7 @@ extension VM {
         }
     }
 
-    public func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
+    func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         return try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }

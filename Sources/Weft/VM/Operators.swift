@@ -192,7 +192,7 @@ extension VM {
 
     // MARK: - Equality and ordering
 
-    public func equals(_ a: Word, _ b: Word) throws -> Bool {
+    func equals(_ a: Word, _ b: Word) throws -> Bool {
         // The common cases, tested on the words without unpacking.
         if a.isStr && b.isStr { return strEqual(a.strUnchecked, b.strUnchecked) }
         if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
@@ -260,7 +260,7 @@ extension VM {
     }
 
     /// `a < b` for numbers, strings, bytes and lists; TypeError otherwise.
-    public func less(_ a: Word, _ b: Word) throws -> Bool {
+    func less(_ a: Word, _ b: Word) throws -> Bool {
         try compare(.lt, a, b)
     }
 
@@ -349,7 +349,7 @@ extension VM {
     // MARK: - Hashing and maps
 
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
-    public func hash(_ v: Word) throws -> Int {
+    func hash(_ v: Word) throws -> Int {
         // The common keys, tested on the word without unpacking.
         if v.isStr { return v.strUnchecked.hashValue32 }
         if v.isSmallInt { return mixHash(v.smallIntValue) }
