@@ -115,3 +115,20 @@ final class EmbeddingCodableTests: XCTestCase {
         XCTAssertEqual(message([Int].self, "({})"), "expected an unkeyed container (list), got map")
     }
 }
+
+extension EmbeddingCodableTests {
+    indirect enum Nest: Decodable { case leaf, node([Nest]) }
+
+    /// A hostile script's deeply nested value fails to decode into a recursive type
+    /// instead of overflowing the host's stack.
+    func testDeeplyNestedValuesFailToDecode() throws {
+        let interp = Interpreter()
+        let deep = try interp.eval("var x = {\"leaf\": {}}\nfor i in 0..<100000 { x = {\"node\": {\"_0\": [x]}} }\nx")
+        XCTAssertThrowsError(try interp.decode(Nest.self, from: deep)) { e in
+            XCTAssertTrue("\(e)".hasSuffix("expected Nest, got a value nested more than 512 deep"), "\(e)")
+        }
+        let shallow = try interp.eval("({\"node\": {\"_0\": [{\"leaf\": {}}, {\"node\": {\"_0\": []}}]}})")
+        guard case .node(let kids) = try interp.decode(Nest.self, from: shallow) else { return XCTFail() }
+        XCTAssertEqual(kids.count, 2)
+    }
+}

@@ -31,6 +31,8 @@ import Foundation
 /// possibly on several at once, so the class must be thread-safe.
 public protocol HostObject: AnyObject {
     /// The name scripts see (`type(x)`, printing); default: the Swift class name.
+    /// Type names are process-wide: give each host class its own, distinct from
+    /// the runtime's (`Queue`, `Lock`, `Thread`...).
     static var scriptTypeName: String { get }
     /// Declares the methods and properties scripts may use. Called once per process.
     static func describe(_ type: HostType<Self>)

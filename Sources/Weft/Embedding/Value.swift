@@ -92,7 +92,9 @@ public struct Value: @unchecked Sendable {
     }
 
     /// A new map with string keys. Swift dictionaries have no order, so the keys
-    /// are sorted, making the map's order (and its printing) reproducible.
+    /// are sorted, making the map's order (and its printing) reproducible. (A
+    /// literal passed here is a Dictionary; a `Value` map literal,
+    /// `let m: Value = ["b": 1, "a": 2]`, keeps its order.)
     public static func map(_ dictionary: [String: Value]) -> Value {
         map(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
@@ -173,6 +175,8 @@ extension Value: Equatable {
     /// Weft's `==` for plain data: numbers by value (`1 == 1.0`), strings, bytes,
     /// and lists and maps element by element. Script objects, host objects and
     /// functions compare by identity: a class's `eq` method is not run here.
+    /// Distinct containers nested more than 200 deep compare unequal (this bounds
+    /// the recursion on cyclic ones).
     public static func == (a: Value, b: Value) -> Bool {
         Runtime.enter(nil); defer { Runtime.leave() }
         return plainEqual(a.word, b.word, depth: 0)

@@ -266,9 +266,17 @@ struct ValueDecoder: Decoder {
 
     var path: String { renderPath(value.origin, codingPath) }
 
+    /// How deep a decoded structure may nest: a script can build a list nested a
+    /// million deep, and decoding a recursive Swift type from it must fail, not
+    /// overflow the host's stack.
+    static let maxDepth = 512
+
     /// Decodes `type` from `value`, handling the types Weft represents natively.
     static func decode<T: Decodable>(_ type: T.Type, from value: Value, path: [CodingKey]) throws -> T {
         let where_ = renderPath(value.origin, path)
+        if path.count > maxDepth {
+            throw ConversionError(path: where_, expected: "\(T.self)", actual: "a value nested more than \(maxDepth) deep")
+        }
         if type == Date.self {
             let s = try String(value: value, path: where_)
             guard let d = ISODates.date(s) else {
