@@ -64,14 +64,25 @@ final class EmbeddingGCTests: XCTestCase {
         env["WEFT_GC_STRESS"] = "1"
         env["SWIFT_BACKTRACE"] = "enable=no"
         p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
+        // Output to a file and a bounded wait, so a hang fails this test instead of
+        // stalling the run.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("weft-embed-gc-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        p.standardOutput = handle
+        p.standardError = handle
         p.standardInput = FileHandle.nullDevice
+        let finished = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in finished.signal() }
         try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        if finished.wait(timeout: .now() + 120) == .timedOut {
+            kill(p.processIdentifier, SIGKILL)
+            finished.wait()
+            XCTFail("the stress child hung")
+        }
+        try? handle.close()
+        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         XCTAssertEqual(p.terminationReason, .exit, text)
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("embedding gc stress ok"), text)
@@ -114,6 +125,16 @@ final class EmbeddingGCTests: XCTestCase {
         XCTAssertEqual(held.description, "[\"host\", {\"nested\": [\"list\"]}, 3.5]")
         XCTAssertEqual(counter.count, 60)
         XCTAssertEqual(try interp.eval("counter").hostObject(ScriptCounter.self).map { $0 === counter }, true)
+        // A native that calls into another interpreter waits parked, so the
+        // collections the other interpreter's thread requests can run.
+        let other = Interpreter()
+        try other.eval("fn twice(x) { return [x, x + \"!\"] }")
+        let twice = try other.global("twice")
+        interp.define("viaOther") { args in try twice.call(try args[0]) }
+        for i in 0..<20 {
+            let s = String(repeating: "s", count: i % 4)
+            XCTAssertEqual(try interp.eval("viaOther(\"s\" * \(i % 4))"), [.string(s), .string(s + "!")])
+        }
         XCTAssertGreaterThan(Heap.collections, 200, "collections ran throughout")
         print("embedding gc stress ok (\(Heap.collections) collections)")
     }

@@ -260,8 +260,8 @@ public final class Interpreter: @unchecked Sendable {
     ///
     /// From host code that already runs on a script thread of this interpreter (a
     /// native function), `body` runs on that thread's VM. On one of another
-    /// interpreter's, that VM is parked (as in a blocking wait) while a new thread
-    /// runs `body`, so collections go on meanwhile.
+    /// interpreter's, a new thread runs `body` while the calling VM waits parked (as
+    /// in a blocking wait), so collections go on meanwhile.
     func runOnScriptThread(_ body: @escaping (VM) throws -> Word) throws -> Value {
         if let vm = CurrentVM.vm {
             if vm.core === core {
@@ -271,20 +271,25 @@ public final class Interpreter: @unchecked Sendable {
                     throw ScriptError(t, core: core)
                 }
             }
-            Heap.park(vm)
-            defer { Heap.unpark(vm) }
-            return try runOnNewThread(body)
+            return try runOnNewThread(body, parking: vm)
         }
-        return try runOnNewThread(body)
+        return try runOnNewThread(body, parking: nil)
     }
 
-    private func runOnNewThread(_ body: @escaping (VM) throws -> Word) throws -> Value {
+    /// `parking`: the script thread's VM the caller runs on, parked only while it
+    /// waits (a parked thread must not touch the heap, and starting the evaluation
+    /// allocates).
+    private func runOnNewThread(_ body: @escaping (VM) throws -> Word, parking: VM?) throws -> Value {
         final class Outcome: @unchecked Sendable { var result: Result<Value, Error> = .success(.nil) }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
         guard let stack = VM.reserveStack(maxDepth: core.maxDepth) else { throw ScriptError(NativeThread.cannotStart()) }
         let evaluation = core.evaluations.claim(core)
+        // A script thread starting another one turns locking on first, as spawn
+        // does: the new thread's `Runtime.enter` would otherwise wait for this one
+        // to reach a safepoint, which it never does while it waits (LockingSwitch.swift).
+        if parking != nil { Runtime.becomeMultithreaded() }
         let start = {
             // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
             Runtime.enter(evaluation)
@@ -314,7 +319,13 @@ public final class Interpreter: @unchecked Sendable {
             core.evaluations.release(evaluation, core)
             throw ScriptError(t)
         }
-        done.wait()
+        if let waiting = parking {
+            Heap.park(waiting)
+            done.wait()
+            Heap.unpark(waiting)
+        } else {
+            done.wait()
+        }
         // The thread's closure holds `outcome` until the OS thread is gone, which may
         // be later: the result must not stay a root through it.
         let result = outcome.result
