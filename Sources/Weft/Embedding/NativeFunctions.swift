@@ -110,7 +110,7 @@ extension Interpreter {
     ///     `TypeError: fetch() takes 1 to 2 arguments (3 given)` before `body` runs.
     ///     Nil: any.
     ///   - keywords: the accepted keyword names; another raises `TypeError`. Nil:
-    ///     any (when `arity` is nil too).
+    ///     any.
     public func define(_ name: String, arity: ClosedRange<Int>? = nil, keywords: [String]? = nil,
                        _ body: @escaping NativeFunction) {
         self[name] = makeNative(name, arity: arity, keywords: keywords, body)
