@@ -139,3 +139,27 @@ final class EmbeddingCallTests: XCTestCase {
         XCTAssertEqual(try a.global("n").as(Int.self), 2)
     }
 }
+
+extension EmbeddingCallTests {
+    func testRunFileReturnsItsLastValueAndReportsItsPath() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("weft-embed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = dir.appendingPathComponent("job.weft")
+        try "fn area(w, h) { return w * h }\narea(3, 4)\n".write(to: job, atomically: true, encoding: .utf8)
+        let interp = Interpreter()
+        XCTAssertEqual(try interp.run(file: job).as(Int.self), 12)
+        XCTAssertEqual(try interp.call("area", 2, 5).as(Int.self), 10)
+        let bad = dir.appendingPathComponent("bad.weft")
+        try "let x = 1\nx.nope\n".write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try interp.run(file: bad)) { e in
+            guard let e = e as? ScriptError else { return XCTFail("\(e)") }
+            XCTAssertEqual(e.kind, "AttributeError")
+            XCTAssertEqual(e.file, bad.path)
+            XCTAssertEqual(e.line, 2)
+        }
+        XCTAssertThrowsError(try interp.run(file: dir.appendingPathComponent("missing.weft"))) { e in
+            XCTAssertEqual((e as? ScriptError)?.kind, "IOError")
+        }
+    }
+}
