@@ -123,7 +123,7 @@ extension EmbeddingCodableTests {
     /// instead of overflowing the host's stack.
     func testDeeplyNestedValuesFailToDecode() throws {
         let interp = Interpreter()
-        let deep = try interp.eval("var x = {\"leaf\": {}}\nfor i in 0..<100000 { x = {\"node\": {\"_0\": [x]}} }\nx")
+        let deep = try interp.eval("var x = {\"leaf\": {}}\nfor i in 0..<2000 { x = {\"node\": {\"_0\": [x]}} }\nx")
         XCTAssertThrowsError(try interp.decode(Nest.self, from: deep)) { e in
             XCTAssertTrue("\(e)".hasSuffix("expected Nest, got a value nested more than 512 deep"), "\(e)")
         }
