@@ -59,7 +59,7 @@ final class Opaque: HostObject {
 }
 
 final class EmbeddingHostObjectTests: XCTestCase {
-    private func outcome(_ interp: Interpreter, _ source: String) -> String {
+    func outcome(_ interp: Interpreter, _ source: String) -> String {
         do { return try interp.eval(source).description } catch let e as ScriptError { return "\(e.kind): \(e.message)" } catch {
             return "other: \(error)"
         }
@@ -143,5 +143,23 @@ final class EmbeddingHostObjectTests: XCTestCase {
         while ScriptCounter.liveCount.value > before + 1 && Date() < deadline { usleep(1000) }
         XCTAssertEqual(ScriptCounter.liveCount.value, before + 1, "the dropped counter was freed, the kept one not")
         XCTAssertEqual(outcome(interp, "kept.add()"), "42")
+    }
+}
+
+/// A host class whose description itself uses another host class (the type table
+/// is not locked while `describe` runs, so this does not deadlock).
+final class Shelf: HostObject {
+    static let sample = Value.object(Opaque())
+    static func describe(_ t: HostType<Shelf>) {
+        let item = sample
+        t.method("item") { _, _ in item }
+    }
+}
+
+extension EmbeddingHostObjectTests {
+    func testDescribeMayUseOtherHostTypes() throws {
+        let interp = Interpreter()
+        interp["s"] = .object(Shelf())
+        XCTAssertEqual(outcome(interp, "type(s.item()).name + \" \" + str(s.item() is s.item())"), "Opaque true")
     }
 }

@@ -107,13 +107,21 @@ final class HostTypeInfo: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var infos: [ObjectIdentifier: HostTypeInfo] = [:]
 
-    /// The runtime description of `T`, made on first use.
+    /// The runtime description of `T`, made on first use. `T.describe` runs without
+    /// the lock held (it is host code, which may well use other host types); if two
+    /// threads race to make it, the first to finish wins and only its class becomes
+    /// the script type.
     static func of<T: HostObject>(_ type: T.Type) -> HostTypeInfo {
+        let id = ObjectIdentifier(type)
+        lock.lock()
+        if let i = infos[id] { lock.unlock(); return i }
+        lock.unlock()
+        let made = HostTypeInfo(type)
         lock.lock(); defer { lock.unlock() }
-        if let i = infos[ObjectIdentifier(type)] { return i }
-        let i = HostTypeInfo(type)
-        infos[ObjectIdentifier(type)] = i
-        return i
+        if let i = infos[id] { return i }
+        infos[id] = made
+        TypeObjects.register(made.cls)
+        return made
     }
 
     private init<T: HostObject>(_ type: T.Type) {
@@ -156,7 +164,6 @@ final class HostTypeInfo: @unchecked Sendable {
             }
         }
         self.cls = cls
-        TypeObjects.register(cls)
     }
 }
 
