@@ -137,6 +137,16 @@ final class EmbeddingCallTests: XCTestCase {
         b.define("bumpA") { _ in try bump.call() }
         XCTAssertEqual(try b.eval("bumpA() + bumpA()").as(Int.self), 3)
         XCTAssertEqual(try a.global("n").as(Int.self), 2)
+        // Through the other interpreter's call, it still runs in its own: its print
+        // goes to its own output.
+        final class Lines: @unchecked Sendable { var a = "", b = "" }
+        let lines = Lines()
+        a.output = { lines.a += $0 }
+        b.output = { lines.b += $0 }
+        try a.eval("fn say() { print(\"from a\") }")
+        try b.call(a.global("say"), [])
+        XCTAssertEqual(lines.a, "from a\n")
+        XCTAssertEqual(lines.b, "")
     }
 }
 

@@ -210,10 +210,13 @@ public final class Interpreter: @unchecked Sendable {
     @discardableResult
     public func run(file url: URL) throws -> Value { try run(path: url.path) }
 
-    /// Calls a script function (or any callable value) with Swift arguments.
+    /// Calls a script function (or any callable value) with Swift arguments. A
+    /// function that came from another interpreter runs in that one, as
+    /// `callee.call(...)` would.
     @discardableResult
     public func call(_ callee: Value, _ args: [Value]) throws -> Value {
-        try callValue(callee, args, keywords: [])
+        let home = callee.core.map { $0 === core ? self : Interpreter(core: $0) } ?? self
+        return try home.callValue(callee, args, keywords: [])
     }
 
     /// Raises `Interrupted` in the evaluation in progress (REPL Ctrl-C); a blocking
