@@ -64,7 +64,7 @@ final class REPL {
     // MARK: Entry point
 
     /// Runs the session; `preload` (for `weft -i`) runs first. Never returns.
-    func run(banner: String?, preload: ((Interpreter) throws -> Word)? = nil) -> Never {
+    func run(banner: String?, preload: ((Interpreter) throws -> Value)? = nil) -> Never {
         installInterruptHandling()
         editor.configure()
         attach(interp)
@@ -186,7 +186,7 @@ final class REPL {
     /// Runs `body` (and the repr of its value) on a helper thread while the main
     /// thread waits: the first Ctrl-C raises `Interrupted` in the evaluation, a
     /// second one abandons it.
-    private func evaluate(_ body: @escaping (Interpreter) throws -> Word) -> EvalOutcome {
+    private func evaluate(_ body: @escaping (Interpreter) throws -> Value) -> EvalOutcome {
         let job = EvalJob()
         let interp = self.interp
         // A Ctrl-C pressed since the line was entered counts: it interrupts this evaluation.

@@ -159,7 +159,7 @@ if stdinIsTerminal && (options.interactive || (options.code == nil && options.fi
         fresh.arguments = scriptArgs
         return fresh
     })
-    var preload: ((Interpreter) throws -> Word)?
+    var preload: ((Interpreter) throws -> Value)?
     if let code = options.code {
         preload = { try $0.eval(code, file: "<-e>") }
     } else if let file = options.file, file != "-" {

@@ -12,7 +12,7 @@ final class BuiltinsTests: XCTestCase {
         let interp = Interpreter()
         do {
             let v = try interp.eval("repr(\(source))")
-            if case .str(let s) = v.unpacked { return s.value }
+            if let s = try? v.as(String.self) { return s }
             return "not a str: \(v)"
         } catch let e as ScriptError {
             return "\(e.kind): \(e.message)"

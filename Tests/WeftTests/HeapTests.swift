@@ -46,8 +46,8 @@ final class HeapTests: XCTestCase {
         _ = try interp.eval("var keep = [\"a\" * 3, [1, [2, [3]]]]\nvar drop = [\"b\" * 3]")
         weak var dropped: Obj?
         weak var kept: Obj?
-        dropped = try interp.eval("drop").heapObject
-        kept = try interp.eval("keep").heapObject
+        dropped = try interp.eval("drop").object
+        kept = try interp.eval("keep").object
         _ = try interp.eval("drop = nil")
         try collect(interp)
         XCTAssertNil(dropped)

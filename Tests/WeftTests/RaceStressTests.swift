@@ -325,7 +325,7 @@ final class RaceStressTests: XCTestCase {
                 for r in 0..<rounds {
                     let tag = t * 1000 + r
                     do {
-                        let v: Word
+                        let v: Value
                         if (t + r) % 2 == 0 {
                             v = try interp.call(work, [.int(tag), .int(perCall)])
                         } else {

@@ -15,7 +15,7 @@ final class WaitsTests: XCTestCase {
     /// Runs `source` on a background thread; `result()` waits for its outcome.
     final class Background: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
-        private var outcome: Result<Word, Error> = .success(.nil)
+        private var outcome: Result<Value, Error> = .success(.nil)
 
         init(_ interp: Interpreter, _ source: String) {
             Thread.detachNewThread { [self] in
@@ -24,7 +24,7 @@ final class WaitsTests: XCTestCase {
             }
         }
 
-        func result() -> Result<Word, Error> {
+        func result() -> Result<Value, Error> {
             _ = done.wait(timeout: .now() + 60)
             return outcome
         }
@@ -40,10 +40,10 @@ final class WaitsTests: XCTestCase {
         return cond()
     }
 
-    func text(_ r: Result<Word, Error>) -> String {
+    func text(_ r: Result<Value, Error>) -> String {
         switch r {
         case .success(let v):
-            if case .str(let s) = v.unpacked { return s.value }
+            if let s = try? v.as(String.self) { return s }
             return "\(v)"
         case .failure(let e as ScriptError): return "\(e.kind): \(e.message)"
         case .failure(let e): return "\(e)"

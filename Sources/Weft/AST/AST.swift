@@ -4,10 +4,15 @@
 
 /// A 1-based line and column in a source file.
 public struct SourcePos: Equatable, Sendable, CustomStringConvertible {
+    /// 1-based line.
     public var line: Int32
+    /// 1-based column.
     public var col: Int32
+    /// A position.
     public init(line: Int32, col: Int32) { self.line = line; self.col = col }
+    /// A position from `Int`s.
     public init(_ line: Int, _ col: Int) { self.line = Int32(line); self.col = Int32(col) }
+    /// `line:col`.
     public var description: String { "\(line):\(col)" }
 }
 
@@ -219,9 +224,13 @@ indirect enum Stmt {
 /// `incomplete` is true when the input simply ended too early (an open bracket,
 /// string or block): the REPL then asks for another line instead of reporting it.
 public struct SyntaxIssue: Equatable, Sendable {
+    /// What is wrong.
     public var message: String
+    /// Where.
     public var pos: SourcePos
+    /// True when more input could fix it (the REPL then reads another line).
     public var incomplete: Bool
+    /// An issue at `pos`.
     public init(message: String, pos: SourcePos, incomplete: Bool = false) {
         self.message = message; self.pos = pos; self.incomplete = incomplete
     }

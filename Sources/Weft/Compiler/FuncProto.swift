@@ -73,7 +73,7 @@ final class FuncProto {
 }
 
 /// A function value: a prototype plus its captured variables.
-public final class Closure: Obj {
+final class Closure: Obj {
     let proto: FuncProto
     @exclusivity(unchecked) private(set) var captures: [Word]   // var: released by deinit
     /// The class a method was defined in (for `super`).

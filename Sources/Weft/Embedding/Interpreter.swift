@@ -8,21 +8,27 @@ import Foundation
 public struct ScriptError: Error, CustomStringConvertible {
     /// The error class name, e.g. `"KeyError"`.
     public let kind: String
+    /// The error's message (`str(e)` without the kind).
     public let message: String
-    /// File, line and column of the innermost frame.
+    /// File of the innermost script frame (empty when the error was raised before
+    /// any script code ran).
     public let file: String
+    /// Line of the innermost script frame (1-based; 0 when none).
     public let line: Int
+    /// Column of the innermost script frame (1-based; 0 when none).
     public let column: Int
+    /// Where the error passed, innermost first: script frames, and the native
+    /// functions it crossed (`fetch (<host>)`).
     public let trace: [TraceFrame]
     /// Name of the thread the error was raised in (nil for the main thread).
     public let thread: String?
-    /// The script's error value.
-    public let value: Word
+    /// The script's error value (an instance of `Error` or a subclass).
+    public let value: Value
 
-    init(_ t: ScriptThrow) {
+    init(_ t: ScriptThrow, core: InterpreterCore? = nil) {
         kind = t.kindName
         message = t.message
-        value = t.value
+        value = Value(t.value, core: core)
         var frames: [TraceFrame] = []
         var thread: String?
         if case .instance(let i) = t.value.unpacked, let s = i.native as? ErrorState {
@@ -30,9 +36,11 @@ public struct ScriptError: Error, CustomStringConvertible {
         }
         trace = frames
         self.thread = thread
-        file = frames.first?.file ?? ""
-        line = frames.first?.line ?? 0
-        column = frames.first?.column ?? 0
+        // The position is the innermost script frame's (host frames have none).
+        let scriptFrame = frames.first { $0.line > 0 }
+        file = scriptFrame?.file ?? ""
+        line = scriptFrame?.line ?? 0
+        column = scriptFrame?.column ?? 0
     }
 
     /// `Kind: message`, like `str(e)` in a script.
@@ -63,6 +71,7 @@ public final class Interpreter: @unchecked Sendable {
         public var capabilities: Capabilities
         /// The largest call depth an interpreter accepts (`--max-depth` rejects more).
         public static let maxCallDepthLimit = 1_000_000
+        /// Options with the given call depth limit and capabilities (none by default).
         public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = []) {
             self.maxCallDepth = maxCallDepth
             self.capabilities = capabilities
@@ -73,7 +82,9 @@ public final class Interpreter: @unchecked Sendable {
     /// (and later `net`, `http`) that needs one the host did not grant raises
     /// `PermissionError: fileRead is not granted (fs.read_text)` in the script.
     public struct Capabilities: OptionSet, Sendable, CustomStringConvertible {
+        /// The capability bits.
         public let rawValue: Int
+        /// Capabilities from their bits.
         public init(rawValue: Int) { self.rawValue = rawValue }
         /// Reading files and folders (`fs.read_text`, `fs.list_dir`, `fs.open(p, "r")`...).
         public static let fileRead = Capabilities(rawValue: 1 << 0)
@@ -86,6 +97,7 @@ public final class Interpreter: @unchecked Sendable {
         /// The process environment: variables (`os.env`, `os.environ`) and the
         /// working directory (`os.cwd`, `os.chdir`).
         public static let environment = Capabilities(rawValue: 1 << 4)
+        /// Every capability (what the `weft` command grants).
         public static let all: Capabilities = [.fileRead, .fileWrite, .network, .subprocess, .environment]
 
         static let names: [(Capabilities, String)] = [
@@ -102,6 +114,10 @@ public final class Interpreter: @unchecked Sendable {
 
     let core: InterpreterCore
 
+    /// Another handle on an existing interpreter (values know their core).
+    init(core: InterpreterCore) { self.core = core }
+
+    /// A new interpreter with its own globals, modules and threads.
     public init(options: Options = Options()) {
         core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
         core.capabilities = options.capabilities
@@ -135,15 +151,15 @@ public final class Interpreter: @unchecked Sendable {
         set { core.scriptArgs = newValue }
     }
 
-    /// A global of the main module (nil when unset).
-    public subscript(name: String) -> Word? {
+    /// A global of the main module (nil when unset); setting nil sets it to `nil`.
+    public subscript(name: String) -> Value? {
         get {
             Runtime.enter(nil); defer { Runtime.leave() }
-            return core.globals.lookup(name)
+            return core.globals.lookup(name).map { Value($0, core: core, origin: name) }
         }
         set {
             Runtime.enter(nil); defer { Runtime.leave() }
-            core.globals.set(name, newValue ?? .nil)
+            core.globals.set(name, newValue?.word ?? .nil)
         }
     }
 
@@ -168,7 +184,7 @@ public final class Interpreter: @unchecked Sendable {
     /// - Throws: `SourceError` for syntax/compile errors, `ScriptError` for an
     ///   uncaught runtime error, `ExitRequest` when the script calls `exit`.
     @discardableResult
-    public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Word {
+    public func eval(_ source: String, file: String = "<eval>", replMode: Bool = false) throws -> Value {
         let core = self.core
         // Compiling declares globals in the shared table, so it runs on the script
         // thread too (inside Runtime.enter), and on its large stack.
@@ -179,20 +195,28 @@ public final class Interpreter: @unchecked Sendable {
         }
     }
 
-    /// Runs a script file in the main module.
+    /// Runs a script file in the main module; returns like `eval`.
     @discardableResult
-    public func run(path: String) throws -> Word {
+    public func run(path: String) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScriptError(ScriptThrow(ErrorKinds.ioError, "cannot read '\(path)'"))
+            throw ScriptError(ScriptThrow(ErrorKinds.ioError, "cannot read '\(path)'"), core: core)
         }
         let source = String(decoding: data, as: UTF8.self)
         core.scriptPath = path
         return try eval(source, file: path)
     }
 
-    /// Calls a script function (or any callable value) with Swift arguments.
-    public func call(_ callee: Word, _ args: [Word]) throws -> Word {
-        try runOnScriptThread { vm in try vm.call(callee, args) }
+    /// Runs a script file in the main module (`run(path:)` for a file URL).
+    @discardableResult
+    public func run(file url: URL) throws -> Value { try run(path: url.path) }
+
+    /// Calls a script function (or any callable value) with Swift arguments. A
+    /// function that came from another interpreter runs in that one, as
+    /// `callee.call(...)` would.
+    @discardableResult
+    public func call(_ callee: Value, _ args: [Value]) throws -> Value {
+        let home = callee.core.map { $0 === core ? self : Interpreter(core: $0) } ?? self
+        return try home.callValue(callee, args, keywords: [])
     }
 
     /// Raises `Interrupted` in the evaluation in progress (REPL Ctrl-C); a blocking
@@ -233,13 +257,42 @@ public final class Interpreter: @unchecked Sendable {
     /// a thread with a large stack, never on the caller's.
     static let scriptStackSize = 512 << 20
 
-    func runOnScriptThread(_ body: @escaping (VM) throws -> Word) throws -> Word {
-        final class Outcome: @unchecked Sendable { var result: Result<Word, Error> = .success(.nil) }
+    /// Runs `body` on a script thread and returns its result as a `Value`, made
+    /// there while the result's object is still reachable, so Swift holds it before
+    /// any collection could find it unreachable.
+    ///
+    /// From host code that already runs on a script thread of this interpreter (a
+    /// native function), `body` runs on that thread's VM. On one of another
+    /// interpreter's, a new thread runs `body` while the calling VM waits parked (as
+    /// in a blocking wait), so collections go on meanwhile.
+    func runOnScriptThread(_ body: @escaping (VM) throws -> Word) throws -> Value {
+        if let vm = CurrentVM.vm {
+            if vm.core === core {
+                do {
+                    return Value(try body(vm), core: core)
+                } catch let t as ScriptThrow {
+                    throw ScriptError(t, core: core)
+                }
+            }
+            return try runOnNewThread(body, parking: vm)
+        }
+        return try runOnNewThread(body, parking: nil)
+    }
+
+    /// `parking`: the script thread's VM the caller runs on, parked only while it
+    /// waits (a parked thread must not touch the heap, and starting the evaluation
+    /// allocates).
+    private func runOnNewThread(_ body: @escaping (VM) throws -> Word, parking: VM?) throws -> Value {
+        final class Outcome: @unchecked Sendable { var result: Result<Value, Error> = .success(.nil) }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let core = self.core
         guard let stack = VM.reserveStack(maxDepth: core.maxDepth) else { throw ScriptError(NativeThread.cannotStart()) }
         let evaluation = core.evaluations.claim(core)
+        // A script thread starting another one turns locking on first, as spawn
+        // does: the new thread's `Runtime.enter` would otherwise wait for this one
+        // to reach a safepoint, which it never does while it waits (LockingSwitch.swift).
+        if parking != nil { Runtime.becomeMultithreaded() }
         let start = {
             // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
             Runtime.enter(evaluation)
@@ -251,9 +304,9 @@ public final class Interpreter: @unchecked Sendable {
                 vm.thread = evaluation
                 Heap.attach(vm)
                 defer { Heap.detach(vm) }
-                outcome.result = .success(try body(vm))
+                outcome.result = .success(Value(try body(vm), core: core))
             } catch let t as ScriptThrow {
-                outcome.result = .failure(ScriptError(t))
+                outcome.result = .failure(ScriptError(t, core: core))
             } catch {
                 outcome.result = .failure(error)
             }
@@ -269,7 +322,17 @@ public final class Interpreter: @unchecked Sendable {
             core.evaluations.release(evaluation, core)
             throw ScriptError(t)
         }
-        done.wait()
-        return try outcome.result.get()
+        if let waiting = parking {
+            Heap.park(waiting)
+            done.wait()
+            Heap.unpark(waiting)
+        } else {
+            done.wait()
+        }
+        // The thread's closure holds `outcome` until the OS thread is gone, which may
+        // be later: the result must not stay a root through it.
+        let result = outcome.result
+        outcome.result = .success(.nil)
+        return try result.get()
     }
 }

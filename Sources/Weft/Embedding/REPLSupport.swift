@@ -9,10 +9,9 @@ import Foundation
 extension Interpreter {
     /// `repr(value)` as a script would compute it: strings quoted, instances through
     /// their `to_str()` (which runs on a script thread, like any script code).
-    public func repr(_ value: Word) throws -> String {
-        let r = try runOnScriptThread { vm in .string(try vm.repr(value)) }
-        if case .str(let s) = r.unpacked { return s.value }
-        return r.description
+    public func repr(_ value: Value) throws -> String {
+        let r = try runOnScriptThread { vm in .string(try vm.repr(value.word)) }
+        return r.stringContents ?? r.description
     }
 
     /// Where reports of errors that end a script thread go (`error in thread "t": ...`

@@ -49,7 +49,7 @@ extension VM {
     }
 
     /// Attribute by name, for natives.
-    public func getAttr(_ v: Word, _ name: String) throws -> Word {
+    func getAttr(_ v: Word, _ name: String) throws -> Word {
         try getAttribute(v, Symbols.intern(name))
     }
 

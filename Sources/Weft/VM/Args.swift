@@ -9,10 +9,10 @@ final class KeywordNames {
 }
 
 /// The arguments of a native call. Valid only during the call.
-public struct Args {
+struct Args {
     let base: UnsafePointer<Word>
     /// Number of positional arguments.
-    public let count: Int
+    let count: Int
     let keywords: KeywordNames?
     /// The function being called (kept alive by the caller's stack slot).
     unowned(unsafe) let function: NativeFn
@@ -25,19 +25,19 @@ public struct Args {
     var fnName: String { function.name }
 
     /// Positional argument `i` (0-based); the caller checks `count` first.
-    public subscript(i: Int) -> Word { base[i] }
+    subscript(i: Int) -> Word { base[i] }
 
-    public var positional: [Word] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var positional: [Word] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    public var keywordCount: Int { keywords?.names.count ?? 0 }
+    var keywordCount: Int { keywords?.names.count ?? 0 }
 
     /// The `i`th keyword argument as (name, value).
-    public func keyword(at i: Int) -> (String, Word) {
+    func keyword(at i: Int) -> (String, Word) {
         (keywords!.names[i], base[count + i])
     }
 
     /// Keyword argument `name`, if passed.
-    public func kw(_ name: String) -> Word? {
+    func kw(_ name: String) -> Word? {
         guard let k = keywords else { return nil }
         for (i, n) in k.names.enumerated() where n == name { return base[count + i] }
         return nil
@@ -45,7 +45,7 @@ public struct Args {
 
     /// Parameter `name` at position `i`: passed positionally or by keyword.
     /// Passing both is a TypeError.
-    public func arg(_ i: Int, _ name: String) throws -> Word? {
+    func arg(_ i: Int, _ name: String) throws -> Word? {
         let k = kw(name)
         if i < count {
             if k != nil { throw ScriptThrow.typeError("\(fnName)() got multiple values for argument '\(name)'") }
@@ -56,13 +56,13 @@ public struct Args {
 
     /// Checks the positional count is in `min...max` and every keyword is one of `allowed`.
     @inline(__always)
-    public func check(min: Int, max: Int) throws {
+    func check(min: Int, max: Int) throws {
         if count < min || count > max || keywords != nil { try check(min: min, max: max, keywords: []) }
     }
 
     /// `allowed` is an autoclosure so that the common call without keywords does
     /// not build (allocate) the array.
-    public func check(min: Int, max: Int, keywords allowed: @autoclosure () -> [String]) throws {
+    func check(min: Int, max: Int, keywords allowed: @autoclosure () -> [String]) throws {
         if count < min || count > max {
             let want = min == max ? "\(min)" : (max == Int.max ? "at least \(min)" : "\(min) to \(max)")
             let s = (min == max && min == 1) ? "" : "s"

@@ -6,11 +6,19 @@ import Foundation
 
 /// One frame of an error's trace: `name (file:line:col)`.
 public struct TraceFrame: Sendable, Equatable, CustomStringConvertible {
+    /// The function's name (`<main>` for top-level code).
     public var function: String
+    /// The source file (`<eval>` for evaluated strings, `<host>` for native functions).
     public var file: String
+    /// 1-based line; 0 for a native function.
     public var line: Int
+    /// 1-based column; 0 for a native function.
     public var column: Int
-    public var description: String { "\(function) (\(file):\(line):\(column))" }
+    /// `name (file:line:col)`; a native function the error passed through has no
+    /// position: `fetch (<host>)`.
+    public var description: String {
+        line == 0 ? "\(function) (\(file))" : "\(function) (\(file):\(line):\(column))"
+    }
 }
 
 /// Native state of an error instance: where it was raised and the frames it has
@@ -81,6 +89,30 @@ final class ErrorState: @unchecked Sendable {
         list = l
         return l
     }
+
+    /// Records that the error passed through native function `function` (host
+    /// code, Embedding/NativeFunctions.swift) on `vm`, whose frames below
+    /// `frameCount` it has not left yet. Returns a new `e.trace` list like `record`.
+    func recordHost(vm: VM, thread: String?, function: String, frameCount: Int) -> ListObj? {
+        lock.lock(); defer { lock.unlock() }
+        let me = ObjectIdentifier(vm)
+        if !traced {
+            traced = true; owner = me; _thread = thread
+        } else {
+            guard owner == me else { return nil }
+        }
+        // The next `record` continues with the frame that called the function.
+        lowest = frameCount
+        let frame = TraceFrame(function: function, file: "<host>", line: 0, column: 0)
+        _frames.append(frame)
+        if let l = list {
+            l.locked { l.items.append(.string(frame.description)) }
+            return nil
+        }
+        let l = ListObj(_frames.map { .string($0.description) })
+        list = l
+        return l
+    }
 }
 
 /// The builtin error classes, shared by every interpreter (they are immutable:
@@ -128,6 +160,9 @@ enum ErrorKinds {
     static let interrupted = kind("Interrupted")
     /// Not in the spec's list (§6): raised when a result cannot be allocated.
     static let memoryError = kind("MemoryError")
+    /// Raised by host code (native functions, host objects) for a Swift error;
+    /// host-named kinds derive from it (Embedding/NativeFunctions.swift).
+    static let hostError = kind("HostError")
     /// Socket errors (net): IOError subclasses, so `catch e: IOError` sees them.
     static let connectionRefused = ClassObj(name: "ConnectionRefused", superclass: ioError, methods: [:], isBuiltin: true)
     static let addressInUse = ClassObj(name: "AddressInUse", superclass: ioError, methods: [:], isBuiltin: true)
@@ -139,13 +174,13 @@ enum ErrorKinds {
         zeroDivisionError, overflowError, recursionError, runtimeError, assertionError,
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
-        memoryError,
+        memoryError, hostError,
         connectionRefused, addressInUse, connectionReset,
     ]
 }
 
 /// A script error in flight through Swift code.
-public struct ScriptThrow: Error {
+struct ScriptThrow: Error {
     /// The error instance (an `Instance` whose class derives from `Error`).
     let value: Word
     /// Keeps the error alive while it travels through Swift code, where the
@@ -199,5 +234,6 @@ extension Word {
 
 /// Raised by `exit(code)`: unwinds every frame without running script handlers.
 public struct ExitRequest: Error {
+    /// The status the script asked to exit with.
     public let code: Int32
 }

@@ -8,7 +8,8 @@ extension VM {
         if key.hasPrefix("mod:") {
             let name = String(key.dropFirst(4))
             let m = try core.module(key, vm: self) {
-                guard let m = StdModules.make(name, core: core) else {
+                // Host-defined modules first (Embedding/HostModules.swift).
+                guard let m = core.hostModules.module(name) ?? StdModules.make(name, core: core) else {
                     throw ScriptThrow(ErrorKinds.importError, "no module named '\(name)'")
                 }
                 return m
@@ -62,8 +63,11 @@ extension VM {
 
 /// Syntax or compile errors of one source text.
 public struct SourceError: Error, CustomStringConvertible {
+    /// The file name the source was given under.
     public let file: String
+    /// The source text.
     public let source: String
+    /// Every problem found, in source order.
     public let issues: [SyntaxIssue]
     /// True for compile errors (`error:`), false for syntax errors (`syntax error:`).
     public let isCompileError: Bool

@@ -22,6 +22,8 @@ final class InterpreterCore: @unchecked Sendable {
     /// Reports of errors that end a thread other than the main one.
     var threadError: (String) -> Void
 
+    /// Modules the host defined (`Interpreter.defineModule`), found by `import`.
+    let hostModules = HostModules()
     let threads = ThreadRegistry()
     /// The script threads host calls run as.
     let evaluations = EvaluationThreads()

@@ -109,7 +109,7 @@ extension VM {
     }
 
     /// Calls `body` with each element of an iterable.
-    public func iterate(_ x: Word, _ body: (Word) throws -> Void) throws {
+    func iterate(_ x: Word, _ body: (Word) throws -> Void) throws {
         if case .list(let l) = x.unpacked {
             for v in l.snapshot { try body(v) }
             return
@@ -119,7 +119,7 @@ extension VM {
     }
 
     /// The elements of an iterable as an array.
-    public func collect(_ x: Word) throws -> [Word] {
+    func collect(_ x: Word) throws -> [Word] {
         if case .list(let l) = x.unpacked { return l.snapshot }
         var out: [Word] = []
         if case .object(let r as RangeObj) = x.unpacked {
@@ -134,19 +134,19 @@ extension VM {
     // MARK: - Text
 
     /// str(x), honouring `to_str()`.
-    public func str(_ v: Word) throws -> String {
+    func str(_ v: Word) throws -> String {
         if case .str(let s) = v.unpacked { return s.value }
         return try v.format(repr: false, vm: self)
     }
 
     /// repr(x): strings quoted.
-    public func repr(_ v: Word) throws -> String {
+    func repr(_ v: Word) throws -> String {
         try v.format(repr: true, vm: self)
     }
 
     /// Writes one print call's text.
-    public func write(_ text: String) { core.output(text) }
+    func write(_ text: String) { core.output(text) }
 
     /// Reads a line for `input()`; nil at end of input.
-    public func readLine(prompt: String) -> String? { core.input(prompt) }
+    func readLine(prompt: String) -> String? { core.input(prompt) }
 }

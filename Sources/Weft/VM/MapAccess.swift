@@ -67,7 +67,7 @@ extension VM {
 
     /// `m[k]`: without the map's lock when `k` and the keys it meets compare
     /// without script code (MapObj.lookup), else through `withMapEntry`.
-    public func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
+    func mapGet(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         if k.comparesWithoutScript {
             switch m.lookup(k, hash: h, simpleEq: simpleKeysEqual) {
@@ -79,7 +79,7 @@ extension VM {
         return try withMapEntry(m, k, hash: h) { e in e.map { m.value(at: $0) } }
     }
 
-    public func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
+    func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
         let h = try hash(k)
         try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }
@@ -87,7 +87,7 @@ extension VM {
         }
     }
 
-    public func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
+    func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)
         return try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }

@@ -193,7 +193,7 @@ extension VM {
 
     // MARK: - Equality and ordering
 
-    public func equals(_ a: Word, _ b: Word) throws -> Bool {
+    func equals(_ a: Word, _ b: Word) throws -> Bool {
         // The common cases, tested on the words without unpacking.
         if a.isStr && b.isStr { return strEqual(a, b) }
         if a.isSmallInt && b.isSmallInt { return a.bits == b.bits }
@@ -261,7 +261,7 @@ extension VM {
     }
 
     /// `a < b` for numbers, strings, bytes and lists; TypeError otherwise.
-    public func less(_ a: Word, _ b: Word) throws -> Bool {
+    func less(_ a: Word, _ b: Word) throws -> Bool {
         try compare(.lt, a, b)
     }
 
@@ -350,7 +350,7 @@ extension VM {
     // MARK: - Hashing and maps
 
     /// The hash used for map keys: equal values (`1 == 1.0`) hash alike.
-    public func hash(_ v: Word) throws -> Int {
+    func hash(_ v: Word) throws -> Int {
         // The common keys, tested on the word without unpacking.
         if v.isStr { return v.withObject(StrObj.self) { $0.hashValue32 } }
         if v.isSmallInt { return mixHash(v.smallIntValue) }

@@ -35,7 +35,7 @@ struct Handler {
     var sp: UnsafeMutablePointer<Word>
 }
 
-public final class VM {
+final class VM {
     let core: InterpreterCore
     let stackBase: UnsafeMutablePointer<Word>
     let stackLimit: UnsafeMutablePointer<Word>
@@ -133,7 +133,7 @@ public final class VM {
     }
 
     /// Calls any callable value with Swift arguments (from natives and the host).
-    public func call(_ callee: Word, _ args: [Word], keywords: [(String, Word)] = []) throws -> Word {
+    func call(_ callee: Word, _ args: [Word], keywords: [(String, Word)] = []) throws -> Word {
         let start = sp
         guard start + args.count + keywords.count + 1 < stackLimit else {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")

@@ -70,7 +70,7 @@ func quoteString(_ s: String) -> String {
 extension Word: CustomStringConvertible {
     /// str() without calling script code (instances print as `<Name>`); the VM's
     /// `str(_:)` is the full version that honours `to_str()`.
-    public var description: String {
+    var description: String {
         // The host may call this from any thread (LockingSwitch.swift).
         Runtime.enter(nil); defer { Runtime.leave() }
         return (try? format(repr: false, vm: nil)) ?? "<\(typeName)>"
@@ -151,6 +151,7 @@ extension Obj {
             default: return "<bound method>"
             }
         case let m as ModuleObj: return "<module \(m.name)>"
+        case let h as HostObj: return h.text
         case let b as BytesObj:
             var s = "b\""
             for byte in b.bytes {

@@ -63,7 +63,7 @@ struct FieldLayout: ~Copyable {
 }
 
 /// An instance of a script class (including user error classes and Thread subclasses).
-public final class Instance: Obj {
+final class Instance: Obj {
     private let clsRef: Ref<ClassObj>
     @inline(__always) var cls: ClassObj { clsRef.object }
     /// Runs `body` with this instance's class borrowed (no retain).

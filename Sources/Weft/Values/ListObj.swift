@@ -13,7 +13,7 @@
 // element, a nil or a value that was just removed, never uninitialized memory.
 import Synchronization
 
-public final class ListObj: Obj {
+final class ListObj: Obj {
     private let blockAddress: Atomic<Int>
     private let countStore: Atomic<Int>
     @exclusivity(unchecked) var frozen = false

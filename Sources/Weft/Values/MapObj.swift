@@ -62,7 +62,7 @@ struct MapBlock {
     @inline(__always) func setValue(_ e: Int, _ v: Word) { block.store(4 + 3 * e, v) }
 }
 
-public final class MapObj: Obj {
+final class MapObj: Obj {
     private let blockAddress = Atomic<Int>(MapBlock.empty.address)
     /// Entries in use in the current block, tombstones included (written under the lock).
     @exclusivity(unchecked) private(set) var used = 0

@@ -5,7 +5,7 @@
 import Foundation
 import Synchronization
 
-public class Obj {
+class Obj {
     /// First, so it sits right after the object header (offset 16, which
     /// Scripts/check_release_fence.sh looks for).
     let lockWord = SpinWord()
@@ -64,7 +64,7 @@ public class Obj {
 /// first time anything reads `value`. Building a string in a loop is therefore
 /// linear, as CPython's in-place append is (which needs a reference count of 1;
 /// the collector has no counts to ask).
-public final class StrObj: Obj {
+final class StrObj: Obj {
     /// The contents once flat; for a rope, only `suffix` (see `prefix`).
     @exclusivity(unchecked) private var flat: String
     /// A rope's first part; nil once flat. Written under the lock; `isFlat` is
@@ -210,7 +210,7 @@ func strLess(_ a: String, _ b: String) -> Bool {
 
 // MARK: - Bytes
 
-public final class BytesObj: Obj {
+final class BytesObj: Obj {
     let bytes: [UInt8]
     init(_ bytes: [UInt8]) { self.bytes = bytes }
     override var typeName: String { "bytes" }
@@ -224,7 +224,7 @@ public final class BytesObj: Obj {
 // MARK: - Ranges
 
 /// `a..<b`, `a...b`, `range(a, b, step)`: lazy, immutable, indexable.
-public final class RangeObj: Obj {
+final class RangeObj: Obj {
     let start: Int, end: Int, step: Int     // end is exclusive
     let inclusive: Bool                     // only for printing `a...b`
 
@@ -286,10 +286,10 @@ final class Cell: Obj {
 
 // MARK: - Functions
 
-public typealias NativeBody = (_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word
+typealias NativeBody = (_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word
 
 /// A function implemented in Swift: builtins, methods of builtin types, host functions.
-public final class NativeFn: Obj {
+final class NativeFn: Obj {
     let name: String
     let body: NativeBody
 
@@ -304,7 +304,7 @@ public final class NativeFn: Obj {
 }
 
 /// `obj.method` read as a value: the receiver plus a Closure or NativeFn.
-public final class BoundMethod: Obj {
+final class BoundMethod: Obj {
     @exclusivity(unchecked) private(set) var receiver: Word    // var: released by deinit
     @exclusivity(unchecked) private(set) var method: Word
     init(receiver: Word, method: Word) { self.receiver = receiver; self.method = method }
@@ -316,7 +316,7 @@ public final class BoundMethod: Obj {
 // MARK: - Classes and instances
 
 /// A class: user-defined, an error kind, or a builtin type object (`int`, `str`...).
-public final class ClassObj: Obj {
+final class ClassObj: Obj {
     let name: String
     unowned(unsafe) let superclass: ClassObj?
     /// Methods by symbol, inherited ones copied in at creation; fixed afterwards.
@@ -417,7 +417,7 @@ public final class ClassObj: Obj {
 // MARK: - Modules
 
 /// A module: an imported script's globals, or a builtin module (math, json...).
-public final class ModuleObj: Obj {
+final class ModuleObj: Obj {
     let name: String
     let globals: GlobalTable
     init(name: String, globals: GlobalTable) { self.name = name; self.globals = globals }

@@ -1,12 +1,12 @@
 // `Word`: the one representation of every Weft value inside the runtime, on the VM
 // stack and in containers: one 64-bit word (NaN-boxing, docs/vm.md §2). (The
-// embedding API's public `Value` is a handle around one, Embedding/.) Floats
+// embedding API's `Value` is a handle around one, Embedding/.) Floats
 // are stored as themselves; everything else lives in the NaN space above
 // 0xFFF9 << 48: nil and bools, 48-bit ints, and unretained pointers to heap objects
 // (Swift classes kept alive by the collector, Heap/). Copying a value is a
 // register move: nothing is retained or released.
 
-public struct Word {
+struct Word {
     /// The encoded word; see the tag constants below.
     let bits: UInt64
 
@@ -26,7 +26,7 @@ public struct Word {
     /// Ints in -2^47 ..< 2^47 are stored inline.
     static let inlineIntMin = -(1 << 47), inlineIntMax = (1 << 47) - 1
 
-    public static let `nil` = Word(bits: 0xFFF9 << 48)
+    static let `nil` = Word(bits: 0xFFF9 << 48)
     static let falseValue = Word(bits: 0xFFF9 << 48 | 2)
     static let trueValue = Word(bits: 0xFFF9 << 48 | 3)
     /// The marker stored in a parameter slot whose argument was not passed, so
@@ -37,9 +37,9 @@ public struct Word {
 
     // MARK: Constructors (spelled like the cases of the old enum)
 
-    @inline(__always) public static func bool(_ b: Bool) -> Word { b ? trueValue : falseValue }
+    @inline(__always) static func bool(_ b: Bool) -> Word { b ? trueValue : falseValue }
 
-    @inline(__always) public static func int(_ i: Int) -> Word {
+    @inline(__always) static func int(_ i: Int) -> Word {
         if i >= inlineIntMin && i <= inlineIntMax { return smallInt(i) }
         return Word(heap: BigIntBox(i), tag: objectTag)
     }
@@ -49,7 +49,7 @@ public struct Word {
         Word(bits: intTag << 48 | (UInt64(bitPattern: Int64(i)) & payloadMask))
     }
 
-    @inline(__always) public static func float(_ d: Double) -> Word {
+    @inline(__always) static func float(_ d: Double) -> Word {
         let b = d.bitPattern
         return Word(bits: b < floatLimit ? b : canonicalNaN)
     }
@@ -58,14 +58,14 @@ public struct Word {
         bits = tag << 48 | UInt64(UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()))
     }
 
-    @inline(__always) public static func str(_ o: StrObj) -> Word { Word(heap: o, tag: strTag) }
-    @inline(__always) public static func list(_ o: ListObj) -> Word { Word(heap: o, tag: listTag) }
-    @inline(__always) public static func map(_ o: MapObj) -> Word { Word(heap: o, tag: mapTag) }
-    @inline(__always) public static func function(_ o: Closure) -> Word { Word(heap: o, tag: functionTag) }
-    @inline(__always) public static func instance(_ o: Instance) -> Word { Word(heap: o, tag: objectTag) }
+    @inline(__always) static func str(_ o: StrObj) -> Word { Word(heap: o, tag: strTag) }
+    @inline(__always) static func list(_ o: ListObj) -> Word { Word(heap: o, tag: listTag) }
+    @inline(__always) static func map(_ o: MapObj) -> Word { Word(heap: o, tag: mapTag) }
+    @inline(__always) static func function(_ o: Closure) -> Word { Word(heap: o, tag: functionTag) }
+    @inline(__always) static func instance(_ o: Instance) -> Word { Word(heap: o, tag: objectTag) }
     /// Any other heap object. Strings, lists, maps and closures get their own tag
     /// whichever constructor made them, so the tag alone identifies them.
-    @inline(__always) public static func object(_ o: Obj) -> Word {
+    @inline(__always) static func object(_ o: Obj) -> Word {
         if let s = o as? StrObj { return .str(s) }
         if let l = o as? ListObj { return .list(l) }
         if let m = o as? MapObj { return .map(m) }
@@ -73,11 +73,11 @@ public struct Word {
         return Word(heap: o, tag: objectTag)
     }
 
-    @inline(__always) public static func string(_ s: String) -> Word { .str(StrObj(s)) }
+    @inline(__always) static func string(_ s: String) -> Word { .str(StrObj(s)) }
 
     // MARK: Tests and unchecked payloads
 
-    @inline(__always) public var isNil: Bool { bits == Word.nil.bits }
+    @inline(__always) var isNil: Bool { bits == Word.nil.bits }
     @inline(__always) var isMissing: Bool { bits == Word.missing.bits }
     @inline(__always) var isFloat: Bool { bits < Word.floatLimit }
     @inline(__always) var isSmallInt: Bool { tag == Word.intTag }
@@ -151,7 +151,7 @@ public struct Word {
 /// `switch v.unpacked { case .int(let i): ... }`. Boxed and inline ints are both
 /// `.int`. Building it retains the payload (harmless, docs/vm.md §4), so hot paths
 /// test the word directly instead.
-public enum Unpacked {
+enum Unpacked {
     case `nil`
     case bool(Bool)
     case int(Int)
@@ -167,7 +167,7 @@ public enum Unpacked {
 }
 
 extension Word {
-    @inline(__always) public var unpacked: Unpacked {
+    @inline(__always) var unpacked: Unpacked {
         switch tag {
         case Word.intTag: return .int(smallIntValue)
         case Word.strTag: return .str(strUnchecked)
@@ -204,7 +204,7 @@ extension Word {
     }
 
     /// The name `type(x)` prints.
-    public var typeName: String {
+    var typeName: String {
         switch tag {
         case Word.intTag: return "int"
         case Word.strTag: return "str"
@@ -262,7 +262,7 @@ extension Unpacked {
         }
     }
 
-    public var typeName: String { packed.typeName }
+    var typeName: String { packed.typeName }
 }
 
 /// A reference to a heap object that the owner traces, stored as a plain word so
