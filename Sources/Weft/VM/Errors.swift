@@ -106,7 +106,7 @@ final class ErrorState: @unchecked Sendable {
         let frame = TraceFrame(function: function, file: "<host>", line: 0, column: 0)
         _frames.append(frame)
         if let l = list {
-            l.locked { l.items.append(.string(frame.description)) }
+            l.locked { l.appendUnlocked(.string(frame.description)) }
             return nil
         }
         let l = ListObj(_frames.map { .string($0.description) })
