@@ -86,7 +86,7 @@ extension VM {
     }
 
     private func intIndex(_ i: Word, _ what: String) throws -> Int {
-        guard case .int(let n) = i.unpacked else {
+        guard let n = i.asInt else {
             throw ScriptThrow.typeError("\(what) indices must be int, not '\(i.typeName)'")
         }
         return n
@@ -121,18 +121,21 @@ extension VM {
     }
 
     func setIndex(_ x: Word, _ i: Word, _ v: Word) throws {
-        switch x.unpacked {
-        case .list(let l):
+        if x.isList {
             let n = try intIndex(i, "list")
-            try l.locked {
-                if l.frozen { throw ScriptThrow.frozen("list") }
-                guard let j = normalize(n, l.count) else {
-                    throw ScriptThrow.indexError("list assignment index out of range")
+            try x.withObject(ListObj.self) { l in
+                try l.locked {
+                    if l.frozen { throw ScriptThrow.frozen("list") }
+                    guard let j = normalize(n, l.count) else {
+                        throw ScriptThrow.indexError("list assignment index out of range")
+                    }
+                    l.setUnlocked(j, v)
                 }
-                l.setUnlocked(j, v)
             }
-        case .map(let m):
-            try mapSet(m, i, v)
+            return
+        }
+        if x.isMap { return try x.withObject(MapObj.self) { try mapSet($0, i, v) } }
+        switch x.unpacked {
         default:
             throw ScriptThrow.typeError("'\(x.typeName)' object does not support item assignment")
         }

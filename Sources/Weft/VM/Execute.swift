@@ -404,6 +404,20 @@ extension VM {
                         sp.initialize(to: try superMethod(frame.pointee.closure, x, Int32(a))); sp += 1
                     case .unpack:
                         let x = popPublishing(&sp, self)
+                        if x.isList {
+                            // Straight from the list's block onto the stack, last item first.
+                            var top = sp
+                            let done = x.withObject(ListObj.self) { l in
+                                l.locked {
+                                    l.withElements { items -> Bool in
+                                        guard items.count == a else { return false }
+                                        for v in items.reversed() { top.initialize(to: v); top += 1 }
+                                        return true
+                                    }
+                                }
+                            }
+                            if done { sp = top; break }
+                        }
                         let items = try unpack(x, count: a)
                         for v in items.reversed() { sp.initialize(to: v); sp += 1 }
 
