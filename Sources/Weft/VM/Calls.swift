@@ -14,19 +14,19 @@ extension VM {
             }
             return true
         }
-        // Classes are tested with `is` and then reinterpreted, so nothing is retained.
+        // Classes are told apart by their class pointers and borrowed: nothing is retained.
         if callee.isObjectTag {
-            let o = callee.objectUnchecked
-            if o is NativeFn {
-                try callNative(callee.unchecked(NativeFn.self), receiver: .nil, calleePos, argc: argc, kw: kw)
+            let c = callee.classPointer
+            if c == ClassPointers.nativeFn {
+                try callee.withObject(NativeFn.self) { try callNative($0, receiver: .nil, calleePos, argc: argc, kw: kw) }
                 return false
             }
-            if o is BoundMethod {
-                let b = callee.unchecked(BoundMethod.self)
-                return try callMethodValue(b.method, receiver: b.receiver, calleePos, argc: argc, kw: kw)
+            if c == ClassPointers.boundMethod {
+                let (method, receiver) = callee.withObject(BoundMethod.self) { ($0.method, $0.receiver) }
+                return try callMethodValue(method, receiver: receiver, calleePos, argc: argc, kw: kw)
             }
-            if o is ClassObj {
-                return try instantiate(callee.unchecked(ClassObj.self), calleePos, argc: argc, kw: kw)
+            if c == ClassPointers.classObj {
+                return try callee.withObject(ClassObj.self) { try instantiate($0, calleePos, argc: argc, kw: kw) }
             }
         }
         throw ScriptThrow.typeError("'\(callee.typeName)' object is not callable")
@@ -77,10 +77,17 @@ extension VM {
             inst.native = ErrorState()
         }
         let selfValue = Word.instance(inst)
-        guard let initMethod = cls.methods[Symbols.initSym] else {
+        guard let initMethod = cls.findMethod(Symbols.initSym) else {
             if argc > 0 || kw != nil { throw ScriptThrow.typeError("\(cls.name)() takes no arguments") }
             calleePos.pointee = selfValue
             return false
+        }
+        if initMethod.isFunction {
+            calleePos.pointee = selfValue
+            try initMethod.withObject(Closure.self) {
+                try pushFrame($0, calleePos: calleePos, base: calleePos, argc: argc, kw: kw, isConstructor: true)
+            }
+            return true
         }
         switch initMethod.unpacked {
         case .function(let c):

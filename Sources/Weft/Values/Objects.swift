@@ -395,9 +395,15 @@ final class ClassObj: Obj {
         m.mark(constructor)
     }
 
+    /// Walks the superclass chain by address (no reference counting: `instantiate`
+    /// asks this for every new instance).
     func isSubclass(of other: ClassObj) -> Bool {
-        var c: ClassObj? = self
-        while let k = c { if k === other { return true }; c = k.superclass }
+        let target = Unmanaged.passUnretained(other).toOpaque()
+        var c: Unmanaged<ClassObj>? = Unmanaged.passUnretained(self)
+        while let k = c {
+            if k.toOpaque() == target { return true }
+            c = k._withUnsafeGuaranteedRef { $0.superclass.map(Unmanaged.passUnretained) }
+        }
         return false
     }
 

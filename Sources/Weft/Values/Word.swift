@@ -138,10 +138,9 @@ struct Word {
     /// retain) is made, unlike with `as?`.
     /// `Instance` is final, so the test compares the object's class pointer (its
     /// first word): no cast, no retain.
-    @inline(__always) var isInstance: Bool {
-        isObjectTag && heapAddress.load(as: UnsafeRawPointer.self) == Word.instanceClass
-    }
-    private static let instanceClass = unsafeBitCast(Instance.self as AnyClass, to: UnsafeRawPointer.self)
+    @inline(__always) var isInstance: Bool { isObjectTag && classPointer == ClassPointers.instance }
+    /// The class (metadata) pointer of a heap object: its first word (only when `isHeap`).
+    @inline(__always) var classPointer: UnsafeRawPointer { heapAddress.load(as: UnsafeRawPointer.self) }
     @inline(__always) var asInstance: Instance? { isInstance ? unchecked(Instance.self) : nil }
     /// The heap object behind a value, if any (for `id`, identity hashing).
     @inline(__always) var heapObject: Obj? { isHeap ? heapUnchecked : nil }
@@ -277,4 +276,15 @@ struct Ref<T: AnyObject> {
     @inline(__always) func with<R>(_ body: (T) throws -> R) rethrows -> R {
         try Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
     }
+}
+
+/// The class pointers of the final object classes the VM tells apart on hot paths
+/// (compared with `Word.classPointer`: no cast, no retain).
+enum ClassPointers {
+    static let instance = pointer(Instance.self)
+    static let nativeFn = pointer(NativeFn.self)
+    static let boundMethod = pointer(BoundMethod.self)
+    static let classObj = pointer(ClassObj.self)
+
+    private static func pointer(_ c: AnyClass) -> UnsafeRawPointer { unsafeBitCast(c, to: UnsafeRawPointer.self) }
 }
