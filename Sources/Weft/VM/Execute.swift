@@ -2,6 +2,8 @@
 // constants) lives in locals; it is written back to the Frame only when the frame
 // calls out or raises, so the common instructions touch no shared memory.
 
+import Foundation
+
 extension VM {
     /// Runs frames until the frame at index `entry` returns (its result is then at
     /// that frame's `ret`). Script errors unwind to handlers inside these frames;
@@ -25,7 +27,7 @@ extension VM {
             recordTrace(e.value, through: h.frameIndex)
             handlers.removeLast()
             frameCount = h.frameIndex + 1
-            unwindStack(to: h.sp)
+            unwindStack(to: frames[h.frameIndex].base + h.depth)
             sp.initialize(to: e.value)
             sp += 1
             frames[h.frameIndex].pc = h.target
@@ -206,7 +208,20 @@ extension VM {
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
-                    case .pow, .bitAnd, .bitOr, .bitXor, .shl, .shr:
+                    case .pow:
+                        // A float raised to a float or int power, with a base where
+                        // pow is defined for every exponent; the rest (int powers,
+                        // negative bases, errors) go through `binary`.
+                        let l = sp - 2, r = sp - 1
+                        if l.pointee.isFloat && (r.pointee.isFloat || r.pointee.isSmallInt) {
+                            let x = l.pointee.floatValue
+                            if x > 0 {
+                                l.pointee = .float(pow(x, r.pointee.asDouble)); sp = r; break
+                            }
+                        }
+                        let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        sp.initialize(to: try binary(.pow, x, y)); sp += 1
+                    case .bitAnd, .bitOr, .bitXor, .shl, .shr:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
                     case .neg:
@@ -576,7 +591,7 @@ extension VM {
                         frame.pointee.pc = pc
                         throw try makeThrowable(e)
                     case .setupTry:
-                        handlers.append(Handler(frameIndex: frameCount - 1, target: a, sp: sp))
+                        handlers.append(Handler(frameIndex: frameCount - 1, target: a, depth: sp - base))
                     case .popTry:
                         handlers.removeLast()
                     case .importModule:

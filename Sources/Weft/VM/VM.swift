@@ -32,7 +32,10 @@ struct Frame {
 struct Handler {
     var frameIndex: Int
     var target: Int
-    var sp: UnsafeMutablePointer<Word>
+    /// The stack depth to unwind to, counted from the frame's `base` rather than as
+    /// an address, so a frame and its handlers can be copied elsewhere on the stack
+    /// (a suspended generator, docs/vm.md §6).
+    var depth: Int
 }
 
 final class VM {
