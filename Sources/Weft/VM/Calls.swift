@@ -127,6 +127,12 @@ extension VM {
             if try set.withMethod(sym, { try callNative($0, receiver: recv, recvPos, argc: argc, kw: kw) }) != nil {
                 return false
             }
+        } else if recvPos.pointee.isObjectTag && recvPos.pointee.classPointer == ClassPointers.module {
+            // Fast path: `module.function(args)`.
+            if let f = recvPos.pointee.withObject(ModuleObj.self, { $0.globals.lookup(symbol: sym) }) {
+                recvPos.pointee = f
+                return try setupCall(recvPos, argc: argc, kw: kw)
+            }
         } else if recvPos.pointee.isObjectTag, let n = recvPos.pointee.objectUnchecked.method(sym) {
             // Fast path: a native method of a runtime object.
             try callNative(n, receiver: recvPos.pointee, recvPos, argc: argc, kw: kw)

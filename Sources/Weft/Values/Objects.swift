@@ -441,7 +441,12 @@ final class GlobalTable: Obj {
     @exclusivity(unchecked) var constant: [Bool] = []
     @exclusivity(unchecked) var index: [String: Int] = [:]
     /// Slots by attribute symbol, filled as `module.name` is read (slots never move).
-    @exclusivity(unchecked) private var symbolIndex: [Int32: Int] = [:]
+    /// Global slots by attribute symbol, filled as `module.name` is first read: a
+    /// block indexed by symbol (symbols are small dense ints) holding slot + 1 (0 or a
+    /// nil word: not looked up yet), replaced when it grows, so reads take no lock.
+    private let slotsBySymbol = Atomic<Int>(WordBlock.empty.address)
+
+    deinit { WordBlock(address: slotsBySymbol.load(ordering: .relaxed)).free() }
 
     override func trace(_ m: inout Marker) { m.mark(slots) }
 
@@ -450,19 +455,39 @@ final class GlobalTable: Obj {
 
     /// `module.name`: found by symbol, without hashing the name's string after the
     /// first time.
-    func lookup(symbol sym: Int32) -> Word? {
-        locked {
-            let slot: Int
-            if let i = symbolIndex[sym] {
-                slot = i
-            } else {
-                guard let i = index[Symbols.name(sym)] else { return nil }
-                symbolIndex[sym] = i
-                slot = i
+    @inline(__always) func lookup(symbol sym: Int32) -> Word? {
+        let b = WordBlock(address: slotsBySymbol.load(ordering: .acquiring))
+        let s = Int(sym)
+        if s >= 0 && s < b.capacity {
+            let entry = b.load(s).bits
+            if entry > 0 && entry <= UInt64(Int32.max) {
+                let v = get(Int(entry) - 1)
+                return v.isMissing ? nil : v
             }
-            let v = get(slot)
-            return v.isMissing ? nil : v
         }
+        return lookupFirst(symbol: sym)
+    }
+
+    /// The first lookup of `sym`: by name, then remembered in `slotsBySymbol`.
+    private func lookupFirst(symbol sym: Int32) -> Word? {
+        guard sym >= 0 else { return nil }
+        let slot: Int? = locked {
+            guard let i = index[Symbols.name(sym)] else { return nil }
+            var b = WordBlock(address: slotsBySymbol.load(ordering: .acquiring))
+            if Int(sym) >= b.capacity {
+                let bigger = WordBlock.allocate(capacity: max(64, Int(sym) * 2))
+                bigger.words.initialize(from: b.words, count: b.capacity)
+                (bigger.words + b.capacity).initialize(repeating: .nil, count: bigger.capacity - b.capacity)
+                slotsBySymbol.store(bigger.address, ordering: .releasing)
+                Heap.retire(b)
+                b = bigger
+            }
+            b.store(Int(sym), Word(bits: UInt64(i + 1)))
+            return i
+        }
+        guard let i = slot else { return nil }
+        let v = get(i)
+        return v.isMissing ? nil : v
     }
 
     /// The slot of `name`, created (unset) if new.

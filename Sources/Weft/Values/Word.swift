@@ -285,6 +285,7 @@ enum ClassPointers {
     static let nativeFn = pointer(NativeFn.self)
     static let boundMethod = pointer(BoundMethod.self)
     static let classObj = pointer(ClassObj.self)
+    static let module = pointer(ModuleObj.self)
 
     private static func pointer(_ c: AnyClass) -> UnsafeRawPointer { unsafeBitCast(c, to: UnsafeRawPointer.self) }
 }
