@@ -75,17 +75,36 @@ final class FuncProto {
 /// A function value: a prototype plus its captured variables.
 final class Closure: Obj {
     let proto: FuncProto
-    @exclusivity(unchecked) private(set) var captures: [Word]   // var: released by deinit
+    /// The captured values (or cells), fixed at creation, in a block the closure owns
+    /// (Heap/WordBlock.swift): no Swift array to allocate, retain or release.
+    private let captureBlock: WordBlock
     /// The class a method was defined in (for `super`).
     @exclusivity(unchecked) unowned(unsafe) var homeClass: ClassObj?
 
-    init(proto: FuncProto, captures: [Word]) {
-        self.proto = proto; self.captures = captures
+    /// A closure capturing nothing.
+    init(proto: FuncProto) {
+        self.proto = proto
+        captureBlock = .empty
     }
 
+    /// A closure whose `count` captures `fill` initializes.
+    init(proto: FuncProto, captureCount count: Int, fill: (UnsafeMutablePointer<Word>) -> Void) {
+        self.proto = proto
+        captureBlock = WordBlock.allocate(capacity: count)
+        fill(captureBlock.words)
+    }
+
+    /// Runs in the collector's release of a dead closure.
+    deinit { captureBlock.free() }
+
+    /// Capture `i` (its value, or its Cell).
+    @inline(__always) func capture(_ i: Int) -> Word { captureBlock.words[i] }
 
     override var typeName: String { "fn" }
-    override func trace(_ m: inout Marker) { m.mark(all: captures); m.mark(homeClass) }
+    override func trace(_ m: inout Marker) {
+        m.mark(captureBlock.words, count: captureBlock.capacity)
+        m.mark(homeClass)
+    }
 }
 
 /// What `makeClass` needs beyond the values on the stack.

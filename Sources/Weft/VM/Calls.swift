@@ -206,28 +206,29 @@ extension VM {
     }
 
     func makeClosure(_ proto: FuncProto, frame: Frame) -> Closure {
-        if proto.captures.isEmpty { return Closure(proto: proto, captures: []) }
-        var caps: [Word] = []
-        caps.reserveCapacity(proto.captures.count)
-        for spec in proto.captures {
-            if spec.fromParentSlot {
-                let slot = frame.base + spec.index
-                if spec.isCell {
-                    if case .object(let o) = slot.pointee.unpacked, let c = o as? Cell {
-                        caps.append(.object(c))
+        let specs = proto.captures
+        if specs.isEmpty { return Closure(proto: proto) }
+        return Closure(proto: proto, captureCount: specs.count) { caps in
+            for (i, spec) in specs.enumerated() {
+                let v: Word
+                if spec.fromParentSlot {
+                    let slot = frame.base + spec.index
+                    if spec.isCell {
+                        if slot.pointee.isObjectTag && slot.pointee.objectUnchecked is Cell {
+                            v = slot.pointee
+                        } else {
+                            v = .object(Cell(slot.pointee))
+                            slot.pointee = v
+                        }
                     } else {
-                        let c = Cell(slot.pointee)
-                        slot.pointee = .object(c)
-                        caps.append(.object(c))
+                        v = slot.pointee
                     }
                 } else {
-                    caps.append(slot.pointee)
+                    v = frame.closure.capture(spec.index)
                 }
-            } else {
-                caps.append(frame.closure.captures[spec.index])
+                (caps + i).initialize(to: v)
             }
         }
-        return Closure(proto: proto, captures: caps)
     }
 
     func makeClass(_ t: ClassTemplate, superclass: Word, values: [Word]) throws -> Word {

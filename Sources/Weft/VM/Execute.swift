@@ -127,12 +127,13 @@ extension VM {
                     case .newCell:
                         base[a] = .object(Cell(.nil))
                     case .loadCapture:
-                        sp.initialize(to: frame.pointee.closure.captures[a]); sp += 1
+                        sp.initialize(to: frame.pointee.closure.capture(a)); sp += 1
                     case .loadCaptureCell:
-                        sp.initialize(to: unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value); sp += 1
+                        sp.initialize(to: frame.pointee.closure.capture(a).withObject(Cell.self) { $0.value }); sp += 1
                     case .storeCaptureCell:
                         sp -= 1
-                        unsafeDowncast(frame.pointee.closure.captures[a].heapObject!, to: Cell.self).value = sp.move()
+                        let v = sp.move()
+                        frame.pointee.closure.capture(a).withObject(Cell.self) { $0.value = v }
                     case .loadGlobal:
                         let v = globals.with { $0.get(a) }
                         if v.isMissing {

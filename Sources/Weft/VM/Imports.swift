@@ -32,7 +32,7 @@ extension VM {
                     "\(e.file):\($0.pos.line):\($0.pos.col): \(e.isCompileError ? "error" : "syntax error"): \($0.message)"
                 } ?? "invalid module")
             }
-            _ = try call(.function(Closure(proto: proto, captures: [])), [])
+            _ = try call(.function(Closure(proto: proto)), [])
             let stem = (written as NSString).lastPathComponent
             return ModuleObj(name: (stem as NSString).deletingPathExtension, globals: table)
         }

@@ -131,7 +131,7 @@ final class VM {
 
     /// Runs a compiled top-level chunk and returns its value.
     func runMain(_ proto: FuncProto) throws -> Word {
-        let closure = Closure(proto: proto, captures: [])
+        let closure = Closure(proto: proto)
         return try call(.function(closure), [])
     }
 
