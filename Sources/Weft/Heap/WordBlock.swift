@@ -32,6 +32,7 @@ struct WordBlock {
             let p = BlockCache.take(size) ?? UnsafeMutablePointer<UInt64>.allocate(capacity: BlockCache.words(size))
             let usable = BlockCache.words(size) - 1
             p[0] = UInt64(usable)
+            Heap.account(usable * 8)
             let b = WordBlock(base: p)
             (b.words + capacity).initialize(repeating: .nil, count: usable - capacity)
             return b

@@ -35,6 +35,10 @@ final class PairIterator: IteratorObj {
     var index = 0
     init(first: [Word]?, second: [Word]) {
         self.first = first; self.second = second
+        super.init()
+        // The arrays live until the iterator is collected: count them, so loops that
+        // make many iterators trigger collections.
+        Heap.account(((first?.count ?? 0) + second.count) * MemoryLayout<Word>.stride)
     }
 
     override func trace(_ m: inout Marker) {
@@ -77,7 +81,11 @@ final class ListIterator: IteratorObj {
 final class ArrayIterator: IteratorObj {
     let items: [Word]
     var index = 0
-    init(_ items: [Word]) { self.items = items }
+    init(_ items: [Word]) {
+        self.items = items
+        super.init()
+        Heap.account(items.count * MemoryLayout<Word>.stride)
+    }
     override func trace(_ m: inout Marker) { m.mark(all: items) }
 
     override func next(_ vm: VM) throws -> Word? {
