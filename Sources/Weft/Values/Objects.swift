@@ -69,7 +69,8 @@ final class StrObj: Obj {
     @exclusivity(unchecked) private var flat: String
     /// A rope's first part; nil once flat. Written under the lock; `isFlat` is
     /// published after `flat` holds the whole string.
-    @exclusivity(unchecked) private unowned(unsafe) var prefix: StrObj?
+    @exclusivity(unchecked) private var prefixRef: Ref<StrObj>?
+    private var prefix: StrObj? { prefixRef?.object }
     private let isFlat: Atomic<Bool>
     let count: Int
     /// UTF-8 length (kept so a rope knows its size without flattening).
@@ -106,7 +107,7 @@ final class StrObj: Obj {
     private init(rope prefix: StrObj, _ suffix: StrObj) {
         flat = suffix.value
         isFlat = Atomic(false)
-        self.prefix = prefix
+        prefixRef = Ref(prefix)
         count = prefix.count + suffix.count
         utf8Count = prefix.utf8Count + suffix.utf8Count
         super.init()
@@ -152,11 +153,13 @@ final class StrObj: Obj {
         for piece in parts.reversed() { out += piece }
         flat = out
         isFlat.store(true, ordering: .releasing)
-        prefix = nil
+        prefixRef = nil
         return out
     }
 
-    override func trace(_ m: inout Marker) { m.mark(prefix) }
+    override func trace(_ m: inout Marker) {
+        if let p = prefixRef { m.mark(address: p.address) }
+    }
 
     override var typeName: String { "str" }
     override var isTruthy: Bool { count != 0 }

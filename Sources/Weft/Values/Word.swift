@@ -272,6 +272,7 @@ struct Ref<T: AnyObject> {
     let bits: UInt
     @inline(__always) init(_ o: T) { bits = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()) }
     @inline(__always) var object: T { unsafeBitCast(bits, to: T.self) }
+    @inline(__always) var address: UnsafeRawPointer { UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped }
     /// Runs `body` with the object borrowed, never retained (see `Word.withObject`).
     @inline(__always) func with<R>(_ body: (T) throws -> R) rethrows -> R {
         try Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
