@@ -68,7 +68,7 @@ final class ListIterator: IteratorObj {
     var index = 0
     init(_ l: ListObj) { listRef = Ref(l) }
 
-    override func trace(_ m: inout Marker) { m.mark(list) }
+    override func trace(_ m: inout Marker) { m.mark(address: listRef.address) }
 
     override func next(_ vm: VM) throws -> Word? {
         let v = listRef.with { $0.get(index) }

@@ -6,7 +6,7 @@
 import Foundation
 
 struct Frame {
-    private var closureRef: Ref<Closure>
+    private(set) var closureRef: Ref<Closure>
     /// The running closure (kept alive by its stack slot; traced by the VM).
     @inline(__always) var closure: Closure { closureRef.object }
     /// Index of the next instruction to run (saved when this frame calls out).
@@ -123,7 +123,7 @@ final class VM {
     /// at or above every value a native frame below still uses) and its frames.
     func traceRoots(_ m: inout Marker) {
         if sp > stackBase { m.mark(stackBase, count: sp - stackBase) }
-        for i in 0..<frameCount { m.mark(frames[i].closure) }
+        for i in 0..<frameCount { m.mark(address: frames[i].closureRef.address) }
         for r in allocations.roots { m.mark(all: r) }
     }
 

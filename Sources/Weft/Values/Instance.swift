@@ -91,7 +91,7 @@ final class Instance: Obj {
 
     override var typeName: String { cls.name }
     override func trace(_ m: inout Marker) {
-        m.mark(cls)
+        m.mark(address: clsRef.address)
         let b = block
         m.mark(b.words, count: b.capacity)
         if let n = native as? Obj { m.mark(n) }
