@@ -93,6 +93,12 @@ extension VM {
     }
 
     func index(_ x: Word, _ i: Word) throws -> Word {
+        if x.isMap {
+            // Borrowed: a retain here would write the shared map's reference count
+            // on every lookup (readers on several threads would contend for it).
+            if let v = try x.withObject(MapObj.self, { try mapGet($0, i) }) { return v }
+            throw ScriptThrow.keyError("\(try repr(i)) not in map")
+        }
         switch x.unpacked {
         case .list(let l):
             let n = try intIndex(i, "list")
