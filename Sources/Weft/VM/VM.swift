@@ -109,7 +109,9 @@ final class VM {
         stackLimit = stackBase + VM.stackValues - 64
         sp = stackBase
         frames = (region + VM.stackBytes).bindMemory(to: Frame.self, capacity: frameCapacity)
-        stepsLeft = .allocate(capacity: 1)
+        // On a cache line of its own: every thread writes its counter at each
+        // backward jump, and two counters sharing a line would bounce it between cores.
+        stepsLeft = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64).bindMemory(to: Int.self, capacity: 1)
         stepsLeft.initialize(to: core.stepBudget)
     }
 
