@@ -47,11 +47,27 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// Private condition `sleep` waits on, so cancel/interrupt can wake it.
     let sleeper = NSCondition()
 
-    init(core: InterpreterCore, name: String, daemon: Bool, isMain: Bool = false) {
+    /// The budgets of the host call this thread belongs to (nil: unlimited);
+    /// threads inherit their spawner's. Set before the thread runs.
+    var budget: CallBudget?
+    /// What this thread may touch (the capability gate, `VM.require`): the
+    /// interpreter's, narrowed (never widened) for spawned threads and pools.
+    var capabilities: Interpreter.Capabilities
+    /// `Interpreter.cancel()` reached this thread: its next safepoint or blocked
+    /// wait raises Cancelled, and so does every later one (sticky).
+    let hostCancelled = Atomic<Bool>(false)
+    /// A thread a host call runs as (not counted against `maxThreads`).
+    var isHostCall = false
+
+    /// `parent`: the spawning thread, whose budget and capabilities the new thread
+    /// inherits.
+    init(core: InterpreterCore, name: String, daemon: Bool, isMain: Bool = false, parent: ThreadObj? = nil) {
         self.core = core
         self._name = name
         self._daemon = daemon
         self.isMain = isMain
+        self.budget = parent?.budget
+        self.capabilities = parent?.capabilities ?? core.capabilities
         super.init()
         if isMain {
             _ident = core.threads.allocateIdent()
@@ -115,6 +131,21 @@ final class ThreadObj: Obj, @unchecked Sendable {
     func cancel() {
         cancelled.store(true, ordering: .sequentiallyConsistent)
         wake()
+    }
+
+    /// `Interpreter.cancel()`: Cancelled at this thread's next safepoint, and at
+    /// once in a blocked wait.
+    func hostCancel() {
+        hostCancelled.store(true, ordering: .sequentiallyConsistent)
+        cancelled.store(true, ordering: .sequentiallyConsistent)
+        requestAttention()
+    }
+
+    /// A new host call runs as this (main) thread: a cancellation of an earlier one
+    /// no longer applies.
+    func clearHostCancel() {
+        hostCancelled.store(false, ordering: .sequentiallyConsistent)
+        cancelled.store(false, ordering: .sequentiallyConsistent)
     }
 
     /// Raises Interrupted in this thread at its next check (REPL Ctrl-C).
@@ -218,6 +249,16 @@ final class ThreadObj: Obj, @unchecked Sendable {
             if interruptPending.exchange(false, ordering: .sequentiallyConsistent) {
                 throw ScriptThrow(ErrorKinds.interrupted, "interrupted")
             }
+            // Host cancellation and budgets are sticky: attention stays set, so a
+            // script that catches the error meets it again at its next safepoint.
+            if hostCancelled.load(ordering: .relaxed) {
+                attention.store(true, ordering: .relaxed)
+                throw ScriptThrow(ErrorKinds.cancelled, "cancelled by the host")
+            }
+            if let m = budget?.stopMessage {
+                attention.store(true, ordering: .relaxed)
+                throw ScriptThrow(ErrorKinds.limitError, m)
+            }
         }
         if hasPendingDeadlock.load(ordering: .relaxed) {
             stateLock.lock()
@@ -266,6 +307,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
         // a failure is an error in the script instead of a crash in the new one.
         let stack: UnsafeMutableRawPointer
         do {
+            if let max = core.options.maxThreads,
+               core.threads.live.filter({ !$0.isMain && !$0.isHostCall && $0 !== self }).count >= max {
+                throw ScriptThrow(ErrorKinds.limitError, "thread limit of \(max) reached")
+            }
             guard NativeThread.reserveSlot() else { throw NativeThread.cannotStart() }
             guard let s = VM.reserveStack(maxDepth: core.maxDepth) else {
                 NativeThread.releaseSlot()
@@ -284,6 +329,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 let vm = VM(core: core, stack: stack)
                 vm.thread = self
                 vm.threadName = name
+                if budget != nil { vm.stepsLeft.pointee = 0 }
                 Heap.attach(vm)
                 defer { Heap.detach(vm) }
                 var value: Word = .nil
