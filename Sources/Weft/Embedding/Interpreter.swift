@@ -107,8 +107,9 @@ public final class Interpreter: @unchecked Sendable {
 
     /// What `Options.onProgress` is told.
     public struct Progress: Sendable {
-        /// Instructions the host call (all its threads) has run so far, rounded to
-        /// the chunks threads draw.
+        /// Instructions the host call (all its threads) has run so far (threads
+        /// count in chunks of at most `progressInterval`, so with several threads
+        /// this is approximate).
         public let instructions: Int
     }
 

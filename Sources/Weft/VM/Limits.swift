@@ -115,7 +115,9 @@ final class CallBudget: @unchecked Sendable {
             grant = min(chunk, before)
         }
         if let report = onProgress {
-            let total = used.add(grant, ordering: .relaxed).newValue
+            // Instructions run before this chunk (by every thread of the call,
+            // give or take the unused rest of their current chunks).
+            let total = used.add(grant, ordering: .relaxed).oldValue
             progressLock.lock()
             var due = false
             if total >= nextReport {
