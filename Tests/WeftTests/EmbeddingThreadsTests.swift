@@ -294,6 +294,35 @@ final class EmbeddingThreadsTests: XCTestCase {
         }
         XCTAssertEqual(failures.value, [])
     }
+
+    func testValuesFromAnotherInterpreterAreCopiedOrRejected() throws {
+        let a = Interpreter(), b = Interpreter()
+        let data = try a.eval("let data = {\"xs\": [1, 2.5, \"s\", nil, true], 7: b\"by\"}\ndata")
+        try b.eval("fn grab(d) { d[\"xs\"].append(99); return d }")
+        let copied = try b.call("grab", data)
+        XCTAssertEqual(copied.description, #"{"xs": [1, 2.5, "s", nil, true, 99], 7: b"by"}"#)
+        // a's map is untouched: b got a copy.
+        XCTAssertEqual(try a.eval("len(data[\"xs\"])").as(Int.self), 5)
+        try b.setGlobal("d2", data)
+        XCTAssertEqual(try b.eval("d2[7]").description, #"b"by""#)
+        b["d3"] = data
+        XCTAssertEqual(try b.eval("d3 is d2").as(Bool.self), false)
+
+        let fnA = try a.eval("fn(x) => x")
+        let e = scriptError { try b.setGlobal("f", fnA) }
+        XCTAssertEqual(e?.kind, "TypeError")
+        XCTAssertEqual(e?.message, "a 'fn' value belongs to another interpreter and cannot be passed to this one (only nil, bool, int, float, str, bytes, list and map values are copied between interpreters)")
+        b["g"] = fnA
+        XCTAssertNil(b["g"], "an uncopyable value leaves the global unset")
+        let objA = try a.eval("class P { }\nP()")
+        XCTAssertEqual(scriptError { try b.call("grab", [objA]) }?.kind, "TypeError")
+        // A native of b returning a value of a: copied, or a TypeError in the script.
+        b.define("from_a", arity: 0...1) { args in args.count == 0 ? data : fnA }
+        XCTAssertEqual(try b.eval("from_a()[\"xs\"][1]").as(Double.self), 2.5)
+        XCTAssertEqual(try b.eval("fn t() { try { from_a(1) } catch e: TypeError { return \"refused\" }; return \"no\" }\nt()").as(String.self), "refused")
+        // A function of a still runs in a, whoever calls it.
+        XCTAssertEqual(try b.call(fnA, [5]).as(Int.self), 5)
+    }
 }
 
 /// A value guarded by a lock, for tests.

@@ -203,14 +203,33 @@ public final class Interpreter: @unchecked Sendable {
     }
 
     /// A global of the main module (nil when unset); setting nil sets it to `nil`.
+    /// Setting a value of another interpreter copies it (plain data); one that
+    /// cannot be copied (a function, an object) leaves the global unchanged — use
+    /// `setGlobal` to get the error.
     public subscript(name: String) -> Value? {
         get {
             Runtime.enter(nil); defer { Runtime.leave() }
             return core.globals.lookup(name).map { Value($0, core: core, origin: name) }
         }
         set {
+            let v = newValue ?? .nil
+            if let from = v.core, from !== core {
+                _ = try? setGlobal(name, v)
+                return
+            }
             Runtime.enter(nil); defer { Runtime.leave() }
-            core.globals.set(name, newValue?.word ?? .nil)
+            core.globals.set(name, v.word)
+        }
+    }
+
+    /// Sets a global of the main module. A value of another interpreter is copied
+    /// when it is plain data (nil, bool, int, float, str, bytes, and lists and maps
+    /// of these); anything else throws a `ScriptError` of kind TypeError.
+    public func setGlobal(_ name: String, _ value: Value) throws {
+        let core = self.core
+        _ = try runOnScriptThread { vm in
+            core.globals.set(name, try value.word(in: vm))
+            return .nil
         }
     }
 
