@@ -120,7 +120,10 @@ func runReporting(_ body: () throws -> Void) -> Int32 {
 
 let options = parseArguments(Array(CommandLine.arguments.dropFirst()))
 // The command line grants every capability (§11).
-let weft = Interpreter(options: .init(maxCallDepth: options.maxDepth, capabilities: .all))
+// Scripts run on a 512 MiB-stack script thread, not on the main thread's 8 MiB.
+var cliOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+cliOptions.runsOnCallerThread = false
+let weft = Interpreter(options: cliOptions)
 
 if options.check {
     var files = options.args
@@ -152,7 +155,8 @@ weft.arguments = options.args
 // after the file or code with -i.
 let stdinIsTerminal = isatty(STDIN_FILENO) != 0
 if stdinIsTerminal && (options.interactive || (options.code == nil && options.file == nil)) {
-    let interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+    var interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+    interpreterOptions.runsOnCallerThread = false
     let scriptArgs = options.args
     let repl = REPL(interpreter: weft, makeInterpreter: {
         let fresh = Interpreter(options: interpreterOptions)

@@ -56,6 +56,15 @@ final class EmbeddingThreadsTests: XCTestCase {
         let e = scriptError { try interp.call("down", 1_000_000) }
         XCTAssertEqual(e?.kind, "RecursionError")
         XCTAssertEqual(try interp.eval("1 + 1").as(Int.self), 2)
+        // Nested containers printed and compared as deeply as the VM allows (2,000
+        // levels), on the caller's stack.
+        let deep = try interp.eval("""
+            var x = []
+            var y = []
+            for i in 0..<1990 { x = [x]; y = [y] }
+            [str(x).count("["), x == y]
+            """)
+        XCTAssertEqual(deep.description, "[1991, true]")
     }
 
     func testHostThreadsCallOneInterpreterInParallel() throws {

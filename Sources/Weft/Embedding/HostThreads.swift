@@ -152,7 +152,7 @@ extension Interpreter {
             return try runOnPool(body, parking: vm)
         }
         let room = HostStack.remaining()
-        if room >= Interpreter.callerStackMinimum {
+        if core.options.runsOnCallerThread && room >= Interpreter.callerStackMinimum {
             return try runHere(body, nativeStack: UInt(room - Interpreter.callerStackMargin))
         }
         return try runOnPool(body, parking: nil)

@@ -89,6 +89,11 @@ public final class Interpreter: @unchecked Sendable {
         public var onProgress: (@Sendable (Progress) -> ProgressAction)?
         /// Instructions between `onProgress` calls.
         public var progressInterval: Int
+        /// Whether a host call may run on the calling thread when its stack has room
+        /// (`Interpreter.callerStackMinimum`); false: always on a pool thread with a
+        /// 512 MiB stack, where natives may nest as deeply as in spawned threads
+        /// (the `weft` command does this). Default true.
+        public var runsOnCallerThread = true
         /// Options with the given call depth limit and capabilities (none by default)
         /// and budgets (none by default).
         public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = [],
