@@ -274,6 +274,10 @@ final class EmbeddingThreadsTests: XCTestCase {
         XCTAssertEqual(widen?.description, "PermissionError: spawn(): cannot grant network (this thread does not have it)")
         let nested = scriptError { try interp.eval("join(spawn(fn() => spawn(read, capabilities: [\"fileRead\"]), capabilities: [\"threads\"]))") }
         XCTAssertEqual(nested?.description, "PermissionError: spawn(): cannot grant fileRead (this thread does not have it)")
+        let th = try interp.eval("let th = Thread(target: read, capabilities: [])\nth.start()\njoin(th)")
+        XCTAssertEqual(th.description, "PermissionError: fileRead is not granted (fs.read_text)")
+        let thWiden = scriptError { try interp.eval("Thread(target: read, capabilities: [\"subprocess\"])") }
+        XCTAssertEqual(thWiden?.description, "PermissionError: Thread(): cannot grant subprocess (this thread does not have it)")
         let unknown = scriptError { try interp.eval("spawn(read, capabilities: [\"disk\"])") }
         XCTAssertEqual(unknown?.kind, "ValueError")
     }

@@ -20,6 +20,12 @@ final class EvaluationThreads: @unchecked Sendable {
 
     var mainIsBusy: Bool { lock.lock(); defer { lock.unlock() }; return mainBusy }
 
+    /// Incremented by `Interpreter.cancel()`: a host call handed to a pool thread
+    /// before a cancel and not yet started when it came does not start.
+    private(set) var cancelEpoch = 0
+    func noteCancel() { lock.lock(); cancelEpoch += 1; lock.unlock() }
+    var currentCancelEpoch: Int { lock.lock(); defer { lock.unlock() }; return cancelEpoch }
+
     /// The script thread for a new evaluation, with a fresh budget (when the host
     /// set one) and the interpreter's capabilities.
     func claim(_ core: InterpreterCore) -> ThreadObj {

@@ -199,8 +199,12 @@ extension Interpreter {
         // spawn does: the other's `Runtime.enter` would otherwise wait for this one
         // to reach a safepoint, which it never does while it waits.
         if parking != nil { Runtime.becomeMultithreaded() }
+        let epoch = core.evaluations.currentCancelEpoch
         try ScriptThreadPool.shared.submit { [self] in
             do {
+                if core.evaluations.currentCancelEpoch != epoch {
+                    throw ScriptError(ScriptThrow(ErrorKinds.cancelled, "cancelled by the host"), core: core)
+                }
                 outcome.result = .success(try runHere(body, nativeStack: VM.nativeStackBudget))
             } catch {
                 outcome.result = .failure(error)
@@ -257,8 +261,10 @@ extension Interpreter {
     /// raises `Cancelled: cancelled by the host` at once, a compute loop at its next
     /// backward jump or call (well within a millisecond). The error is sticky for
     /// those threads (catching it does not keep the script running); evaluations
-    /// started after `cancel` returns run normally. Safe from any thread.
+    /// started after `cancel` returns run normally; a call handed to a pool thread
+    /// before and not started yet fails with Cancelled too. Safe from any thread.
     public func cancel() {
+        core.evaluations.noteCancel()
         var seen = Set<ObjectIdentifier>()
         for t in core.evaluations.running(core) + core.threads.live where seen.insert(ObjectIdentifier(t)).inserted {
             if t.isMain && !core.evaluations.mainIsBusy { continue }

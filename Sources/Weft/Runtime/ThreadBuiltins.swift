@@ -86,11 +86,13 @@ enum ThreadBuiltins {
     }
 
     static func initThread(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
-        try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon"])
+        try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon", "capabilities"])
         guard case .instance(let inst) = receiver.unpacked else { return .nil }
+        let caps = try narrowedCapabilities(args.kw("capabilities"), vm, "Thread")
         let name = try args.arg(2, "name") ?? .nil
         let t = ThreadObj(core: vm.core, name: try nameArg(name, vm), daemon: try boolArg(args.arg(3, "daemon"), "daemon"),
                           parent: vm.thread)
+        if let caps { t.capabilities = caps }
         t.target = try args.arg(0, "target") ?? .nil
         if let a = try args.arg(1, "args"), !(a.isNil) {
             t.args = try vm.collect(a)
