@@ -80,7 +80,14 @@ final class EmbeddingThreadsTests: XCTestCase {
         let expected = try interp.call("work", 2000).as(Int.self)
         let names = Locked<Set<String>>([])
         let failures = Locked<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { k in
+        // 8 host threads: 4 with large stacks (calls run on them), 4 with small
+        // ones (calls run on pool threads).
+        let collectionsBefore = Heap.collections
+        let group = DispatchGroup()
+        for k in 0..<8 {
+            group.enter()
+            let t = Thread {
+            defer { group.leave() }
             for _ in 0..<40 {
                 do {
                     let n = try interp.call("work", 2000).as(Int.self)
@@ -91,10 +98,14 @@ final class EmbeddingThreadsTests: XCTestCase {
                     failures.update { $0.append("\(error)") }
                 }
             }
-            _ = k
+            }
+            t.stackSize = k < 4 ? 16 << 20 : 256 << 10
+            t.start()
         }
+        group.wait()
         XCTAssertEqual(failures.value, [])
-        XCTAssertTrue(names.value.contains { $0.hasPrefix("host-") } || names.value == ["main"], "\(names.value)")
+        XCTAssertTrue(names.value.contains { $0.hasPrefix("host-") }, "\(names.value)")
+        XCTAssertGreaterThan(Heap.collections, collectionsBefore, "collections ran while host calls did")
         XCTAssertEqual(interp.liveThreadCount(nonDaemonOnly: false), 0)
     }
 
