@@ -217,6 +217,11 @@ final class EmbeddingThreadsTests: XCTestCase {
         XCTAssertEqual(e2?.description, "LimitError: wall time limit of 0.2 s exceeded")
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
         XCTAssertEqual(try interp.eval("2 * 21").as(Int.self), 42)
+        // Nonsense limits are errors in the script, never a trap.
+        for bad in [Double.nan, -1, 0, 1e300] {
+            let i = Interpreter(options: .init(maxThreads: -3, instructionBudget: -5, wallTimeLimit: bad, progressInterval: -1))
+            XCTAssertEqual(scriptError { try i.eval("while true {}") }?.kind, "LimitError", "\(bad)")
+        }
     }
 
     func testOnProgressIsCalledAndMayStop() throws {

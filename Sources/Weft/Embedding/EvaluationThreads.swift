@@ -66,6 +66,10 @@ final class EvaluationThreads: @unchecked Sendable {
 
     /// Ends an evaluation begun with `claim`.
     func release(_ t: ThreadObj, _ core: InterpreterCore) {
+        if let b = t.budget, b.wallTime != nil,
+           !core.threads.live.contains(where: { $0 !== t && $0.budget === b }) {
+            b.disarm()
+        }
         if t.isMain {
             t.setActivity(.outside)
             t.budget = nil

@@ -85,7 +85,9 @@ public final class Interpreter: @unchecked Sendable {
         public var wallTimeLimit: Double?
         /// Called about every `progressInterval` instructions of a host call (on
         /// the script thread running it); returning `.stop` ends the call with
-        /// `LimitError: stopped by the host's progress callback`.
+        /// `LimitError: stopped by the host's progress callback`. It must not call
+        /// into the interpreter (it runs in the middle of an instruction); reading
+        /// state and calling `cancel()` are fine.
         public var onProgress: (@Sendable (Progress) -> ProgressAction)?
         /// Instructions between `onProgress` calls.
         public var progressInterval: Int

@@ -54,9 +54,12 @@ final class CallBudget: @unchecked Sendable {
         guard o.instructionBudget != nil || o.wallTimeLimit != nil || o.onProgress != nil else { return nil }
         limit = o.instructionBudget.map { max(0, $0) }
         remaining = Atomic(limit ?? Int.max)
-        wallTime = o.wallTimeLimit
-        if let w = o.wallTimeLimit {
-            deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, min(w, 1e9)) * 1e9)
+        // Bad input never traps: NaN and negatives mean "no time at all", and the
+        // limit is capped at 10^9 s.
+        let w = o.wallTimeLimit.map { $0.isNaN ? 0 : max(0, min($0, 1e9)) }
+        wallTime = w
+        if let w {
+            deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(w * 1e9)
         } else {
             deadline = UInt64.max
         }
@@ -86,14 +89,29 @@ final class CallBudget: @unchecked Sendable {
         for t in core.threads.live where t.budget === self { t.requestAttention() }
     }
 
+    /// The timer that stops blocked waits at the deadline.
+    private var timer: DispatchWorkItem?
+
     /// Arms the wall-time limit for blocked waits (compute loops also check it when
     /// they draw steps).
     func armTimer(core: InterpreterCore) {
         guard let w = wallTime else { return }
-        DispatchQueue.global().asyncAfter(deadline: .init(uptimeNanoseconds: deadline)) { [weak self, weak core] in
+        let item = DispatchWorkItem { [weak self, weak core] in
             guard let self, let core else { return }
             self.stop(CallBudget.wallMessage(w), core: core)
         }
+        stopLock.lock(); timer = item; stopLock.unlock()
+        DispatchQueue.global().asyncAfter(deadline: .init(uptimeNanoseconds: deadline), execute: item)
+    }
+
+    /// The host call ended and no thread of it is left: the timer is not needed
+    /// (so a million short calls do not leave a million pending timers).
+    func disarm() {
+        stopLock.lock()
+        let t = timer
+        timer = nil
+        stopLock.unlock()
+        t?.cancel()
     }
 
     static func wallMessage(_ w: Double) -> String {
