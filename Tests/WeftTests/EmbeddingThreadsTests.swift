@@ -129,6 +129,17 @@ final class EmbeddingThreadsTests: XCTestCase {
         XCTAssertEqual(sums, (1...32).reduce(0, +))
     }
 
+    func testCallingInFromAnOutputHookIsRefusedNotADeadlock() throws {
+        let interp = Interpreter()
+        let seen = Locked<[String]>([])
+        interp.output = { text in
+            let r = (try? interp.eval("1 + 1")).map { $0.description } ?? "refused"
+            seen.update { $0.append(text + r) }
+        }
+        try interp.eval("print(\"x\")")
+        XCTAssertEqual(seen.value, ["x\nrefused"])
+    }
+
     // MARK: cancel()
 
     private func runInBackground(_ interp: Interpreter, _ source: String) -> (DispatchSemaphore, Locked<ScriptError?>) {

@@ -12,6 +12,7 @@
 // duration, with the locking switch turned on when another thread is inside.
 import Foundation
 import Synchronization
+import CWeftSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -150,6 +151,13 @@ extension Interpreter {
                 }
             }
             return try runOnPool(body, parking: vm)
+        }
+        // A script thread running a hook outside any native function (`output`,
+        // `input`): its VM cannot be parked from here, and a call that waited while
+        // it counts as running would stop every collection, so it is refused.
+        if weft_get_heap_context() != nil {
+            throw ScriptError(ScriptThrow.runtimeError(
+                "cannot call into an interpreter from its output or input hook (use a native function)"), core: core)
         }
         let room = HostStack.remaining()
         if core.options.runsOnCallerThread && room >= Interpreter.callerStackMinimum {
