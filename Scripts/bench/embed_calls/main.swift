@@ -40,7 +40,22 @@ let scriptToNative = try seconds { r = try weft.call("call_native", .int(n)) }
 guard try r.as(Int.self) == n else { fatalError("wrong result \(r)") }
 let scriptToScript = try seconds { r = try weft.call("call_script", .int(n)) }
 
+// host -> script from a thread with a small stack (512 KiB, like Dispatch's): the
+// calls run on a script pool thread, the caller waiting.
+let small = max(1, n / 10)
+var fromSmall = 0.0
+let finished = DispatchSemaphore(value: 0)
+let smallThread = Thread {
+    var y: Value = 0
+    fromSmall = (try? seconds { for _ in 0..<small { y = try inc.call(y) } }) ?? -1
+    finished.signal()
+}
+smallThread.stackSize = 512 << 10
+smallThread.start()
+finished.wait()
+
 let us = { (s: Double) in String(format: "%.3f", s * 1e6 / Double(n)) }
 print("weft host->script   \(us(hostToScript)) us/call")
+print("weft host->script from a 512 KiB thread (pool) \(String(format: "%.3f", fromSmall * 1e6 / Double(small))) us/call")
 print("weft script->native \(us(scriptToNative)) us/call")
 print("weft script->script \(us(scriptToScript)) us/call (same loop calling a script function, for reference)")
