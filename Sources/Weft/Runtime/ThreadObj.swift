@@ -48,8 +48,14 @@ final class ThreadObj: Obj, @unchecked Sendable {
     let sleeper = NSCondition()
 
     /// The budgets of the host call this thread belongs to (nil: unlimited);
-    /// threads inherit their spawner's. Set before the thread runs.
-    var budget: CallBudget?
+    /// threads inherit their spawner's. Read by other threads (a wall-time timer
+    /// looking for the call's threads), so behind the state lock; the thread itself
+    /// reads it only on slow paths (drawing steps, a pending attention).
+    private var _budget: CallBudget?
+    var budget: CallBudget? {
+        get { stateLock.lock(); defer { stateLock.unlock() }; return _budget }
+        set { stateLock.lock(); _budget = newValue; stateLock.unlock() }
+    }
     /// What this thread may touch (the capability gate, `VM.require`): the
     /// interpreter's, narrowed (never widened) for spawned threads and pools.
     var capabilities: Interpreter.Capabilities
@@ -66,7 +72,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         self._name = name
         self._daemon = daemon
         self.isMain = isMain
-        self.budget = parent?.budget
+        self._budget = parent?.budget
         self.capabilities = parent?.capabilities ?? core.capabilities
         super.init()
         if isMain {
