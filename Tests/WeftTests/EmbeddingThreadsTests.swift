@@ -140,6 +140,23 @@ final class EmbeddingThreadsTests: XCTestCase {
         XCTAssertEqual(seen.value, ["x\nrefused"])
     }
 
+    func testACallMadeWhileAnotherRunsHasItsOwnThreadIdentity() throws {
+        let interp = Interpreter()
+        let (done, _) = runInBackground(interp, "let q = queue()\nq.get()")
+        // Wait until the background call is blocked (it runs as main).
+        let deadline = Date().addingTimeInterval(5)
+        while !interp.threadSummaries().contains(where: { $0.hasPrefix("main") && $0.contains("blocked") }) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let name = try interp.eval("current_thread().name").as(String.self)
+        XCTAssertTrue(name.hasPrefix("host-"), name)
+        let e = scriptError { try interp.eval("1 / 0") }
+        XCTAssertEqual(e?.thread.map { $0.hasPrefix("host-") }, true, "\(String(describing: e?.thread))")
+        XCTAssertTrue(e?.report.contains("in thread \"host-") ?? false, e?.report ?? "")
+        interp.cancel()
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+    }
+
     // MARK: cancel()
 
     private func runInBackground(_ interp: Interpreter, _ source: String) -> (DispatchSemaphore, Locked<ScriptError?>) {

@@ -196,6 +196,8 @@ extension Interpreter {
         evaluation.setActivity(.running)
         guard let vm = core.evaluations.takeVM(core) else { throw ScriptError(NativeThread.cannotStart()) }
         vm.thread = evaluation
+        // Error reports name the thread (`in thread "host-1"`); not the main one.
+        vm.threadName = evaluation.isMain ? nil : evaluation.name
         vm.nativeStackLimit = min(nativeStack, VM.nativeStackBudget)
         vm.nativeStackBase = 0
         vm.stepsLeft.pointee = evaluation.budget == nil ? core.stepBudget : 0
