@@ -190,6 +190,25 @@ final class EmbeddingThreadsTests: XCTestCase {
         XCTAssertEqual(try interp.eval("40 + 2").as(Int.self), 42)
     }
 
+    func testCancelReachesPoolWorkersAndTimers() throws {
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
+        let fired = Locked(false)
+        interp.output = { _ in fired.update { $0 = true } }
+        try interp.eval("""
+            let p = pool(2)
+            let gate = queue()
+            let f = p.submit(fn() => gate.get())
+            let t = after(0.5, fn() => print("fired"))
+            """)
+        XCTAssertGreaterThan(interp.liveThreadCount(nonDaemonOnly: false), 0)
+        interp.cancel()
+        let deadline = Date().addingTimeInterval(5)
+        while interp.liveThreadCount(nonDaemonOnly: false) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertEqual(interp.liveThreadCount(nonDaemonOnly: false), 0)
+        Thread.sleep(forTimeInterval: 0.7)
+        XCTAssertFalse(fired.value, "the timer was cancelled")
+    }
+
     func testCancelWakesABlockedWaitAtOnce() throws {
         let interp = Interpreter()
         let (done, error) = runInBackground(interp, """
