@@ -204,9 +204,25 @@ final class EmbeddingThreadsTests: XCTestCase {
         interp.cancel()
         let deadline = Date().addingTimeInterval(5)
         while interp.liveThreadCount(nonDaemonOnly: false) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        XCTAssertEqual(interp.liveThreadCount(nonDaemonOnly: false), 0)
+        XCTAssertEqual(interp.liveThreadCount(nonDaemonOnly: false), 0, "\(interp.threadSummaries())")
         Thread.sleep(forTimeInterval: 0.7)
         XCTAssertFalse(fired.value, "the timer was cancelled")
+    }
+
+    func testAThreadStartedAfterCancelFromACatchIsCancelledToo() throws {
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
+        interp.threadErrorOutput = { _ in }
+        let (done, error) = runInBackground(interp, """
+            let q = queue()
+            try { q.get() } catch e: Cancelled { join(spawn(fn() { while true {} })) }
+            """)
+        Thread.sleep(forTimeInterval: 0.2)
+        interp.cancel()
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(error.value?.kind, "Cancelled")
+        let deadline = Date().addingTimeInterval(5)
+        while interp.liveThreadCount(nonDaemonOnly: false) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertEqual(interp.liveThreadCount(nonDaemonOnly: false), 0)
     }
 
     func testCancelWakesABlockedWaitAtOnce() throws {

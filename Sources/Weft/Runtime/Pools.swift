@@ -180,6 +180,11 @@ final class PoolObj: Obj, @unchecked Sendable {
         workerThreads.append(t)
         monitor.unlock()
         do {
+            // A worker replaced by a thread that `Interpreter.cancel()` reached
+            // would escape the cancellation: the queued tasks fail instead.
+            if vm.thread?.hostCancelled.load(ordering: .relaxed) == true {
+                throw ScriptThrow(ErrorKinds.cancelled, "cancelled by the host")
+            }
             try t.start { [self] vm in try workerLoop(vm) }
         } catch {
             let failure: Word

@@ -75,6 +75,13 @@ final class ThreadObj: Obj, @unchecked Sendable {
         self._budget = parent?.budget
         self.capabilities = parent?.capabilities ?? core.capabilities
         super.init()
+        // A thread started by one that `Interpreter.cancel()` reached (from a catch
+        // block, say) is cancelled from the start.
+        if parent?.hostCancelled.load(ordering: .relaxed) == true {
+            hostCancelled.store(true, ordering: .relaxed)
+            cancelled.store(true, ordering: .relaxed)
+            attention.store(true, ordering: .relaxed)
+        }
         if isMain {
             _ident = core.threads.allocateIdent()
             _started = true
