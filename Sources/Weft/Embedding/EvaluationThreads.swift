@@ -12,7 +12,7 @@ final class EvaluationThreads: @unchecked Sendable {
     private var mainBusy = false
     /// Extra evaluation threads now running, with the Thread instances that keep
     /// them visible to `current_thread()`.
-    private var extra: [(thread: ThreadObj, instance: Instance)] = []
+    private var extra: [(thread: ThreadObj, instance: Instance?)] = []
     private var nextNumber = 1
     /// VMs of finished host calls, ready for the next ones.
     private var spareVMs: [VM] = []
@@ -54,14 +54,26 @@ final class EvaluationThreads: @unchecked Sendable {
         lock.unlock()
         let t = ThreadObj(core: core, name: "host-\(number)", daemon: true)
         t.isHostCall = true
+        lock.lock()
+        extra.append((t, nil))
+        lock.unlock()
+        core.threads.add(t)
+        return t
+    }
+
+    /// Gives an extra evaluation thread its script-visible Thread instance. Called
+    /// once the call's VM is attached to the collector: no collection runs until
+    /// its next safepoint, so none traces the new objects while their fields are
+    /// set (a collection running alongside would, since they are referenced from
+    /// Swift).
+    func makeInstance(_ t: ThreadObj) {
+        if t.isMain { return }
         let inst = Instance(cls: ThreadBuiltins.threadClass)
         inst.native = t
         t.instance = inst
         lock.lock()
-        extra.append((t, inst))
+        if let i = extra.firstIndex(where: { $0.thread === t }) { extra[i].instance = inst }
         lock.unlock()
-        core.threads.add(t)
-        return t
     }
 
     /// Ends an evaluation begun with `claim`.

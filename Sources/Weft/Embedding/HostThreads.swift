@@ -202,6 +202,7 @@ extension Interpreter {
         vm.nativeStackBase = 0
         vm.stepsLeft.pointee = evaluation.budget == nil ? core.stepBudget : 0
         Heap.attach(vm)
+        core.evaluations.makeInstance(evaluation)
         let outcome: Result<Value, Error>
         do {
             outcome = .success(Value(try body(vm), core: core))
