@@ -74,7 +74,7 @@ final class ScriptThreadPool: @unchecked Sendable {
     private let queued = Atomic<Int>(0)
     /// Iterations (tens of microseconds) a thread polls before sleeping: a sleep
     /// and futex wake on each side made a pool call cost about 32 µs, polling
-    /// brings back-to-back calls to about 4.5 µs (Scripts/bench/embed_calls).
+    /// brings back-to-back calls to 3-18 µs (Scripts/bench/embed_calls).
     static let spinIterations = 200_000
     /// Workers waiting for a job (or just started and about to take one).
     private var idle = 0
