@@ -21,6 +21,9 @@ let package = Package(
         // libFuzzer target (Scripts/fuzz.sh): build only with --sanitize=fuzzer.
         .executableTarget(name: "WeftFuzz", dependencies: ["Weft"], path: "Sources/WeftFuzz",
                           swiftSettings: [.swiftLanguageMode(.v5)]),
+        // The embed_calls benchmark (Scripts/bench/embed_calls/run.sh).
+        .executableTarget(name: "embed-calls-bench", dependencies: ["Weft"], path: "Scripts/bench/embed_calls",
+                          exclude: ["lua", "run.sh"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "WeftTests", dependencies: ["Weft", "weft", "COpenSSL"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

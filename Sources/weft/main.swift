@@ -28,6 +28,9 @@ options:
   -i               after running the file, enter the REPL with its globals
   --check          parse and compile only; report every syntax error found
   --max-depth N    maximum call depth (default 10000, at most 1000000)
+  --max-instructions N
+                   instruction budget (backward jumps and calls, all threads)
+  --max-time S     wall-time limit in seconds
   --dis            print the compiled bytecode of the file instead of running it
   --version        print the version and exit
   -h, --help       print this help and exit
@@ -48,6 +51,8 @@ struct CommandLineOptions {
     var disassemble = false
     var interactive = false
     var maxDepth = 10_000
+    var maxInstructions: Int?
+    var maxTime: Double?
 }
 
 func parseArguments(_ argv: [String]) -> CommandLineOptions {
@@ -78,6 +83,16 @@ func parseArguments(_ argv: [String]) -> CommandLineOptions {
                 fail("--max-depth needs a number from 1 to \(limit)")
             }
             o.maxDepth = n; i += 2; continue
+        case "--max-instructions":
+            guard i + 1 < argv.count, let n = Int(argv[i + 1]), n > 0 else {
+                fail("--max-instructions needs a positive number")
+            }
+            o.maxInstructions = n; i += 2; continue
+        case "--max-time":
+            guard i + 1 < argv.count, let s = Double(argv[i + 1]), s > 0, s.isFinite else {
+                fail("--max-time needs a positive number of seconds")
+            }
+            o.maxTime = s; i += 2; continue
         case "--":
             if i + 1 < argv.count { o.file = argv[i + 1]; o.args = Array(argv[(i + 2)...]) }
             i = argv.count; continue
@@ -120,7 +135,12 @@ func runReporting(_ body: () throws -> Void) -> Int32 {
 
 let options = parseArguments(Array(CommandLine.arguments.dropFirst()))
 // The command line grants every capability (§11).
-let weft = Interpreter(options: .init(maxCallDepth: options.maxDepth, capabilities: .all))
+// Scripts run on a 512 MiB-stack script thread, not on the main thread's 8 MiB.
+var cliOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+cliOptions.runsOnCallerThread = false
+cliOptions.instructionBudget = options.maxInstructions
+cliOptions.wallTimeLimit = options.maxTime
+let weft = Interpreter(options: cliOptions)
 
 if options.check {
     var files = options.args
@@ -152,7 +172,10 @@ weft.arguments = options.args
 // after the file or code with -i.
 let stdinIsTerminal = isatty(STDIN_FILENO) != 0
 if stdinIsTerminal && (options.interactive || (options.code == nil && options.file == nil)) {
-    let interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+    var interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
+    interpreterOptions.runsOnCallerThread = false
+    interpreterOptions.instructionBudget = options.maxInstructions
+    interpreterOptions.wallTimeLimit = options.maxTime
     let scriptArgs = options.args
     let repl = REPL(interpreter: weft, makeInterpreter: {
         let fresh = Interpreter(options: interpreterOptions)

@@ -9,7 +9,7 @@ final class BadInputTests: XCTestCase {
     /// Deep structures handed to the host are freed on the host's thread (8 MiB
     /// here), iteratively: a recursive release would overflow that stack.
     func testDeepStructuresFreeOnTheHostThread() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         var v: Value? = try interp.eval("""
         class Node { fn init(n) { self.next = n } }
         fn deep(n) {
@@ -32,7 +32,7 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try v?.as([Value].self).count, 6)
         v = nil
         // Globals are freed with the interpreter, on this thread too.
-        var interp2: Interpreter? = Interpreter()
+        var interp2: Interpreter? = Interpreter(options: .init(capabilities: [.threads]))
         try interp2!.eval("var g = []\nfor i in range(200000) { g = [g] }")
         interp2 = nil
     }
@@ -69,7 +69,7 @@ final class BadInputTests: XCTestCase {
     /// overflow computing the frame capacity.
     func testCallDepthOptionIsClamped() throws {
         for depth in [Int.min, -1, 0, 1, 1_000_000_000, Int.max] {
-            let interp = Interpreter(options: .init(maxCallDepth: depth))
+            let interp = Interpreter(options: .init(maxCallDepth: depth, capabilities: [.threads]))
             XCTAssertEqual(try interp.call(try interp.eval("fn(x) => x + 1"), [.int(41)]).description, "42")
             let r = try interp.eval("""
             fn d(n) { return d(n + 1) }
@@ -84,7 +84,7 @@ final class BadInputTests: XCTestCase {
     /// The uncaught error's report is complete after many catch-and-rethrow levels,
     /// and reading it while other threads throw the same error is safe.
     func testScriptErrorTraceAfterRethrows() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         do {
             try interp.eval("""
             fn level(n) {

@@ -100,6 +100,19 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.stdout, "limit\n")
     }
 
+    func testInstructionAndTimeBudgets() throws {
+        let r = try weft(["--max-instructions", "100000", "-e", "spawn(fn() { while true {} })\nwhile true {}"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("LimitError: instruction budget of 100000 exceeded"), r.stderr)
+        let t = try weft(["--max-time", "0.2", "-e", "sleep(30)"])
+        XCTAssertEqual(t.status, 1)
+        XCTAssertTrue(t.stderr.contains("LimitError: wall time limit of 0.2 s exceeded"), t.stderr)
+        XCTAssertEqual(try weft(["--max-instructions", "100000", "-e", "print(sum(0..<100))"]).stdout, "4950\n")
+        for bad in [["--max-instructions", "0"], ["--max-time", "-1"], ["--max-time", "x"]] {
+            XCTAssertEqual(try weft(bad + ["-e", "1"]).status, 2, "\(bad)")
+        }
+    }
+
     func testMaxDepthOutOfRangeIsAUsageError() throws {
         for bad in ["0", "-5", "1000001", "1000000000", "9223372036854775807", "99999999999999999999", "x"] {
             let r = try weft(["--max-depth", bad, "-e", "print(1)"])

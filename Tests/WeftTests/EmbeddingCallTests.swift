@@ -7,7 +7,7 @@ import Weft
 
 final class EmbeddingCallTests: XCTestCase {
     func testCallFunctionsByNameAndValue() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         try interp.eval("""
             fn handler(n, s, sep = "-") { return str(n) + sep + s }
             let add = fn(a, b) => a + b
@@ -41,7 +41,7 @@ final class EmbeddingCallTests: XCTestCase {
     }
 
     func testMissingGlobalsAndUncallableValues() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         XCTAssertNil(interp["nothing"])
         XCTAssertThrowsError(try interp.global("nothing")) { e in
             XCTAssertEqual((e as? ScriptError)?.kind, "NameError")
@@ -56,7 +56,7 @@ final class EmbeddingCallTests: XCTestCase {
     }
 
     func testScriptErrorsCarryKindMessagePositionAndTrace() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         try interp.eval("""
             fn inner(m) {
               return m["missing"]
@@ -78,7 +78,7 @@ final class EmbeddingCallTests: XCTestCase {
     /// script -> native -> script: the trace shows the inner script frames, the host
     /// function, then the outer script frames, and the script can catch the error.
     func testTracesCrossNativeFunctions() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.define("each") { args in
             let f = try args[0]
             for x in try args[1].as([Value].self) { _ = try f.call(x) }
@@ -110,7 +110,7 @@ final class EmbeddingCallTests: XCTestCase {
     /// A native that calls back into the script runs the callback on the calling
     /// script thread (no new thread; current_thread() is the caller).
     func testCallbacksRunOnTheCallingScriptThread() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.define("twice") { args in
             let f = try args[0]
             return .list([try f.call(), try f.call()])
@@ -131,7 +131,7 @@ final class EmbeddingCallTests: XCTestCase {
     }
 
     func testValuesFromOneInterpreterCallInIt() throws {
-        let a = Interpreter(), b = Interpreter()
+        let a = Interpreter(options: .init(capabilities: [.threads])), b = Interpreter(options: .init(capabilities: [.threads]))
         try a.eval("var n = 0\nfn bump() { n += 1; return n }")
         let bump = try a.global("bump")
         b.define("bumpA") { _ in try bump.call() }
@@ -157,7 +157,7 @@ extension EmbeddingCallTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let job = dir.appendingPathComponent("job.weft")
         try "fn area(w, h) { return w * h }\narea(3, 4)\n".write(to: job, atomically: true, encoding: .utf8)
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         XCTAssertEqual(try interp.run(file: job).as(Int.self), 12)
         XCTAssertEqual(try interp.call("area", 2, 5).as(Int.self), 10)
         let bad = dir.appendingPathComponent("bad.weft")

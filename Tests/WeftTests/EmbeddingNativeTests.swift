@@ -15,7 +15,7 @@ final class EmbeddingNativeTests: XCTestCase {
     }
 
     func testPositionalKeywordAndDefaultArguments() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.define("fetch") { args in
             let url = try args[0].as(String.self)
             let timeout = try args["timeout", default: 5.0]
@@ -32,7 +32,7 @@ final class EmbeddingNativeTests: XCTestCase {
     }
 
     func testArityAndTypeErrorsAreScriptTypeErrors() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.define("fetch", arity: 1...2, keywords: ["timeout"]) { args in
             .string(try args[0].as(String.self) + String(try args["timeout", default: 1]))
         }
@@ -52,7 +52,7 @@ final class EmbeddingNativeTests: XCTestCase {
     struct Offline: Error, CustomStringConvertible { var description: String { "network is down" } }
 
     func testSwiftErrorsBecomeCatchableScriptErrors() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.define("fail") { args in
             switch try args[0].as(String.self) {
             case "swift": throw Offline()
@@ -82,7 +82,7 @@ final class EmbeddingNativeTests: XCTestCase {
     }
 
     func testModulesImportable() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         let stock = ["tea": 3, "cup": 0]
         interp.defineModule("inventory") { m in
             m.define("count", arity: 1...1) { args in .int(stock[try args[0].as(String.self)] ?? 0) }
@@ -95,11 +95,11 @@ final class EmbeddingNativeTests: XCTestCase {
         XCTAssertEqual(outcome(interp, "str(inventory)"), "<module inventory>")
         XCTAssertEqual(outcome(interp, "import nosuch"), "ImportError: no module named 'nosuch'")
         // Other interpreters do not see it.
-        XCTAssertEqual(outcome(Interpreter(), "import inventory"), "ImportError: no module named 'inventory'")
+        XCTAssertEqual(outcome(Interpreter(options: .init(capabilities: [.threads])), "import inventory"), "ImportError: no module named 'inventory'")
     }
 
     func testNativesRunOnEveryScriptThreadAtOnce() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         final class Counter: @unchecked Sendable {
             let lock = NSLock()
             var calls = 0

@@ -17,7 +17,7 @@ final class FrontendLimitsTests: XCTestCase {
 
     /// Evaluates `source`, returning what it printed, or the error report.
     func run(_ source: String, budget: Int? = nil) -> String {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         if let b = budget { interp.stepBudget = b }
         var out = ""
         interp.output = { out += $0 }
@@ -32,7 +32,7 @@ final class FrontendLimitsTests: XCTestCase {
     }
 
     func allIssues(_ source: String) -> [SyntaxIssue] {
-        Interpreter().check(source)?.issues ?? []
+        Interpreter(options: .init(capabilities: [.threads])).check(source)?.issues ?? []
     }
 
     // MARK: - Long flat chains work
@@ -86,7 +86,7 @@ final class FrontendLimitsTests: XCTestCase {
         for s in sources {
             var result = "unset"
             onThread(stackKiB: 512) {
-                let e = Interpreter().check(s)
+                let e = Interpreter(options: .init(capabilities: [.threads])).check(s)
                 result = e.map { "\($0.issues.count) issue(s)" } ?? "ok"
             }
             XCTAssertNotEqual(result, "unset")
@@ -161,7 +161,7 @@ final class FrontendLimitsTests: XCTestCase {
 
     func testReportShowsAtMostTwentyIssuesAndElidesLongLines() throws {
         let source = "let s = \"" + String(repeating: "\\q", count: 10_000) + "\"\n"
-        guard let e = Interpreter().check(source, file: "bad.weft") else { return XCTFail("no error") }
+        guard let e = Interpreter(options: .init(capabilities: [.threads])).check(source, file: "bad.weft") else { return XCTFail("no error") }
         XCTAssertEqual(e.issues.count, 10_000)
         let report = e.description
         XCTAssertLessThan(report.utf8.count, 10_000)
@@ -198,7 +198,7 @@ final class FrontendLimitsTests: XCTestCase {
 
     func testLongMessagesAreClipped() {
         let name = String(repeating: "n", count: 5_000)
-        guard let e = Interpreter().check("\(name) = = 1") else { return XCTFail("no error") }
+        guard let e = Interpreter(options: .init(capabilities: [.threads])).check("\(name) = = 1") else { return XCTFail("no error") }
         XCTAssertLessThan(e.description.utf8.count, 1_000)
     }
 
@@ -209,7 +209,7 @@ final class FrontendLimitsTests: XCTestCase {
         var src = "fn f() {\n"
         for i in 0..<n { src += "  var v\(i) = \(i)\n" }
         src += "  return v0 + v\(n - 1)\n}\nprint(f())\n"
-        XCTAssertNil(Interpreter().check(src))
+        XCTAssertNil(Interpreter(options: .init(capabilities: [.threads])).check(src))
         XCTAssertEqual(run(src), "\(n - 1)\n")
     }
 
@@ -219,7 +219,7 @@ final class FrontendLimitsTests: XCTestCase {
         for i in 0..<20_000 { src += "  var name\(i) = 0\n" }
         for i in 0..<5_000 { src += "  nme\(i) = 1\n" }
         src += "}\n"
-        guard let e = Interpreter().check(src) else { return XCTFail("no error") }
+        guard let e = Interpreter(options: .init(capabilities: [.threads])).check(src) else { return XCTFail("no error") }
         XCTAssertEqual(e.issues.count, 5_000)
         XCTAssertTrue(e.issues[0].message.contains("did you mean 'name0'"), e.issues[0].message)
     }
@@ -269,7 +269,7 @@ final class FrontendLimitsTests: XCTestCase {
     }
 
     func testStepBudgetAppliesToSpawnedThreads() {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.stepBudget = 1_000
         var out = ""
         var threadErrors = ""

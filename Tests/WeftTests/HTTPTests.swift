@@ -51,7 +51,7 @@ final class HTTPTests: XCTestCase {
     static func checkHostInterruptWakesAFetch(scheme: String) throws {
         let fdsBefore = NetTests.openDescriptors()
         do {
-            let interp = Interpreter(options: .init(capabilities: [.network]))
+            let interp = Interpreter(options: .init(capabilities: [.network, .threads]))
             interp.output = { _ in }
             try interp.eval("""
                 import net

@@ -49,7 +49,7 @@ final class IOTests: XCTestCase {
         XCTAssertEqual(Interpreter().capabilities, [])
         XCTAssertEqual(Interpreter(options: .init(capabilities: .all)).capabilities, .all)
         XCTAssertEqual(Interpreter.Capabilities.all.description,
-                       "[fileRead, fileWrite, network, subprocess, environment]")
+                       "[fileRead, fileWrite, network, subprocess, environment, threads]")
         XCTAssertEqual(Interpreter.Capabilities.fileRead.description, "fileRead")
     }
 

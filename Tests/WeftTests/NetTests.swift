@@ -48,7 +48,7 @@ final class NetTests: XCTestCase {
 
     func testHostInterruptWakesABlockedAcceptAndRecv() throws {
         for blocking in ["idle.accept()", "c.recv()"] {
-            let interp = Interpreter(options: .init(capabilities: [.network]))
+            let interp = Interpreter(options: .init(capabilities: [.network, .threads]))
             interp.output = { _ in }
             try interp.eval("""
                 import net
@@ -68,7 +68,7 @@ final class NetTests: XCTestCase {
     }
 
     func testThreadsShowsWaitingOnIO() throws {
-        let interp = Interpreter(options: .init(capabilities: [.network]))
+        let interp = Interpreter(options: .init(capabilities: [.network, .threads]))
         interp.output = { _ in }
         try interp.eval("""
             import net
@@ -87,7 +87,7 @@ final class NetTests: XCTestCase {
     func testCloseWhileOtherThreadsWait() throws {
         let fdsBefore = Self.openDescriptors()
         do {
-            let interp = Interpreter(options: .init(capabilities: [.network]))
+            let interp = Interpreter(options: .init(capabilities: [.network, .threads]))
             let out = try run(interp, """
                 import net
                 let srv = net.listen("127.0.0.1", 0)
@@ -118,7 +118,7 @@ final class NetTests: XCTestCase {
         let threadsBefore = Self.osThreads()
         let started = Date()
         do {
-            let interp = Interpreter(options: .init(capabilities: [.network]))
+            let interp = Interpreter(options: .init(capabilities: [.network, .threads]))
             let out = try run(interp, """
                 import net
                 let CLIENTS = 200

@@ -575,7 +575,7 @@ final class REPLTests: XCTestCase {
 /// The library side of the REPL: completion candidates and repr (no terminal).
 final class REPLTestsLibrary: XCTestCase {
     private func interpreter() throws -> Interpreter {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         try interp.eval("""
             let abcdef = 1
             let abcxyz = 2
@@ -616,7 +616,7 @@ final class REPLTestsLibrary: XCTestCase {
     }
 
     func testCompletesRuntimeObjectMethods() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         do { try interp.eval("let q = queue()", replMode: true) } catch {
             throw XCTSkip("the runtime does not provide queue() yet")
         }
@@ -625,7 +625,7 @@ final class REPLTestsLibrary: XCTestCase {
     }
 
     func testRepr() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         XCTAssertEqual(try interp.repr(try interp.eval("\"a\"")), "\"a\"")
         XCTAssertEqual(try interp.repr(try interp.eval("[1, \"b\", nil, 2.0]")), "[1, \"b\", nil, 2.0]")
         try interp.eval("class T { fn to_str() { return \"tee\" } }", replMode: true)

@@ -299,7 +299,7 @@ final class RaceStressTests: XCTestCase {
         guard ProcessInfo.processInfo.environment["WEFT_RACE_CHILD"] == "host" else {
             return      // only meaningful as the child of testHostThreadsCallOneInterpreterAtOnce
         }
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         interp.output = { _ in }
         try interp.eval("""
             let xs = []

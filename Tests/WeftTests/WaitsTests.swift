@@ -55,8 +55,8 @@ final class WaitsTests: XCTestCase {
     /// its thread-1 (ident 2) must not make interpreter B's thread-1 (ident 2),
     /// acquiring a lock B's main thread holds, see a cycle.
     func testLockWaitForGraphIsPerInterpreter() throws {
-        let a = Interpreter()
-        let b = Interpreter()
+        let a = Interpreter(options: .init(capabilities: [.threads]))
+        let b = Interpreter(options: .init(capabilities: [.threads]))
         let runA = Background(a, """
             var stop = false
             let p = lock()
@@ -93,7 +93,7 @@ final class WaitsTests: XCTestCase {
     /// by Ctrl-C; the with-statement's exit then releases nothing (no
     /// RuntimeError about an RLock owned by another thread).
     func testReacquireIsVisibleAndInterruptible() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         let run = Background(interp, """
             var stop = false
             let cv = condition()
@@ -126,7 +126,7 @@ final class WaitsTests: XCTestCase {
     /// Uncaught in the evaluation: the report is the Interrupted, not a
     /// RuntimeError from the with-statement's exit.
     func testInterruptedReacquireUncaught() throws {
-        let interp = Interpreter()
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
         let run = Background(interp, """
             var stop = false
             let cv = condition(lock())

@@ -38,14 +38,14 @@ extension Interpreter {
         // The Values (captured by the closure) keep callee and arguments alive until
         // the VM's stack holds them.
         try runOnScriptThread { vm in
-            try vm.call(callee.word, args.map(\.word), keywords: keywords.map { ($0.0, $0.1.word) })
+            try vm.call(callee.word, args.map { try $0.word(in: vm) }, keywords: keywords.map { ($0.0, try $0.1.word(in: vm)) })
         }
     }
 
     /// `receiver.name(args)` on a script thread.
     func callMethod(_ receiver: Value, _ name: String, _ args: [Value]) throws -> Value {
         let sym = Symbols.intern(name)
-        return try runOnScriptThread { vm in try vm.invokeMethod(receiver.word, sym, args.map(\.word)) }
+        return try runOnScriptThread { vm in try vm.invokeMethod(receiver.word, sym, args.map { try $0.word(in: vm) }) }
     }
 }
 

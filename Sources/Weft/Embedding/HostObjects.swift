@@ -139,7 +139,7 @@ final class HostTypeInfo: @unchecked Sendable {
                           let object = h.object as? T else {
                         throw ScriptThrow.typeError("\(qualified)() needs a \(name) receiver")
                     }
-                    return try body(object, Arguments(args, function: qualified, core: vm.core)).word
+                    return try body(object, Arguments(args, function: qualified, core: vm.core)).word(in: vm)
                 }
             }
         }
@@ -195,7 +195,7 @@ final class HostObj: Obj {
     override func attribute(_ sym: Int32, vm: VM) throws -> Word? {
         guard let get = info.getters[sym] else { return nil }
         let object = self.object
-        return try HostCall.run(vm, "\(info.name).\(Symbols.name(sym))") { try get(object).word }
+        return try HostCall.run(vm, "\(info.name).\(Symbols.name(sym))") { try get(object).word(in: vm) }
     }
 
     override func setAttribute(_ sym: Int32, _ value: Word, vm: VM) throws -> Bool {

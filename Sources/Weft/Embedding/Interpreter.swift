@@ -71,11 +71,66 @@ public final class Interpreter: @unchecked Sendable {
         public var capabilities: Capabilities
         /// The largest call depth an interpreter accepts (`--max-depth` rejects more).
         public static let maxCallDepthLimit = 1_000_000
-        /// Options with the given call depth limit and capabilities (none by default).
-        public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = []) {
+        /// Most script threads alive at once (besides the threads host calls run
+        /// as); starting one more raises `LimitError: thread limit of N reached`.
+        /// nil: only the process-wide limit.
+        public var maxThreads: Int?
+        /// Instructions (backward jumps and calls) each host call may run, counted
+        /// across every thread it starts; past it the script gets
+        /// `LimitError: instruction budget of N exceeded`. nil: unlimited.
+        public var instructionBudget: Int?
+        /// Seconds each host call may run, with the threads it starts; past it
+        /// `LimitError: wall time limit of 2.5 s exceeded` (compute loops notice
+        /// within a few thousand instructions, blocked waits at once). nil: none.
+        public var wallTimeLimit: Double?
+        /// Called about every `progressInterval` instructions of a host call (on
+        /// the script thread running it); returning `.stop` ends the call with
+        /// `LimitError: stopped by the host's progress callback`. It must not call
+        /// into the interpreter (it runs in the middle of an instruction); reading
+        /// state and calling `cancel()` are fine.
+        public var onProgress: (@Sendable (Progress) -> ProgressAction)?
+        /// Instructions between `onProgress` calls.
+        public var progressInterval: Int
+        /// Whether a host call may run on the calling thread when its stack has room
+        /// (`Interpreter.callerStackMinimum`); false: always on a pool thread with a
+        /// 512 MiB stack, where natives may nest as deeply as in spawned threads
+        /// (the `weft` command does this). Default true.
+        public var runsOnCallerThread = true
+        /// Options with the given call depth limit and capabilities (none by default)
+        /// and budgets (none by default).
+        public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = [],
+                    maxThreads: Int? = nil, instructionBudget: Int? = nil, wallTimeLimit: Double? = nil,
+                    progressInterval: Int = 100_000,
+                    onProgress: (@Sendable (Progress) -> ProgressAction)? = nil) {
             self.maxCallDepth = maxCallDepth
             self.capabilities = capabilities
+            self.maxThreads = maxThreads
+            self.instructionBudget = instructionBudget
+            self.wallTimeLimit = wallTimeLimit
+            self.progressInterval = progressInterval
+            self.onProgress = onProgress
         }
+    }
+
+    /// What `Options.onProgress` is told.
+    public struct Progress: Sendable {
+        /// Instructions the host call (all its threads) has run so far (threads
+        /// count in chunks of at most `progressInterval`, so with several threads
+        /// this is approximate).
+        public let instructions: Int
+    }
+
+    /// What `Options.onProgress` answers.
+    public enum ProgressAction: Sendable {
+        /// Go on.
+        case `continue`
+        /// End the host call with a LimitError.
+        case stop
+    }
+
+    /// `2.5 s`, `1 s`, `0.001 s` (LimitError messages).
+    static func formatSeconds(_ s: Double) -> String {
+        s == s.rounded() && abs(s) < 1e15 ? "\(Int(s)) s" : "\(s) s"
     }
 
     /// Access to the world outside the interpreter. A function of `fs`, `os`
@@ -97,12 +152,14 @@ public final class Interpreter: @unchecked Sendable {
         /// The process environment: variables (`os.env`, `os.environ`) and the
         /// working directory (`os.cwd`, `os.chdir`).
         public static let environment = Capabilities(rawValue: 1 << 4)
+        /// Starting script threads: `spawn`, `Thread.start`, `pool`, `after`.
+        public static let threads = Capabilities(rawValue: 1 << 5)
         /// Every capability (what the `weft` command grants).
-        public static let all: Capabilities = [.fileRead, .fileWrite, .network, .subprocess, .environment]
+        public static let all: Capabilities = [.fileRead, .fileWrite, .network, .subprocess, .environment, .threads]
 
         static let names: [(Capabilities, String)] = [
             (.fileRead, "fileRead"), (.fileWrite, "fileWrite"), (.network, "network"),
-            (.subprocess, "subprocess"), (.environment, "environment"),
+            (.subprocess, "subprocess"), (.environment, "environment"), (.threads, "threads"),
         ]
 
         /// `fileRead`, `[fileRead, network]`.
@@ -121,6 +178,7 @@ public final class Interpreter: @unchecked Sendable {
     public init(options: Options = Options()) {
         core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
         core.capabilities = options.capabilities
+        core.options = options
     }
 
     /// The capabilities this interpreter was created with.
@@ -152,14 +210,33 @@ public final class Interpreter: @unchecked Sendable {
     }
 
     /// A global of the main module (nil when unset); setting nil sets it to `nil`.
+    /// Setting a value of another interpreter copies it (plain data); one that
+    /// cannot be copied (a function, an object) leaves the global unchanged — use
+    /// `setGlobal` to get the error.
     public subscript(name: String) -> Value? {
         get {
             Runtime.enter(nil); defer { Runtime.leave() }
             return core.globals.lookup(name).map { Value($0, core: core, origin: name) }
         }
         set {
+            let v = newValue ?? .nil
+            if let from = v.core, from !== core {
+                _ = try? setGlobal(name, v)
+                return
+            }
             Runtime.enter(nil); defer { Runtime.leave() }
-            core.globals.set(name, newValue?.word ?? .nil)
+            core.globals.set(name, v.word)
+        }
+    }
+
+    /// Sets a global of the main module. A value of another interpreter is copied
+    /// when it is plain data (nil, bool, int, float, str, bytes, and lists and maps
+    /// of these); anything else throws a `ScriptError` of kind TypeError.
+    public func setGlobal(_ name: String, _ value: Value) throws {
+        let core = self.core
+        _ = try runOnScriptThread { vm in
+            core.globals.set(name, try value.word(in: vm))
+            return .nil
         }
     }
 
@@ -253,86 +330,7 @@ public final class Interpreter: @unchecked Sendable {
         }
     }
 
-    /// Script stacks are deep (10,000 frames and native re-entry), so scripts run on
-    /// a thread with a large stack, never on the caller's.
+    /// Stack reservation of the pool threads host calls run on when the caller's
+    /// stack is small (address space only; HostThreads.swift).
     static let scriptStackSize = 512 << 20
-
-    /// Runs `body` on a script thread and returns its result as a `Value`, made
-    /// there while the result's object is still reachable, so Swift holds it before
-    /// any collection could find it unreachable.
-    ///
-    /// From host code that already runs on a script thread of this interpreter (a
-    /// native function), `body` runs on that thread's VM. On one of another
-    /// interpreter's, a new thread runs `body` while the calling VM waits parked (as
-    /// in a blocking wait), so collections go on meanwhile.
-    func runOnScriptThread(_ body: @escaping (VM) throws -> Word) throws -> Value {
-        if let vm = CurrentVM.vm {
-            if vm.core === core {
-                do {
-                    return Value(try body(vm), core: core)
-                } catch let t as ScriptThrow {
-                    throw ScriptError(t, core: core)
-                }
-            }
-            return try runOnNewThread(body, parking: vm)
-        }
-        return try runOnNewThread(body, parking: nil)
-    }
-
-    /// `parking`: the script thread's VM the caller runs on, parked only while it
-    /// waits (a parked thread must not touch the heap, and starting the evaluation
-    /// allocates).
-    private func runOnNewThread(_ body: @escaping (VM) throws -> Word, parking: VM?) throws -> Value {
-        final class Outcome: @unchecked Sendable { var result: Result<Value, Error> = .success(.nil) }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let core = self.core
-        guard let stack = VM.reserveStack(maxDepth: core.maxDepth) else { throw ScriptError(NativeThread.cannotStart()) }
-        let evaluation = core.evaluations.claim(core)
-        // A script thread starting another one turns locking on first, as spawn
-        // does: the new thread's `Runtime.enter` would otherwise wait for this one
-        // to reach a safepoint, which it never does while it waits (LockingSwitch.swift).
-        if parking != nil { Runtime.becomeMultithreaded() }
-        let start = {
-            // From here this OS thread may touch interpreter objects (LockingSwitch.swift).
-            Runtime.enter(evaluation)
-            // A Ctrl-C that arrived after the previous evaluation ended is stale.
-            evaluation.clearInterrupt()
-            evaluation.setActivity(.running)
-            do {
-                let vm = VM(core: core, stack: stack)
-                vm.thread = evaluation
-                Heap.attach(vm)
-                defer { Heap.detach(vm) }
-                outcome.result = .success(Value(try body(vm), core: core))
-            } catch let t as ScriptThrow {
-                outcome.result = .failure(ScriptError(t, core: core))
-            } catch {
-                outcome.result = .failure(error)
-            }
-            // Before signalling: the next evaluation may start at once.
-            core.evaluations.release(evaluation, core)
-            Runtime.leave()
-            done.signal()
-        }
-        do {
-            try NativeThread.start(stackSize: Interpreter.scriptStackSize, start)
-        } catch let t as ScriptThrow {
-            VM.releaseStack(stack, maxDepth: core.maxDepth)
-            core.evaluations.release(evaluation, core)
-            throw ScriptError(t)
-        }
-        if let waiting = parking {
-            Heap.park(waiting)
-            done.wait()
-            Heap.unpark(waiting)
-        } else {
-            done.wait()
-        }
-        // The thread's closure holds `outcome` until the OS thread is gone, which may
-        // be later: the result must not stay a root through it.
-        let result = outcome.result
-        outcome.result = .success(.nil)
-        return try result.get()
-    }
 }

@@ -122,7 +122,7 @@ extension Interpreter {
         let fn = NativeFn(name) { vm, _, args in
             try HostCall.checkShape(args, arity: arity, keywords: keywords)
             return try HostCall.run(vm, name) {
-                try body(Arguments(args, function: name, core: vm.core)).word
+                try body(Arguments(args, function: name, core: vm.core)).word(in: vm)
             }
         }
         return Value(.object(fn), core: core)

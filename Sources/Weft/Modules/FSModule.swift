@@ -22,7 +22,7 @@ enum FSModule {
         func pathArg(_ vm: VM, _ args: Args, _ cap: Interpreter.Capabilities, _ name: String,
                      extra: [String] = [], max: Int = 1) throws -> String {
             try args.check(min: 0, max: max, keywords: ["path"] + extra)
-            try vm.core.require(cap, "fs." + name)
+            try vm.require(cap, "fs." + name)
             return try IOSupport.path(try args.arg(0, "path"), name)
         }
 
@@ -87,13 +87,13 @@ enum FSModule {
         }
         def("list_dir") { vm, _, args in
             try args.check(min: 0, max: 1, keywords: ["path"])
-            try vm.core.require(.fileRead, "fs.list_dir")
+            try vm.require(.fileRead, "fs.list_dir")
             let path = try IOSupport.path(try args.arg(0, "path") ?? .string("."), "list_dir")
             return .list(ListObj(try listDir(path).map { .string($0) }))
         }
         def("walk") { vm, _, args in
             try args.check(min: 0, max: 1, keywords: ["path"])
-            try vm.core.require(.fileRead, "fs.walk")
+            try vm.require(.fileRead, "fs.walk")
             let path = try IOSupport.path(try args.arg(0, "path") ?? .string("."), "walk")
             var out: [Word] = []
             try walk(path, into: &out)
@@ -113,7 +113,7 @@ enum FSModule {
         }
         def("rename") { vm, _, args in
             try args.check(min: 0, max: 2, keywords: ["src", "dst"])
-            try vm.core.require(.fileWrite, "fs.rename")
+            try vm.require(.fileWrite, "fs.rename")
             let src = try IOSupport.path(try args.arg(0, "src"), "rename", "src")
             let dst = try IOSupport.path(try args.arg(1, "dst"), "rename", "dst")
             if Glibc.rename(src, dst) != 0 {
@@ -123,7 +123,7 @@ enum FSModule {
         }
         def("copy") { vm, _, args in
             try args.check(min: 0, max: 2, keywords: ["src", "dst"])
-            try vm.core.require([.fileRead, .fileWrite], "fs.copy")
+            try vm.require([.fileRead, .fileWrite], "fs.copy")
             let src = try IOSupport.path(try args.arg(0, "src"), "copy", "src")
             let dst = try IOSupport.path(try args.arg(1, "dst"), "copy", "dst")
             return .string(try copy(src, dst))

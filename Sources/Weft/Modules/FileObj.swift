@@ -77,7 +77,7 @@ final class FileObj: Obj, @unchecked Sendable {
         }
         var needed: Interpreter.Capabilities = k == "r" ? .fileRead : .fileWrite
         if plus { needed.formUnion([.fileRead, .fileWrite]) }
-        try vm.core.require(needed, "fs.open")
+        try vm.require(needed, "fs.open")
         var flags: Int32 = O_CLOEXEC
         switch k {
         case "r": flags |= plus ? O_RDWR : O_RDONLY

@@ -35,7 +35,7 @@ enum HTTPModule {
         }
         def("get") { vm, _, args in
             try args.check(min: 0, max: 3, keywords: ["url", "headers", "timeout"])
-            try vm.core.require(.network, "http.get")
+            try vm.require(.network, "http.get")
             let url = try IOSupport.path(try args.arg(0, "url"), "get", "url")
             let headers = try headersArg(try args.arg(1, "headers"), "get")
             let timeout = try vm.timeoutArg(try args.arg(2, "timeout"), "get")
@@ -43,7 +43,7 @@ enum HTTPModule {
         }
         def("request") { vm, _, args in
             try args.check(min: 0, max: 5, keywords: ["method", "url", "body", "headers", "timeout"])
-            try vm.core.require(.network, "http.request")
+            try vm.require(.network, "http.request")
             let method = try IOSupport.path(try args.arg(0, "method"), "request", "method").uppercased()
             if method.isEmpty || !method.utf8.allSatisfy(isTokenByte) {
                 throw ScriptThrow.valueError("request(): invalid method \(quoteString(method))")

@@ -17,7 +17,7 @@ enum NetModule {
         }
         def("listen") { vm, _, args in
             try args.check(min: 0, max: 3, keywords: ["host", "port", "backlog"])
-            try vm.core.require(.network, "net.listen")
+            try vm.require(.network, "net.listen")
             let host = try hostArg(try args.arg(0, "host"), "listen")
             let port = try portArg(try args.arg(1, "port"), "listen")
             var backlog = 128
@@ -26,7 +26,7 @@ enum NetModule {
         }
         def("connect") { vm, _, args in
             try args.check(min: 0, max: 3, keywords: ["host", "port", "timeout"])
-            try vm.core.require(.network, "net.connect")
+            try vm.require(.network, "net.connect")
             let host = try hostArg(try args.arg(0, "host"), "connect")
             let port = try portArg(try args.arg(1, "port"), "connect")
             let timeout = try vm.timeoutArg(try args.arg(2, "timeout"), "connect")

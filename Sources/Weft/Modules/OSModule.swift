@@ -19,7 +19,7 @@ enum OSModule {
 
         def("env") { vm, _, args in
             try args.check(min: 0, max: 2, keywords: ["name", "default"])
-            try vm.core.require(.environment, "os.env")
+            try vm.require(.environment, "os.env")
             let name = try MethodSupport.str(try MethodSupport.required(args, 0, "name"), "env", "name").value
             let fallback = try args.arg(1, "default") ?? .nil
             if name.isEmpty || name.contains("=") || name.utf8.contains(0) { return fallback }
@@ -28,18 +28,18 @@ enum OSModule {
         }
         def("environ") { vm, _, args in
             try args.check(min: 0, max: 0)
-            try vm.core.require(.environment, "os.environ")
+            try vm.require(.environment, "os.environ")
             let env = ProcessInfo.processInfo.environment
             return try IOSupport.map(vm, env.keys.sorted().map { ($0, .string(env[$0]!)) })
         }
         def("cwd") { vm, _, args in
             try args.check(min: 0, max: 0)
-            try vm.core.require(.environment, "os.cwd")
+            try vm.require(.environment, "os.cwd")
             return .string(FileManager.default.currentDirectoryPath)
         }
         def("chdir") { vm, _, args in
             try args.check(min: 0, max: 1, keywords: ["path"])
-            try vm.core.require(.environment, "os.chdir")
+            try vm.require(.environment, "os.chdir")
             let path = try IOSupport.path(try args.arg(0, "path"), "chdir")
             if Glibc.chdir(path) != 0 { throw IOSupport.ioError("change directory to", path) }
             return .nil
@@ -62,7 +62,7 @@ enum OSModule {
             let cwd = try IOSupport.optionalStr(try args.arg(3, "cwd"), "run", "cwd")
             var env: [String]?
             if let e = try args.arg(4, "env"), !e.isNil { env = try envArg(vm, e) }
-            try vm.core.require(.subprocess, "os.run")
+            try vm.require(.subprocess, "os.run")
             let r = try Subprocess.run(vm, argv: argv, input: input, timeout: timeout, cwd: cwd, env: env)
             return try IOSupport.map(vm, [
                 ("status", .int(r.status)),

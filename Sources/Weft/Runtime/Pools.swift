@@ -30,9 +30,17 @@ final class PoolObj: Obj, @unchecked Sendable {
     private let queuedMirror = Atomic<Int>(0)
     private let shutdownMirror = Atomic<Bool>(false)
 
-    init(core: InterpreterCore, workers: Int, name: String) {
+    /// What the pool's workers may touch (the creator's, possibly narrowed) and
+    /// the budgets they draw from (the creator's host call's).
+    let capabilities: Interpreter.Capabilities
+    let budget: CallBudget?
+
+    init(core: InterpreterCore, workers: Int, name: String, creator: ThreadObj? = nil,
+         capabilities: Interpreter.Capabilities? = nil) {
         self.maxWorkers = workers
         self.name = name
+        self.capabilities = capabilities ?? creator?.capabilities ?? core.capabilities
+        self.budget = creator?.budget
         super.init()
         core.addExitHook { [weak self] vm in
             try self?.shutdown(vm, wait: true, cancelPending: false)
@@ -164,12 +172,19 @@ final class PoolObj: Obj, @unchecked Sendable {
     private func startWorker(_ vm: VM, _ k: Int) {
         let inst = Instance(cls: ThreadBuiltins.threadClass)
         let t = ThreadObj(core: vm.core, name: "\(name)-\(k)", daemon: false)
+        t.capabilities = capabilities
+        t.budget = budget
         t.instance = inst
         inst.native = t
         monitor.lock()
         workerThreads.append(t)
         monitor.unlock()
         do {
+            // A worker replaced by a thread that `Interpreter.cancel()` reached
+            // would escape the cancellation: the queued tasks fail instead.
+            if vm.thread?.hostCancelled.load(ordering: .relaxed) == true {
+                throw ScriptThrow(ErrorKinds.cancelled, "cancelled by the host")
+            }
             try t.start { [self] vm in try workerLoop(vm) }
         } catch {
             let failure: Word
@@ -269,7 +284,9 @@ enum PoolBuiltins {
     ]
 
     static func makePool(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
-        try args.check(min: 0, max: 2, keywords: ["workers", "name"])
+        try args.check(min: 0, max: 2, keywords: ["workers", "name", "capabilities"])
+        try vm.require(.threads, "pool")
+        let caps = try ThreadBuiltins.narrowedCapabilities(args.kw("capabilities"), vm, "pool")
         var workers = ProcessInfo.processInfo.activeProcessorCount
         switch try args.arg(0, "workers")?.unpacked {
         case nil, .nil?: break
@@ -284,7 +301,7 @@ enum PoolBuiltins {
         case .str(let s)?: name = s.value
         case let other?: throw ScriptThrow.typeError("pool(): name must be a str, not '\(other.typeName)'")
         }
-        return .object(PoolObj(core: vm.core, workers: workers, name: name))
+        return .object(PoolObj(core: vm.core, workers: workers, name: name, creator: vm.thread, capabilities: caps))
     }
 
     @inline(__always) static func this(_ receiver: Word) -> PoolObj {

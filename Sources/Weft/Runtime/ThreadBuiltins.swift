@@ -69,7 +69,7 @@ enum ThreadBuiltins {
         let cls = ClassObj(name: "Thread", superclass: nil, methods: table, isBuiltin: true)
         cls.isSubclassable = true
         cls.makeNative = { inst, vm in
-            let t = ThreadObj(core: vm.core, name: vm.core.threads.allocateName(), daemon: false)
+            let t = ThreadObj(core: vm.core, name: vm.core.threads.allocateName(), daemon: false, parent: vm.thread)
             t.instance = inst
             return t
         }
@@ -86,10 +86,13 @@ enum ThreadBuiltins {
     }
 
     static func initThread(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
-        try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon"])
+        try args.check(min: 0, max: 4, keywords: ["target", "args", "name", "daemon", "capabilities"])
         guard case .instance(let inst) = receiver.unpacked else { return .nil }
+        let caps = try narrowedCapabilities(args.kw("capabilities"), vm, "Thread")
         let name = try args.arg(2, "name") ?? .nil
-        let t = ThreadObj(core: vm.core, name: try nameArg(name, vm), daemon: try boolArg(args.arg(3, "daemon"), "daemon"))
+        let t = ThreadObj(core: vm.core, name: try nameArg(name, vm), daemon: try boolArg(args.arg(3, "daemon"), "daemon"),
+                          parent: vm.thread)
+        if let caps { t.capabilities = caps }
         t.target = try args.arg(0, "target") ?? .nil
         if let a = try args.arg(1, "args"), !(a.isNil) {
             t.args = try vm.collect(a)
@@ -115,8 +118,37 @@ enum ThreadBuiltins {
         }
     }
 
+    /// The `capabilities:` argument of `spawn` and `pool`: a list of names
+    /// (`["fileRead", "threads"]`), nil when absent. It may only narrow: naming one
+    /// the calling thread lacks raises PermissionError.
+    static func narrowedCapabilities(_ arg: Word?, _ vm: VM, _ fn: String) throws -> Interpreter.Capabilities? {
+        guard let arg, !arg.isNil else { return nil }
+        guard case .list = arg.unpacked else {
+            throw ScriptThrow.typeError("\(fn)(): capabilities must be a list of str, not '\(arg.typeName)'")
+        }
+        var caps: Interpreter.Capabilities = []
+        for item in try vm.collect(arg) {
+            guard case .str(let s) = item.unpacked else {
+                throw ScriptThrow.typeError("\(fn)(): capabilities must be a list of str, not containing '\(item.typeName)'")
+            }
+            guard let c = Interpreter.Capabilities.names.first(where: { $0.1 == s.value })?.0 else {
+                let known = Interpreter.Capabilities.names.map(\.1).joined(separator: ", ")
+                throw ScriptThrow.valueError("\(fn)(): unknown capability '\(s.value)' (known: \(known))")
+            }
+            caps.insert(c)
+        }
+        let have = vm.thread?.capabilities ?? vm.core.capabilities
+        let extra = caps.subtracting(have)
+        if !extra.isEmpty {
+            throw ScriptThrow(ErrorKinds.permissionError,
+                              "\(fn)(): cannot grant \(extra) (this thread does not have it)")
+        }
+        return caps
+    }
+
     static func start(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 0, max: 0)
+        try vm.require(.threads, "Thread.start")
         let t = try state(receiver, vm, "start")
         try t.start { threadVM in try threadVM.invokeMethod(receiver, Symbols.run, []) }
         return .nil
@@ -184,10 +216,13 @@ enum ThreadBuiltins {
 
     /// `spawn(f, ...args, name: nil, daemon: false)`: create and start a Thread.
     static func spawn(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
-        try args.check(min: 1, max: Int.max, keywords: ["name", "daemon"])
+        try args.check(min: 1, max: Int.max, keywords: ["name", "daemon", "capabilities"])
+        try vm.require(.threads, "spawn")
+        let caps = try narrowedCapabilities(args.kw("capabilities"), vm, "spawn")
         let inst = Instance(cls: threadClass)
         let t = ThreadObj(core: vm.core, name: try nameArg(args.kw("name") ?? .nil, vm),
-                          daemon: try boolArg(args.kw("daemon"), "daemon"))
+                          daemon: try boolArg(args.kw("daemon"), "daemon"), parent: vm.thread)
+        if let caps { t.capabilities = caps }
         t.target = args[0]
         t.args = Array(args.positional.dropFirst())
         t.instance = inst

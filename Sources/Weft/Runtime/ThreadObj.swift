@@ -47,12 +47,41 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// Private condition `sleep` waits on, so cancel/interrupt can wake it.
     let sleeper = NSCondition()
 
-    init(core: InterpreterCore, name: String, daemon: Bool, isMain: Bool = false) {
+    /// The budgets of the host call this thread belongs to (nil: unlimited);
+    /// threads inherit their spawner's. Read by other threads (a wall-time timer
+    /// looking for the call's threads), so behind the state lock; the thread itself
+    /// reads it only on slow paths (drawing steps, a pending attention).
+    private var _budget: CallBudget?
+    var budget: CallBudget? {
+        get { stateLock.lock(); defer { stateLock.unlock() }; return _budget }
+        set { stateLock.lock(); _budget = newValue; stateLock.unlock() }
+    }
+    /// What this thread may touch (the capability gate, `VM.require`): the
+    /// interpreter's, narrowed (never widened) for spawned threads and pools.
+    var capabilities: Interpreter.Capabilities
+    /// `Interpreter.cancel()` reached this thread: its next safepoint or blocked
+    /// wait raises Cancelled, and so does every later one (sticky).
+    let hostCancelled = Atomic<Bool>(false)
+    /// A thread a host call runs as (not counted against `maxThreads`).
+    var isHostCall = false
+
+    /// `parent`: the spawning thread, whose budget and capabilities the new thread
+    /// inherits.
+    init(core: InterpreterCore, name: String, daemon: Bool, isMain: Bool = false, parent: ThreadObj? = nil) {
         self.core = core
         self._name = name
         self._daemon = daemon
         self.isMain = isMain
+        self._budget = parent?.budget
+        self.capabilities = parent?.capabilities ?? core.capabilities
         super.init()
+        // A thread started by one that `Interpreter.cancel()` reached (from a catch
+        // block, say) is cancelled from the start.
+        if parent?.hostCancelled.load(ordering: .relaxed) == true {
+            hostCancelled.store(true, ordering: .relaxed)
+            cancelled.store(true, ordering: .relaxed)
+            attention.store(true, ordering: .relaxed)
+        }
         if isMain {
             _ident = core.threads.allocateIdent()
             _started = true
@@ -115,6 +144,21 @@ final class ThreadObj: Obj, @unchecked Sendable {
     func cancel() {
         cancelled.store(true, ordering: .sequentiallyConsistent)
         wake()
+    }
+
+    /// `Interpreter.cancel()`: Cancelled at this thread's next safepoint, and at
+    /// once in a blocked wait.
+    func hostCancel() {
+        hostCancelled.store(true, ordering: .sequentiallyConsistent)
+        cancelled.store(true, ordering: .sequentiallyConsistent)
+        requestAttention()
+    }
+
+    /// A new host call runs as this (main) thread: a cancellation of an earlier one
+    /// no longer applies.
+    func clearHostCancel() {
+        hostCancelled.store(false, ordering: .sequentiallyConsistent)
+        cancelled.store(false, ordering: .sequentiallyConsistent)
     }
 
     /// Raises Interrupted in this thread at its next check (REPL Ctrl-C).
@@ -218,6 +262,16 @@ final class ThreadObj: Obj, @unchecked Sendable {
             if interruptPending.exchange(false, ordering: .sequentiallyConsistent) {
                 throw ScriptThrow(ErrorKinds.interrupted, "interrupted")
             }
+            // Host cancellation and budgets are sticky: attention stays set, so a
+            // script that catches the error meets it again at its next safepoint.
+            if hostCancelled.load(ordering: .relaxed) {
+                attention.store(true, ordering: .relaxed)
+                throw ScriptThrow(ErrorKinds.cancelled, "cancelled by the host")
+            }
+            if let m = budget?.stopMessage {
+                attention.store(true, ordering: .relaxed)
+                throw ScriptThrow(ErrorKinds.limitError, m)
+            }
         }
         if hasPendingDeadlock.load(ordering: .relaxed) {
             stateLock.lock()
@@ -266,6 +320,10 @@ final class ThreadObj: Obj, @unchecked Sendable {
         // a failure is an error in the script instead of a crash in the new one.
         let stack: UnsafeMutableRawPointer
         do {
+            if let max = core.options.maxThreads,
+               core.threads.live.filter({ !$0.isMain && !$0.isHostCall && $0 !== self }).count >= max {
+                throw ScriptThrow(ErrorKinds.limitError, "thread limit of \(max) reached")
+            }
             guard NativeThread.reserveSlot() else { throw NativeThread.cannotStart() }
             guard let s = VM.reserveStack(maxDepth: core.maxDepth) else {
                 NativeThread.releaseSlot()
@@ -284,6 +342,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
                 let vm = VM(core: core, stack: stack)
                 vm.thread = self
                 vm.threadName = name
+                if budget != nil { vm.stepsLeft.pointee = 0 }
                 Heap.attach(vm)
                 defer { Heap.detach(vm) }
                 var value: Word = .nil

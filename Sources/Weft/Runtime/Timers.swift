@@ -64,8 +64,9 @@ enum TimerBuiltins {
         }
         if delay.isNaN || delay < 0 { throw ScriptThrow.valueError("after(): delay must be non-negative") }
         if delay > VM.maxTimeout { throw ScriptThrow(ErrorKinds.overflowError, "after(): delay is too large") }
+        try vm.require(.threads, "after")
         let inst = Instance(cls: ThreadBuiltins.threadClass)
-        let t = ThreadObj(core: vm.core, name: vm.core.threads.allocateName(), daemon: false)
+        let t = ThreadObj(core: vm.core, name: vm.core.threads.allocateName(), daemon: false, parent: vm.thread)
         t.instance = inst
         inst.native = t
         let timer = TimerObj(thread: t)

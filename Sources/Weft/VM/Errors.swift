@@ -163,6 +163,9 @@ enum ErrorKinds {
     /// Raised by host code (native functions, host objects) for a Swift error;
     /// host-named kinds derive from it (Embedding/NativeFunctions.swift).
     static let hostError = kind("HostError")
+    /// A budget the host set was exceeded (instructions, wall time, threads;
+    /// Interpreter.Options), or `onProgress` asked to stop.
+    static let limitError = kind("LimitError")
     /// Socket errors (net): IOError subclasses, so `catch e: IOError` sees them.
     static let connectionRefused = ClassObj(name: "ConnectionRefused", superclass: ioError, methods: [:], isBuiltin: true)
     static let addressInUse = ClassObj(name: "AddressInUse", superclass: ioError, methods: [:], isBuiltin: true)
@@ -174,7 +177,7 @@ enum ErrorKinds {
         zeroDivisionError, overflowError, recursionError, runtimeError, assertionError,
         frozenError, importError, syntaxError, ioError, permissionError, empty, full,
         timeout, closed, cancelled, deadlockError, brokenBarrierError, interrupted,
-        memoryError, hostError,
+        memoryError, hostError, limitError,
         connectionRefused, addressInUse, connectionReset,
     ]
 }

@@ -282,7 +282,7 @@ extension VM {
                                 frame.pointee.pc = pc; self.sp = sp
                                 // Whatever this frame's operations rooted is done with.
                                 allocations.truncateRoots(to: frame.pointee.rootMark)
-                                if steps < 0 { throw VM.stepBudgetExhausted() }
+                                if steps < 0 { try refillSteps() }
                                 try thread.checkPending(cancellable: false)
                                 Heap.safepoint(self)
                             }

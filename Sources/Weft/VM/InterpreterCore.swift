@@ -15,6 +15,8 @@ final class InterpreterCore: @unchecked Sendable {
     var scriptPath: String = ""
     /// What scripts may touch outside the interpreter (§11); fixed at creation.
     var capabilities: Interpreter.Capabilities = []
+    /// The host's options (budgets are read from here for each host call).
+    var options = Interpreter.Options()
     /// Where `print` goes. Called with one whole print call's text.
     var output: (String) -> Void
     /// Where `input` reads from; nil at end of input.
@@ -51,7 +53,13 @@ final class InterpreterCore: @unchecked Sendable {
     /// `PermissionError: fileRead is not granted (fs.read_text)` when the host
     /// has not granted all of `needed`.
     func require(_ needed: Interpreter.Capabilities, _ function: String) throws {
-        let missing = needed.subtracting(capabilities)
+        try InterpreterCore.require(needed, granted: capabilities, function)
+    }
+
+    /// The gate's check against `granted` (a thread's capabilities).
+    static func require(_ needed: Interpreter.Capabilities, granted: Interpreter.Capabilities,
+                        _ function: String) throws {
+        let missing = needed.subtracting(granted)
         if missing.isEmpty { return }
         let names = Interpreter.Capabilities.names.filter { missing.contains($0.0) }.map(\.1)
         throw ScriptThrow(ErrorKinds.permissionError,

@@ -200,12 +200,15 @@ final class VM {
     /// past this much Swift stack since the outermost entry, RecursionError. Script
     /// threads have 256 MiB stacks (the main script 512 MiB).
     static let nativeStackBudget: UInt = 160 << 20
+    /// This VM's native stack budget: `nativeStackBudget` on script threads, less
+    /// for a host call running on the host's own (smaller) stack (HostThreads.swift).
+    var nativeStackLimit: UInt = VM.nativeStackBudget
 
     @inline(__always) func checkNativeStack() throws {
         var marker: UInt8 = 0
         let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
         if frameCount == 0 || here > nativeStackBase { nativeStackBase = here; return }
-        if nativeStackBase - here > VM.nativeStackBudget {
+        if nativeStackBase - here > nativeStackLimit {
             throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded (native calls nested too deeply)")
         }
     }
@@ -241,8 +244,10 @@ final class VM {
         let steps = stepsLeft.pointee &- 1
         stepsLeft.pointee = steps
         if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit || steps < 0 {
-            if steps < 0 { throw VM.stepBudgetExhausted() }
-            throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+            if steps < 0 { try refillSteps() }
+            if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
+                throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
+            }
         }
         let hasSelf = proto.isMethod && base == calleePos
         if kw == nil && argc == proto.paramCount && proto.restIndex == nil && (hasSelf || !proto.isMethod) {
