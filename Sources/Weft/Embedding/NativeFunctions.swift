@@ -177,12 +177,7 @@ enum HostCall {
     /// was raised in (if any) and those it is about to unwind.
     static func noteHostFrame(_ error: Word, vm: VM, name: String) {
         guard case .instance(let inst) = error.unpacked else { return }
-        let state: ErrorState = inst.locked {
-            if let s = inst.native as? ErrorState { return s }
-            let s = ErrorState()
-            inst.native = s
-            return s
-        }
+        let state = inst.errorState
         if let list = state.recordHost(vm: vm, thread: vm.threadName, function: name, frameCount: vm.frameCount) {
             inst.setField(Symbols.trace, .list(list))
         }

@@ -240,3 +240,16 @@ public struct ExitRequest: Error {
     /// The status the script asked to exit with.
     public let code: Int32
 }
+
+extension Instance {
+    /// An error instance's trace state, made on first use (under the instance's lock,
+    /// so threads raising the same error share one).
+    var errorState: ErrorState {
+        locked {
+            if let s = native as? ErrorState { return s }
+            let s = ErrorState()
+            native = s
+            return s
+        }
+    }
+}

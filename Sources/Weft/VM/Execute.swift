@@ -45,12 +45,7 @@ extension VM {
     /// its original trace and an uncaught one ends with every frame, innermost first.
     func recordTrace(_ error: Word, through stop: Int) {
         guard case .instance(let inst) = error.unpacked else { return }
-        let state: ErrorState = inst.locked {
-            if let s = inst.native as? ErrorState { return s }
-            let s = ErrorState()
-            inst.native = s
-            return s
-        }
+        let state = inst.errorState
         let list = state.record(vm: self, thread: threadName, from: frameCount - 1, through: stop) { i in
             let f = frames[i]
             let proto = f.closure.proto
