@@ -129,13 +129,20 @@ extension VM {
     /// The elements of an iterable as an array.
     func collect(_ x: Word) throws -> [Word] {
         if case .list(let l) = x.unpacked { return l.snapshot }
-        var out: [Word] = []
+        var capacity = 0
         if case .object(let r as RangeObj) = x.unpacked {
             // A range may be lazily huge: refuse at once what could never be held.
             try AllocationLimit.check(r.count, stride: MemoryLayout<Word>.stride, "list of range")
-            out.reserveCapacity(r.count)
+            capacity = r.count
         }
-        try iterate(x) { out.append($0) }
+        // The items may be new objects that nothing else refers to (a string's
+        // characters, what a script iterator makes), and a script `next` may reach a
+        // safepoint: gather them in a list this Swift reference keeps alive (rule C3),
+        // and root the result until the native or frame that asked is done.
+        let held = ListObj(capacity: capacity)
+        try iterate(x) { held.appendUnlocked($0) }
+        let out = held.copyItems
+        Heap.keep(out)
         return out
     }
 
