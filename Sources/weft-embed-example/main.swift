@@ -2,7 +2,8 @@
 //
 // It exposes a Swift function (`price`), a host object (`Stock`) and a Codable model
 // (`Order` in, `Invoice` out), then runs a script whose `pool` prices an order's lines
-// on several script threads at once, each calling back into Swift. Everything it
+// on several script threads at once, each calling back into Swift (four are inside
+// the Swift function at the same time; it checks). Everything it
 // prints is deterministic; EmbedExampleTests runs it and checks the output.
 import Foundation
 import Weft
@@ -44,12 +45,26 @@ final class Stock: HostObject, @unchecked Sendable {
     }
 }
 
-/// Counts calls of the native function across all script threads.
+/// Counts calls of the native function across all script threads, and shows that they
+/// run in parallel: the first calls wait (up to two seconds) until `expected` of them
+/// are inside Swift at the same time, and `peak` is the most that ever were.
 final class CallCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func tick() { lock.lock(); n += 1; lock.unlock() }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+    private let cond = NSCondition()
+    private let expected: Int
+    private var n = 0, inside = 0, peak = 0, opened = false
+    init(expected: Int) { self.expected = expected }
+
+    func enter() {
+        cond.lock(); defer { cond.unlock() }
+        n += 1; inside += 1; peak = max(peak, inside)
+        let deadline = Date().addingTimeInterval(2)
+        while !opened && inside < expected && cond.wait(until: deadline) {}
+        opened = true
+        cond.broadcast()
+    }
+    func leave() { cond.lock(); inside -= 1; cond.unlock() }
+    var count: Int { cond.lock(); defer { cond.unlock() }; return n }
+    var peakInside: Int { cond.lock(); defer { cond.unlock() }; return peak }
 }
 
 let prices: [String: Double] = ["apple": 0.5, "bread": 2.25, "cheese": 7.0, "dates": 3.5,
@@ -60,9 +75,10 @@ let weft = Interpreter(options: .init(capabilities: [.threads]))
 weft.output = { text in print(text, terminator: "") }
 
 // A native function, callable from every script thread concurrently.
-let priceCalls = CallCounter()
+let priceCalls = CallCounter(expected: 4)
 weft.define("price", arity: 1...1) { args in
-    priceCalls.tick()
+    priceCalls.enter()
+    defer { priceCalls.leave() }
     let sku = try args[0].as(String.self)
     guard let unit = prices[sku] else { throw HostError("no price for \(sku)", kind: "KeyError") }
     return .double(unit)
@@ -109,7 +125,7 @@ do {
         print("\(line.sku) x\(line.qty) = \(String(format: "%.2f", line.amount))")
     }
     print("order \(invoice.orderId) total \(String(format: "%.2f", invoice.total))")
-    print("price() called \(priceCalls.count) times by the pool's tasks")
+    print("price() called \(priceCalls.count) times by the pool's tasks, \(priceCalls.peakInside) at once")
     print("\(try weft.str(.object(stock))), \(stock.left("eggs")) eggs left")
 
     // A second order the shelf cannot fill: the script's error reaches Swift as a ScriptError.

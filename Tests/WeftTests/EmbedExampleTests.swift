@@ -51,7 +51,7 @@ final class EmbedExampleTests: XCTestCase {
             eggs x12 = 3.00
             flour x2 = 3.50
             order 7 total 35.00
-            price() called 6 times by the pool's tasks
+            price() called 6 times by the pool's tasks, 4 at once
             Stock(6 reservations), 12 eggs left
             order 8 failed: ValueError: out of stock: cheese
 
