@@ -24,7 +24,10 @@ let package = Package(
         // The embed_calls benchmark (Scripts/bench/embed_calls/run.sh).
         .executableTarget(name: "embed-calls-bench", dependencies: ["Weft"], path: "Scripts/bench/embed_calls",
                           exclude: ["lua", "run.sh"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "WeftTests", dependencies: ["Weft", "weft", "COpenSSL"], path: "Tests/WeftTests",
+        // The embedding example (docs/embedding.md): a native, a host object, a Codable model, a pool.
+        .executableTarget(name: "weft-embed-example", dependencies: ["Weft"], path: "Sources/weft-embed-example",
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "WeftTests", dependencies: ["Weft", "weft", "weft-embed-example", "COpenSSL"], path: "Tests/WeftTests",
                     swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
