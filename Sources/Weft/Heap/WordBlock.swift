@@ -59,6 +59,16 @@ struct WordBlock {
         weft_store_word(base + 1 + i, v.bits)
     }
 
+    /// A new block of at least `capacity` words holding this block's first `count`
+    /// words and `fill` in every other one, ready to publish in place of this one
+    /// (the caller then retires this block).
+    func grown(to capacity: Int, keeping count: Int, fill: Word = .nil) -> WordBlock {
+        let new = WordBlock.allocate(capacity: capacity)
+        new.words.initialize(from: words, count: count)
+        (new.words + count).initialize(repeating: fill, count: new.capacity - count)
+        return new
+    }
+
     /// Fills the first `items.count` words of a block not yet published.
     func initialize(from items: [Word]) {
         items.withUnsafeBufferPointer { src in

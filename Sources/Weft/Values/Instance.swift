@@ -40,8 +40,7 @@ struct FieldLayout: ~Copyable {
         let n = count
         var b = block
         if n == b.capacity {
-            let bigger = WordBlock.allocate(capacity: max(4, n * 2))
-            bigger.words.initialize(from: b.words, count: n)
+            let bigger = b.grown(to: max(4, n * 2), keeping: n)
             blockAddress.store(bigger.address, ordering: .releasing)
             Heap.retire(b)
             b = bigger
@@ -120,9 +119,7 @@ final class Instance: Obj {
         let (s, slots) = clsRef.with { ($0.layout.slotAdding(sym), $0.layout.count) }
         var b = block
         if s >= b.capacity {
-            let bigger = WordBlock.allocate(capacity: max(slots, s + 1))
-            bigger.words.initialize(from: b.words, count: b.capacity)
-            (bigger.words + b.capacity).initialize(repeating: .missing, count: bigger.capacity - b.capacity)
+            let bigger = b.grown(to: max(slots, s + 1), keeping: b.capacity, fill: .missing)
             blockAddress.store(bigger.address, ordering: .releasing)
             Heap.retire(b)
             b = bigger

@@ -129,9 +129,7 @@ final class ListObj: Obj {
     /// publishes it; the old block is retired.
     private func replaceBlock(capacity: Int, keeping n: Int) {
         let old = block
-        let new = WordBlock.allocate(capacity: capacity)
-        new.words.initialize(from: old.words, count: n)
-        (new.words + n).initialize(repeating: .nil, count: capacity - n)
+        let new = old.grown(to: capacity, keeping: n)
         blockAddress.store(new.address, ordering: .releasing)
         Heap.retire(old)
     }

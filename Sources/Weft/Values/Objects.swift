@@ -478,9 +478,7 @@ final class GlobalTable: Obj {
             guard let i = index[Symbols.name(sym)] else { return nil }
             var b = WordBlock(address: slotsBySymbol.load(ordering: .acquiring))
             if Int(sym) >= b.capacity {
-                let bigger = WordBlock.allocate(capacity: max(64, Int(sym) * 2))
-                bigger.words.initialize(from: b.words, count: b.capacity)
-                (bigger.words + b.capacity).initialize(repeating: .nil, count: bigger.capacity - b.capacity)
+                let bigger = b.grown(to: max(64, Int(sym) * 2), keeping: b.capacity)
                 slotsBySymbol.store(bigger.address, ordering: .releasing)
                 Heap.retire(b)
                 b = bigger
