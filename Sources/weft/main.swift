@@ -31,6 +31,7 @@ options:
   --max-instructions N
                    instruction budget (backward jumps and calls, all threads)
   --max-time S     wall-time limit in seconds
+  --max-memory N   memory budget in bytes (suffix K, M or G: 512M), MemoryError beyond
   --dis            print the compiled bytecode of the file instead of running it
   --version        print the version and exit
   -h, --help       print this help and exit
@@ -53,6 +54,17 @@ struct CommandLineOptions {
     var maxDepth = 10_000
     var maxInstructions: Int?
     var maxTime: Double?
+    var maxMemory: Int?
+}
+
+/// `4096`, `64K`, `512M`, `2G` as bytes; nil unless positive.
+func parseByteCount(_ s: String) -> Int? {
+    let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+    var digits = Substring(s), scale = 1
+    if let last = s.last?.uppercased().first, let u = units[last] { digits = s.dropLast(); scale = u }
+    guard let n = Int(digits), n > 0 else { return nil }
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: scale)
+    return overflow ? nil : bytes
 }
 
 func parseArguments(_ argv: [String]) -> CommandLineOptions {
@@ -93,6 +105,11 @@ func parseArguments(_ argv: [String]) -> CommandLineOptions {
                 fail("--max-time needs a positive number of seconds")
             }
             o.maxTime = s; i += 2; continue
+        case "--max-memory":
+            guard i + 1 < argv.count, let n = parseByteCount(argv[i + 1]) else {
+                fail("--max-memory needs a positive number of bytes (512M, 2G)")
+            }
+            o.maxMemory = n; i += 2; continue
         case "--":
             if i + 1 < argv.count { o.file = argv[i + 1]; o.args = Array(argv[(i + 2)...]) }
             i = argv.count; continue
@@ -140,6 +157,7 @@ var cliOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilitie
 cliOptions.runsOnCallerThread = false
 cliOptions.instructionBudget = options.maxInstructions
 cliOptions.wallTimeLimit = options.maxTime
+cliOptions.memoryBudget = options.maxMemory
 let weft = Interpreter(options: cliOptions)
 
 if options.check {
@@ -172,10 +190,7 @@ weft.arguments = options.args
 // after the file or code with -i.
 let stdinIsTerminal = isatty(STDIN_FILENO) != 0
 if stdinIsTerminal && (options.interactive || (options.code == nil && options.file == nil)) {
-    var interpreterOptions = Interpreter.Options(maxCallDepth: options.maxDepth, capabilities: .all)
-    interpreterOptions.runsOnCallerThread = false
-    interpreterOptions.instructionBudget = options.maxInstructions
-    interpreterOptions.wallTimeLimit = options.maxTime
+    let interpreterOptions = cliOptions
     let scriptArgs = options.args
     let repl = REPL(interpreter: weft, makeInterpreter: {
         let fresh = Interpreter(options: interpreterOptions)

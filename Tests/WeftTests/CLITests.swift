@@ -108,7 +108,12 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(t.status, 1)
         XCTAssertTrue(t.stderr.contains("LimitError: wall time limit of 0.2 s exceeded"), t.stderr)
         XCTAssertEqual(try weft(["--max-instructions", "100000", "-e", "print(sum(0..<100))"]).stdout, "4950\n")
-        for bad in [["--max-instructions", "0"], ["--max-time", "-1"], ["--max-time", "x"]] {
+        let m = try weft(["--max-memory", "16M", "-e", "var keep = []\nwhile true { keep.append([1, 2]) }"])
+        XCTAssertEqual(m.status, 1)
+        XCTAssertTrue(m.stderr.contains("MemoryError: memory budget of 16777216 bytes exceeded"), m.stderr)
+        XCTAssertEqual(try weft(["--max-memory", "64k", "-e", "print(len([i for i in 0..<100]))"]).stdout, "100\n")
+        for bad in [["--max-instructions", "0"], ["--max-time", "-1"], ["--max-time", "x"],
+                    ["--max-memory", "0"], ["--max-memory", "12Q"], ["--max-memory", "99999999999G"]] {
             XCTAssertEqual(try weft(bad + ["-e", "1"]).status, 2, "\(bad)")
         }
     }

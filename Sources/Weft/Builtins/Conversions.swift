@@ -281,16 +281,20 @@ enum Conversions {
         let x = args[0]
         switch x.unpacked {
         case .object(let o) where o is BytesObj: return x
-        case .str(let s): return .object(BytesObj(Array(s.value.utf8)))
+        case .str(let s):
+            try vm.checkSize(s.utf8Count, .bytes)
+            return .object(BytesObj(Array(s.value.utf8)))
         case .int(let n):
             guard n >= 0 else { throw ScriptThrow.valueError("bytes() count must not be negative") }
             try AllocationLimit.check(n, stride: 1, "bytes()")
+            try vm.checkSize(n, .bytes)
             return .object(BytesObj([UInt8](repeating: 0, count: n)))
         case .bool, .float, .nil, .function, .instance:
             throw ScriptThrow.typeError("cannot convert '\(x.typeName)' object to bytes")
         default:
             let items: [Word]
             if case .list(let l) = x.unpacked { items = l.snapshot } else { items = try vm.collect(x) }
+            try vm.checkSize(items.count, .bytes)
             var out: [UInt8] = []
             out.reserveCapacity(items.count)
             for v in items {

@@ -9,12 +9,13 @@
 
 enum ListMethods {
     static let methods: [(String, NativeBody)] = [
-        ("append", { _, r, args in
+        ("append", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "append")
             let v = args[0]
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
+                try vm.checkSize(l.count &+ 1, .list)
                 l.appendUnlocked(v)
             }
             return .nil
@@ -27,11 +28,12 @@ enum ListMethods {
             if case .list(let other) = args[0].unpacked { new = other.snapshot } else { new = try vm.collect(args[0]) }
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
+                try vm.checkSize(l.count &+ new.count, .list)
                 l.appendUnlocked(contentsOf: new)
             }
             return .nil
         }),
-        ("insert", { _, r, args in
+        ("insert", { vm, r, args in
             try args.check(min: 2, max: 2)
             let l = try MethodSupport.list(r, "insert")
             let i = try MethodSupport.int(args[0], "insert", "index")
@@ -39,6 +41,7 @@ enum ListMethods {
             try l.locked {
                 if l.frozen { throw ScriptThrow.frozen("list") }
                 let n = l.count
+                try vm.checkSize(n &+ 1, .list)
                 var j = i < 0 ? i &+ n : i
                 if j < 0 { j = 0 } else if j > n { j = n }
                 l.insertUnlocked(v, at: j)

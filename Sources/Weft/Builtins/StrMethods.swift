@@ -50,10 +50,11 @@ enum StrMethods {
                 }
                 if i > 0 { out += s.value; count += s.count }
                 out += piece.value; count += piece.count
+                try vm.checkSize(out.utf8.count, .string)
             }
             return .str(StrObj(out, count: count))
         }),
-        ("replace", { _, r, args in
+        ("replace", { vm, r, args in
             try args.check(min: 2, max: 2)
             let s = try MethodSupport.strReceiver(r, "replace")
             let old = try MethodSupport.str(args[0], "replace", "old")
@@ -73,6 +74,7 @@ enum StrMethods {
                 found = true
                 out += hay[start..<i]; out += rep
                 start = i + needle.count
+                try vm.checkSize(out.count, .string)
             }
             if !found { return r }
             out += hay[start...]
@@ -118,7 +120,7 @@ enum StrMethods {
             let p = try MethodSupport.str(args[0], "ends_with", "suffix")
             return .bool(s.value.utf8.reversed().starts(with: p.value.utf8.reversed()))
         }),
-        ("encode", { _, r, args in
+        ("encode", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["encoding"])
             let s = try MethodSupport.strReceiver(r, "encode")
             if let e = try args.arg(0, "encoding") {
@@ -127,6 +129,7 @@ enum StrMethods {
                     throw ScriptThrow.valueError("encode(): unsupported encoding \(quoteString(name)) (only utf-8)")
                 }
             }
+            try vm.checkSize(s.utf8Count, .bytes)
             return .object(BytesObj(Array(s.value.utf8)))
         }),
         ("chars", { _, r, args in

@@ -39,10 +39,19 @@ public final class ModuleBuilder {
         self[name] = interpreter.makeNative("\(self.name).\(name)", arity: arity, keywords: keywords, body)
     }
 
-    /// A member of the module: `m["VERSION"] = "1.0"`.
+    /// A member of the module: `m["VERSION"] = "1.0"`. A value of another
+    /// interpreter is copied as `Interpreter.setGlobal` copies it; one that cannot
+    /// be copied (a function, an object) leaves the member unset.
     public subscript(name: String) -> Value? {
         get { globals.lookup(name).map { Value($0, core: interpreter.core, origin: "\(self.name).\(name)") } }
-        set { globals.set(name, newValue?.word ?? .nil) }
+        set {
+            let v = newValue ?? .nil
+            guard v.needsTransfer(to: interpreter.core) else { globals.set(name, v.word); return }
+            // The copy's Value keeps it alive until the table holds it.
+            if let copy = try? interpreter.runOnScriptThread({ vm in try v.word(in: vm) }) {
+                globals.set(name, copy.word)
+            }
+        }
     }
 
     /// Makes host class `type` available as `module.TypeName` (see `HostObject`).

@@ -91,6 +91,26 @@ public final class Interpreter: @unchecked Sendable {
         public var onProgress: (@Sendable (Progress) -> ProgressAction)?
         /// Instructions between `onProgress` calls.
         public var progressInterval: Int
+        /// Longest string a script may make, in UTF-8 bytes; a longer one raises
+        /// `LimitError: string length limit of N bytes exceeded`. nil: none.
+        public var maxStringLength: Int?
+        /// Most elements a list may hold (`LimitError: list length limit of N
+        /// exceeded`). nil: none.
+        public var maxListLength: Int?
+        /// Most keys a map may hold (`LimitError: map length limit of N exceeded`).
+        /// nil: none.
+        public var maxMapLength: Int?
+        /// Longest `bytes` value a script may make (`LimitError: bytes length limit
+        /// of N exceeded`). nil: none.
+        public var maxBytesLength: Int?
+        /// Heap bytes the interpreter's values may take, as the collector counts
+        /// them (objects, string and bytes contents, list, map and field storage
+        /// reachable from its globals and threads). A script thread that takes
+        /// more makes a collection run; if the interpreter is still over budget
+        /// after it, the thread gets `MemoryError: memory budget of N bytes
+        /// exceeded` at its next safepoint (a single string, list, map or bytes
+        /// value larger than the whole budget raises it at once). nil: none.
+        public var memoryBudget: Int?
         /// Whether a host call may run on the calling thread when its stack has room
         /// (`Interpreter.callerStackMinimum`); false: always on a pool thread with a
         /// 512 MiB stack, where natives may nest as deeply as in spawned threads
@@ -101,7 +121,9 @@ public final class Interpreter: @unchecked Sendable {
         public init(maxCallDepth: Int = 10_000, capabilities: Capabilities = [],
                     maxThreads: Int? = nil, instructionBudget: Int? = nil, wallTimeLimit: Double? = nil,
                     progressInterval: Int = 100_000,
-                    onProgress: (@Sendable (Progress) -> ProgressAction)? = nil) {
+                    onProgress: (@Sendable (Progress) -> ProgressAction)? = nil,
+                    maxStringLength: Int? = nil, maxListLength: Int? = nil, maxMapLength: Int? = nil,
+                    maxBytesLength: Int? = nil, memoryBudget: Int? = nil) {
             self.maxCallDepth = maxCallDepth
             self.capabilities = capabilities
             self.maxThreads = maxThreads
@@ -109,6 +131,11 @@ public final class Interpreter: @unchecked Sendable {
             self.wallTimeLimit = wallTimeLimit
             self.progressInterval = progressInterval
             self.onProgress = onProgress
+            self.maxStringLength = maxStringLength
+            self.maxListLength = maxListLength
+            self.maxMapLength = maxMapLength
+            self.maxBytesLength = maxBytesLength
+            self.memoryBudget = memoryBudget
         }
     }
 
@@ -179,6 +206,8 @@ public final class Interpreter: @unchecked Sendable {
         core = InterpreterCore(maxDepth: min(max(16, options.maxCallDepth), Options.maxCallDepthLimit))
         core.capabilities = options.capabilities
         core.options = options
+        core.limits = SizeLimits(options)
+        if let budget = core.limits.memory { core.memory = MemoryAccount(budget: budget) }
     }
 
     /// The capabilities this interpreter was created with.
@@ -220,7 +249,7 @@ public final class Interpreter: @unchecked Sendable {
         }
         set {
             let v = newValue ?? .nil
-            if let from = v.core, from !== core {
+            if v.needsTransfer(to: core) {
                 _ = try? setGlobal(name, v)
                 return
             }

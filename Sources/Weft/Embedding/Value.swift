@@ -29,8 +29,12 @@ public struct Value: @unchecked Sendable {
     /// the object a root for the collector.
     let object: Obj?
     /// The interpreter the value came from, for calls (`value.call(...)`); nil for
-    /// values the host built.
+    /// values the host built. A list or map the host built from values of one
+    /// interpreter belongs to that interpreter.
     let core: InterpreterCore?
+    /// A list or map the host built from values of several interpreters: every
+    /// interpreter gets a copy (ValueTransfer.swift).
+    let mixed: Bool
     /// Where the value was found, for conversion error messages: `order`,
     /// `argument 1 of fetch()`. Empty when unknown.
     let origin: String
@@ -41,7 +45,20 @@ public struct Value: @unchecked Sendable {
         self.word = word
         self.object = word.heapObject
         self.core = core
+        self.mixed = false
         self.origin = origin
+    }
+
+    /// A container the host built from `items`: it belongs to their interpreter.
+    private init(container word: Word, of items: [Value]) {
+        var core: InterpreterCore?
+        var mixed = false
+        for v in items {
+            if v.mixed { mixed = true; break }
+            guard let c = v.core else { continue }
+            if core == nil { core = c } else if core !== c { mixed = true; break }
+        }
+        self.init(word: word, object: word.heapObject, core: mixed ? nil : core, mixed: mixed, origin: "")
     }
 
     /// The interpreter the value came from (a handle on the same core).
@@ -49,11 +66,11 @@ public struct Value: @unchecked Sendable {
 
     /// The same value, described as found at `origin` (for error messages).
     func labelled(_ origin: String) -> Value {
-        Value(word: word, object: object, core: core, origin: origin)
+        Value(word: word, object: object, core: core, mixed: mixed, origin: origin)
     }
 
-    private init(word: Word, object: Obj?, core: InterpreterCore?, origin: String) {
-        self.word = word; self.object = object; self.core = core; self.origin = origin
+    private init(word: Word, object: Obj?, core: InterpreterCore?, mixed: Bool, origin: String) {
+        self.word = word; self.object = object; self.core = core; self.mixed = mixed; self.origin = origin
     }
 
     // MARK: Constructors
@@ -82,7 +99,7 @@ public struct Value: @unchecked Sendable {
     /// A new list of `items`.
     public static func list(_ items: [Value]) -> Value {
         // The items' own Values keep their objects alive until the list holds them.
-        Value(Word.list(ListObj(items.map(\.word))))
+        Value(container: Word.list(ListObj(items.map(\.word))), of: items)
     }
 
     /// A new map with string keys, in the order of `pairs`. A key given twice keeps
@@ -109,7 +126,7 @@ public struct Value: @unchecked Sendable {
                 a.isStr && b.isStr && strEqual(a.strUnchecked, b.strUnchecked)
             }
         }
-        return Value(Word.map(m))
+        return Value(container: Word.map(m), of: pairs.map(\.1))
     }
 
     // MARK: Inspection

@@ -4,6 +4,10 @@
 // and shared as they are; lists and maps are copied deeply, so the two interpreters
 // never share a mutable container — and anything else (functions, script objects,
 // host objects, threads, queues...) raises a TypeError naming the type.
+//
+// A list or map the host built belongs to the interpreter its items came from. One
+// built from values of several interpreters is `mixed`: every interpreter it is
+// handed to gets a deep copy, so it may hold plain data only.
 import Foundation
 
 extension Value {
@@ -15,8 +19,15 @@ extension Value {
     /// comparison.
     @inline(__always)
     func word(in vm: VM) throws -> Word {
-        guard let from = core, from !== vm.core else { return word }
+        guard needsTransfer(to: vm.core) else { return word }
         return try Value.transfer(word, vm: vm, depth: 0)
+    }
+
+    /// Whether handing this value to `target` copies it (or fails).
+    func needsTransfer(to target: InterpreterCore) -> Bool {
+        if mixed { return true }
+        guard let from = core else { return false }
+        return from !== target
     }
 
     private static func transfer(_ w: Word, vm: VM, depth: Int) throws -> Word {

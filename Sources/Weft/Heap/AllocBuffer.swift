@@ -18,6 +18,11 @@ final class AllocBuffer {
     /// The script thread using this buffer, poked when `roots` grows long, so its
     /// loop drops the finished ones at the next backward jump.
     @exclusivity(unchecked) weak var thread: ThreadObj?
+    /// The memory budget of that thread's interpreter, if it has one.
+    @exclusivity(unchecked) var memory: MemoryAccount?
+    /// The interpreter went over its memory budget in what this thread reported:
+    /// its next safepoint checks again after a collection (Heap/MemoryAccount.swift).
+    @exclusivity(unchecked) var overBudget = false
     /// Container blocks this thread replaced (Heap/WordBlock.swift): freed after the
     /// next collection, when no reader can still hold one.
     @exclusivity(unchecked) var retired: [UnsafeMutablePointer<UInt64>] = []

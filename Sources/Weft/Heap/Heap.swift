@@ -143,6 +143,11 @@ enum Heap {
         let n = buffer.unreportedBytes
         buffer.unreportedBytes = 0
         noteAllocated(n)
+        if let account = buffer.memory, account.noteAllocated(n), !buffer.overBudget {
+            buffer.overBudget = true
+            buffer.thread?.attention.store(true, ordering: .relaxed)
+            request()
+        }
     }
 
     private static func noteAllocated(_ n: Int) {
@@ -176,6 +181,7 @@ enum Heap {
         cond.unlock()
         if stressInterval > 0 { vm.thread?.attention.store(true, ordering: .relaxed) }
         vm.allocations.thread = vm.thread
+        vm.allocations.memory = vm.core.memory
         weft_set_heap_context(Unmanaged.passUnretained(vm.allocations).toOpaque())
     }
 
@@ -309,6 +315,7 @@ enum Heap {
         epoch = epoch == 1 ? 2 : 1
         var m = Marker(epoch: epoch)
         defer { m.release() }
+        chargeBudgetedInterpreters(&m)
         // Every VM's stack and frames.
         for (_, vm) in vms { vm._withUnsafeGuaranteedRef { $0.traceRoots(&m) } }
         for source in rootSources { source(&m) }
@@ -337,6 +344,30 @@ enum Heap {
         if pauses.count > 10_000 { pauses.removeFirst(5_000) }
         statsLock.unlock()
         return taken
+    }
+
+    /// Marks first what each interpreter with a memory budget reaches from its own
+    /// roots, and records it as that interpreter's live bytes (MemoryAccount.swift).
+    /// The process's pinned objects are marked before, so no interpreter is charged
+    /// for builtins.
+    private static func chargeBudgetedInterpreters(_ m: inout Marker) {
+        var cores: [ObjectIdentifier: InterpreterCore] = [:]
+        for (_, vm) in vms {
+            let core = vm._withUnsafeGuaranteedRef { $0.core }
+            if core.memory != nil { cores[ObjectIdentifier(core)] = core }
+        }
+        if cores.isEmpty { return }
+        for o in pins { m.mark(o) }
+        m.drain()
+        for core in cores.values {
+            let before = m.bytes
+            for (_, vm) in vms {
+                vm._withUnsafeGuaranteedRef { if $0.core === core { $0.traceRoots(&m) } }
+            }
+            m.mark(core.globals)
+            m.drain()
+            core.memory?.collected(live: m.bytes - before)
+        }
     }
 
     /// After a collection, with the threads running: releases the objects of `taken`

@@ -11,6 +11,15 @@ struct Marker {
     private var capacity = 4096
     /// Objects reached so far.
     private(set) var marked = 0
+    /// Bytes of storage the reached objects own beyond their object (`countBytes`).
+    private var storageBytes = 0
+
+    /// Heap bytes reached so far, as the collector counts them: `Heap.objectBytes`
+    /// an object, plus the storage (string contents, blocks) each one reports.
+    var bytes: Int { marked &* Heap.objectBytes &+ storageBytes }
+
+    /// Called by `trace`: the object being traced owns `n` bytes of storage.
+    @inline(__always) mutating func countBytes(_ n: Int) { storageBytes &+= n }
 
     init(epoch: UInt8) {
         self.epoch = epoch

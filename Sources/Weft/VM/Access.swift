@@ -220,6 +220,7 @@ extension VM {
             return
         }
         if let s = slot.pointee.asStr, let t = rhs.asStr {
+            try checkSize(s.utf8Count &+ t.utf8Count, .string)
             slot.pointee = .str(StrObj.concat(s, t))
             return
         }

@@ -278,8 +278,7 @@ extension VM {
                                 // Whatever this frame's operations rooted is done with.
                                 allocations.truncateRoots(to: frame.pointee.rootMark)
                                 if steps < 0 { try refillSteps() }
-                                try thread.checkPending(cancellable: false)
-                                Heap.safepoint(self)
+                                try safepoint()
                             }
                         }
                         pc = a
@@ -363,7 +362,12 @@ extension VM {
                         sp.initialize(to: .map(m)); sp += 1
                     case .appendLocal:
                         let v = popPublishing(&sp, self)
-                        if base[a].isList { base[a].withObject(ListObj.self) { $0.appendUnlocked(v) } }
+                        if base[a].isList {
+                            try base[a].withObject(ListObj.self) {
+                                if $0.count >= core.limits.bound(.list) { try checkSize($0.count + 1, .list) }
+                                $0.appendUnlocked(v)
+                            }
+                        }
                     case .insertLocal:
                         let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
                         if base[a].isMap { try base[a].withObject(MapObj.self) { try mapSet($0, k, v) } }
@@ -455,6 +459,7 @@ extension VM {
                         // Inline fast path: list.append(x).
                         if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
                             let v = popPublishing(&sp, self)
+                            if l.count >= core.limits.bound(.list) { try checkSize(l.count + 1, .list) }
                             l.locked { l.appendUnlocked(v) }
                             recv.pointee = .nil
                             break
@@ -608,6 +613,8 @@ extension VM {
                         }
                         (sp - a).deinitialize(count: a)
                         sp -= a
+                        self.sp = sp
+                        try checkSize(s.utf8.count, .string)
                         sp.initialize(to: .str(StrObj(s, count: count))); sp += 1
                     case .assertCatchable:
                         let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)

@@ -17,6 +17,10 @@ final class InterpreterCore: @unchecked Sendable {
     var capabilities: Interpreter.Capabilities = []
     /// The host's options (budgets are read from here for each host call).
     var options = Interpreter.Options()
+    /// Size limits and the memory budget, set with `options` before any script runs.
+    var limits = SizeLimits()
+    /// The heap bytes this interpreter takes, when it has a memory budget.
+    var memory: MemoryAccount?
     /// Where `print` goes. Called with one whole print call's text.
     var output: (String) -> Void
     /// Where `input` reads from; nil at end of input.

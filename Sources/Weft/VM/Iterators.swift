@@ -133,6 +133,7 @@ extension VM {
         if case .object(let r as RangeObj) = x.unpacked {
             // A range may be lazily huge: refuse at once what could never be held.
             try AllocationLimit.check(r.count, stride: MemoryLayout<Word>.stride, "list of range")
+            try checkSize(r.count, .list)
             capacity = r.count
         }
         // The items may be new objects that nothing else refers to (a string's
@@ -140,7 +141,11 @@ extension VM {
         // safepoint: gather them in a list this Swift reference keeps alive (rule C3),
         // and root the result until the native or frame that asked is done.
         let held = ListObj(capacity: capacity)
-        try iterate(x) { held.appendUnlocked($0) }
+        let bound = core.limits.bound(.list)
+        try iterate(x) {
+            if held.count >= bound { try checkSize(held.count &+ 1, .list) }
+            held.appendUnlocked($0)
+        }
         let out = held.copyItems
         Heap.keep(out)
         return out

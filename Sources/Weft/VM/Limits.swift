@@ -20,6 +20,67 @@ enum AllocationLimit {
     }
 }
 
+/// One interpreter's size limits (`Interpreter.Options.maxStringLength`,
+/// `maxListLength`, `maxMapLength`, `maxBytesLength` and `memoryBudget`), fixed
+/// when it is created. Each check is one comparison against a precomputed bound,
+/// `Int.max` when nothing is set, so an unlimited interpreter never fails one.
+struct SizeLimits {
+    enum Kind { case string, list, map, bytes }
+
+    /// The host's limits (nil: none), for messages.
+    let string: Int?, list: Int?, map: Int?, bytes: Int?, memory: Int?
+    /// The largest size of each kind that passes: the smaller of its own limit and
+    /// the memory budget over the bytes one element takes.
+    private let bounds: (string: Int, list: Int, map: Int, bytes: Int)
+
+    init(_ o: Interpreter.Options = Interpreter.Options()) {
+        func clamp(_ n: Int?) -> Int? { n.map { max(0, $0) } }
+        string = clamp(o.maxStringLength); list = clamp(o.maxListLength)
+        map = clamp(o.maxMapLength); bytes = clamp(o.maxBytesLength); memory = clamp(o.memoryBudget)
+        let m = memory ?? Int.max
+        bounds = (min(string ?? .max, m), min(list ?? .max, m / SizeLimits.wordBytes),
+                  min(map ?? .max, m / SizeLimits.entryBytes), min(bytes ?? .max, m))
+    }
+
+    /// Bytes a list element and a map entry take in their blocks.
+    static let wordBytes = 8, entryBytes = 28
+
+    @inline(__always) func bound(_ k: Kind) -> Int {
+        switch k {
+        case .string: return bounds.string
+        case .list: return bounds.list
+        case .map: return bounds.map
+        case .bytes: return bounds.bytes
+        }
+    }
+
+    /// The error for a `k` of size `n` past its bound: LimitError for the kind's
+    /// own limit, MemoryError when it alone would exceed the memory budget.
+    func error(_ k: Kind, _ n: Int) -> ScriptThrow {
+        let (limit, name, unit): (Int?, String, String) = switch k {
+        case .string: (string, "string length", " bytes")
+        case .list: (list, "list length", "")
+        case .map: (map, "map length", "")
+        case .bytes: (bytes, "bytes length", "")
+        }
+        if let l = limit, n > l { return ScriptThrow(ErrorKinds.limitError, "\(name) limit of \(l)\(unit) exceeded") }
+        return SizeLimits.memoryError(memory ?? 0)
+    }
+
+    static func memoryError(_ budget: Int) -> ScriptThrow {
+        ScriptThrow(ErrorKinds.memoryError, "memory budget of \(budget) bytes exceeded")
+    }
+}
+
+extension VM {
+    /// Raises LimitError (or MemoryError) unless a `kind` of size `n` (a string's
+    /// UTF-8 bytes, a list's or map's or bytes' length) is within this
+    /// interpreter's limits. Called where a script makes a longer one.
+    @inline(__always) func checkSize(_ n: Int, _ kind: SizeLimits.Kind) throws {
+        if n > core.limits.bound(kind) { throw core.limits.error(kind, n) }
+    }
+}
+
 /// The budgets of one host call (`eval`, `call`...) and of every thread it starts
 /// (they inherit it): instructions, wall time and progress reports
 /// (`Interpreter.Options`). Created only when the host set one of them, so an

@@ -83,7 +83,12 @@ extension VM {
         let h = try hash(k)
         try withMapEntry(m, k, hash: h) { e in
             if m.frozen { throw ScriptThrow.frozen("map") }
-            if let e = e { m.setValue(at: e, v) } else { m.insertNew(k, hash: h, value: v) }
+            if let e = e {
+                m.setValue(at: e, v)
+            } else {
+                try checkSize(m.count &+ 1, .map)
+                m.insertNew(k, hash: h, value: v)
+            }
         }
     }
 

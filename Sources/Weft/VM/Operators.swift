@@ -14,12 +14,21 @@ extension VM {
         }
         switch op {
         case .add:
-            if let x = a.asStr, let y = b.asStr { return .str(StrObj.concat(x, y)) }
+            if let x = a.asStr, let y = b.asStr {
+                try checkSize(x.utf8Count &+ y.utf8Count, .string)
+                return .str(StrObj.concat(x, y))
+            }
             if a.isList && b.isList {
-                return .list(a.withObject(ListObj.self) { x in b.withObject(ListObj.self) { ListObj.concat(x, $0) } })
+                return .list(try a.withObject(ListObj.self) { x in
+                    try b.withObject(ListObj.self) {
+                        try checkSize(x.count &+ $0.count, .list)
+                        return ListObj.concat(x, $0)
+                    }
+                })
             }
             switch (a.unpacked, b.unpacked) {
             case (.object(let x as BytesObj), .object(let y as BytesObj)):
+                try checkSize(x.bytes.count &+ y.bytes.count, .bytes)
                 return .object(BytesObj(x.bytes + y.bytes))
             default: break
             }
@@ -33,6 +42,7 @@ extension VM {
                 let (total, o) = items.count.multipliedReportingOverflow(by: n)
                 if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated list too large to allocate") }
                 try AllocationLimit.check(total, stride: MemoryLayout<Word>.stride, "repeated list")
+                try checkSize(total, .list)
                 var out: [Word] = []
                 out.reserveCapacity(total)
                 for _ in 0..<n { out += items }
@@ -49,6 +59,7 @@ extension VM {
         let (total, o) = s.value.utf8.count.multipliedReportingOverflow(by: n)
         if o { throw ScriptThrow(ErrorKinds.memoryError, "repeated string too large to allocate") }
         try AllocationLimit.check(total, stride: 1, "repeated string")
+        try checkSize(total, .string)
         return StrObj(String(repeating: s.value, count: n), count: s.count * n)
     }
 

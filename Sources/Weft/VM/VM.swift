@@ -238,8 +238,7 @@ final class VM {
         unowned(unsafe) let proto = closure.proto
         if thread.attention.load(ordering: .relaxed) {
             // A safepoint: the callee and its arguments are on the stack below `sp`.
-            try thread.checkPending(cancellable: false)
-            Heap.safepoint(self)
+            try safepoint()
         }
         let steps = stepsLeft.pointee &- 1
         stepsLeft.pointee = steps

@@ -92,6 +92,7 @@ final class Instance: Obj {
     override func trace(_ m: inout Marker) {
         m.mark(address: clsRef.address)
         let b = block
+        m.countBytes(b.capacity &* 8)
         m.mark(b.words, count: b.capacity)
         if let n = native as? Obj { m.mark(n) }
     }

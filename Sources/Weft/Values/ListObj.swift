@@ -76,6 +76,7 @@ final class ListObj: Obj {
     override var typeName: String { "list" }
     override func trace(_ m: inout Marker) {
         let b = block
+        m.countBytes(b.capacity &* 8)
         m.mark(b.words, count: min(count, b.capacity))
     }
 

@@ -81,6 +81,7 @@ final class MapObj: Obj {
     override var typeName: String { "map" }
     override func trace(_ m: inout Marker) {
         let b = storage
+        if !b.isEmpty { m.countBytes(b.block.capacity &* 8) }
         for e in 0..<min(used, b.capacity) {
             let k = b.key(e)
             if !k.isMissing { m.mark(k); m.mark(b.value(e)) }

@@ -158,7 +158,13 @@ final class StrObj: Obj {
     }
 
     override func trace(_ m: inout Marker) {
-        if let p = prefixRef { m.mark(address: p.address) }
+        // A rope owns its suffix (`flat`); its prefix counts for itself.
+        if let p = prefixRef {
+            m.mark(address: p.address)
+            m.countBytes(flat.utf8.count)
+        } else {
+            m.countBytes(utf8Count)
+        }
     }
 
     override var typeName: String { "str" }
@@ -215,7 +221,12 @@ func strLess(_ a: String, _ b: String) -> Bool {
 
 final class BytesObj: Obj {
     let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        super.init()
+        if bytes.count > 64 { Heap.account(bytes.count) }
+    }
+    override func trace(_ m: inout Marker) { m.countBytes(bytes.count) }
     override var typeName: String { "bytes" }
     override var isTruthy: Bool { !bytes.isEmpty }
 }
