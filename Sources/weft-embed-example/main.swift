@@ -77,7 +77,9 @@ weft.output = { text in print(text, terminator: "") }
 // A native function, callable from every script thread concurrently.
 let priceCalls = CallCounter(expected: 4)
 weft.define("price", arity: 1...1) { args in
-    priceCalls.enter()
+    // Waiting in Swift: `blocking` lets the script thread go meanwhile, so a
+    // collection another thread asks for need not wait for this one.
+    args.blocking { priceCalls.enter() }
     defer { priceCalls.leave() }
     let sku = try args[0].as(String.self)
     guard let unit = prices[sku] else { throw HostError("no price for \(sku)", kind: "KeyError") }

@@ -128,4 +128,29 @@ final class EmbeddingNativeTests: XCTestCase {
         XCTAssertEqual(c.calls, 1600)
         XCTAssertEqual(c.threads.count, 8, "\(c.threads)")
     }
+
+    func testBlockingWorkInANativeDoesNotHoldUpCollections() throws {
+        let interp = Interpreter(options: .init(capabilities: [.threads]))
+        let release = DispatchSemaphore(value: 0)
+        interp.define("wait_in_swift", arity: 0...0) { args in
+            let n = args.blocking { () -> Int in
+                _ = release.wait(timeout: .now() + 10)
+                return 7
+            }
+            return .int(n)
+        }
+        let start = Date()
+        // One thread waits in Swift; the main thread collects three times meanwhile.
+        // Each collection stops every script thread, so without `blocking` the
+        // first one would wait the full ten seconds.
+        try interp.eval("""
+            import gc
+            let waiter = spawn(wait_in_swift)
+            sleep(0.05)
+            for _ in 0..<3 { let junk = [[i] for i in 0..<1000]; gc.collect() }
+            """)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        release.signal()
+        XCTAssertEqual(try interp.eval("waiter.join()").as(Int.self), 7)
+    }
 }

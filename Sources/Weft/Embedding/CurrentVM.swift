@@ -25,9 +25,9 @@ enum CurrentVM {
 
     /// Runs `body` with `vm` as this thread's current VM (nested calls restore the
     /// outer one).
-    static func with<R>(_ vm: VM, _ body: () throws -> R) rethrows -> R {
+    static func with<R>(_ vm: VM?, _ body: () throws -> R) rethrows -> R {
         let previous = pthread_getspecific(key)
-        pthread_setspecific(key, Unmanaged.passUnretained(vm).toOpaque())
+        pthread_setspecific(key, vm.map { Unmanaged.passUnretained($0).toOpaque() })
         defer { pthread_setspecific(key, previous) }
         return try body()
     }

@@ -7,6 +7,7 @@
 // the function (from a script callback) keeps its kind and its trace, which gains
 // the function's name between the script frames on either side.
 import Foundation
+import CWeftSupport
 
 /// The body of a native function: called on whichever script thread calls it, so
 /// possibly on several threads at once.
@@ -81,6 +82,36 @@ public struct Arguments {
             guard let v = self[name], !v.isNil else { return defaultValue }
             return try v.as(T.self)
         }
+    }
+
+    /// Runs `work` — slow Swift work that touches no Weft value, such as waiting for
+    /// a lock, a network reply or a file — with this script thread let go, the way a
+    /// blocking wait in a script lets it go: collections, which stop every script
+    /// thread of the process at a safepoint, run meanwhile instead of waiting for
+    /// `work` to end.
+    ///
+    /// ```swift
+    /// weft.define("fetch", arity: 1...1) { args in
+    ///     let url = try args[0].as(String.self)
+    ///     let body = try args.blocking { try download(url) }   // no Value in here
+    ///     return .string(body)
+    /// }
+    /// ```
+    ///
+    /// Read the arguments before and build the result after: inside `work` the
+    /// thread is not a script thread, so values made there go through the heap's
+    /// shared (locked) path, and a call into an interpreter from there runs as a new
+    /// host call.
+    public func blocking<R>(_ work: () throws -> R) rethrows -> R {
+        guard let vm = CurrentVM.vm else { return try work() }
+        let context = weft_get_heap_context()
+        weft_set_heap_context(nil)
+        Heap.park(vm)
+        defer {
+            Heap.unpark(vm)
+            weft_set_heap_context(context)
+        }
+        return try CurrentVM.with(nil, work)
     }
 
     /// The arguments of a native call, labelled for error messages.
