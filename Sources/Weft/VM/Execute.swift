@@ -363,10 +363,13 @@ extension VM {
                     case .appendLocal:
                         let v = popPublishing(&sp, self)
                         if base[a].isList {
-                            try base[a].withObject(ListObj.self) {
-                                if $0.count >= core.limits.bound(.list) { try checkSize($0.count + 1, .list) }
-                                $0.appendUnlocked(v)
+                            let bound = listBound
+                            let appended = base[a].withObject(ListObj.self) { l -> Bool in
+                                guard l.count < bound else { return false }
+                                l.appendUnlocked(v)
+                                return true
                             }
+                            if !appended { throw sizeExceeded(bound &+ 1, .list) }
                         }
                     case .insertLocal:
                         let v = popPublishing(&sp, self), k = popPublishing(&sp, self)
@@ -459,7 +462,7 @@ extension VM {
                         // Inline fast path: list.append(x).
                         if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
                             let v = popPublishing(&sp, self)
-                            if l.count >= core.limits.bound(.list) { try checkSize(l.count + 1, .list) }
+                            if l.count >= listBound { throw sizeExceeded(l.count &+ 1, .list) }
                             l.locked { l.appendUnlocked(v) }
                             recv.pointee = .nil
                             break

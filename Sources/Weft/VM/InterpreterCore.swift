@@ -18,7 +18,7 @@ final class InterpreterCore: @unchecked Sendable {
     /// The host's options (budgets are read from here for each host call).
     var options = Interpreter.Options()
     /// Size limits and the memory budget, set with `options` before any script runs.
-    var limits = SizeLimits()
+    @exclusivity(unchecked) var limits = SizeLimits()
     /// The heap bytes this interpreter takes, when it has a memory budget.
     var memory: MemoryAccount?
     /// Where `print` goes. Called with one whole print call's text.

@@ -132,18 +132,19 @@ extension VM {
         var capacity = 0
         if case .object(let r as RangeObj) = x.unpacked {
             // A range may be lazily huge: refuse at once what could never be held.
-            try AllocationLimit.check(r.count, stride: MemoryLayout<Word>.stride, "list of range")
-            try checkSize(r.count, .list)
-            capacity = r.count
+            let n = r.count
+            try AllocationLimit.check(n, stride: MemoryLayout<Word>.stride, "list of range")
+            try checkSize(n, .list)
+            capacity = n
         }
         // The items may be new objects that nothing else refers to (a string's
         // characters, what a script iterator makes), and a script `next` may reach a
         // safepoint: gather them in a list this Swift reference keeps alive (rule C3),
         // and root the result until the native or frame that asked is done.
         let held = ListObj(capacity: capacity)
-        let bound = core.limits.bound(.list)
+        let limits = core.limits
         try iterate(x) {
-            if held.count >= bound { try checkSize(held.count &+ 1, .list) }
+            if held.count >= limits.bound(.list) { throw limits.error(.list, held.count &+ 1) }
             held.appendUnlocked($0)
         }
         let out = held.copyItems

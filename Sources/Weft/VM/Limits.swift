@@ -56,6 +56,7 @@ struct SizeLimits {
 
     /// The error for a `k` of size `n` past its bound: LimitError for the kind's
     /// own limit, MemoryError when it alone would exceed the memory budget.
+    @inline(never)
     func error(_ k: Kind, _ n: Int) -> ScriptThrow {
         let (limit, name, unit): (Int?, String, String) = switch k {
         case .string: (string, "string length", " bytes")
@@ -77,8 +78,13 @@ extension VM {
     /// UTF-8 bytes, a list's or map's or bytes' length) is within this
     /// interpreter's limits. Called where a script makes a longer one.
     @inline(__always) func checkSize(_ n: Int, _ kind: SizeLimits.Kind) throws {
-        if n > core.limits.bound(kind) { throw core.limits.error(kind, n) }
+        if n > core.limits.bound(kind) { throw sizeExceeded(n, kind) }
     }
+
+    /// The error for a `kind` of size `n` past this interpreter's bound (kept out
+    /// of line, so the checks stay a compare and a branch).
+    @inline(never)
+    func sizeExceeded(_ n: Int, _ kind: SizeLimits.Kind) -> ScriptThrow { core.limits.error(kind, n) }
 }
 
 /// The budgets of one host call (`eval`, `call`...) and of every thread it starts

@@ -81,15 +81,19 @@ extension VM {
 
     func mapSet(_ m: MapObj, _ k: Word, _ v: Word) throws {
         let h = try hash(k)
-        try withMapEntry(m, k, hash: h) { e in
+        // The bound as a plain integer, so the closure does not capture the VM.
+        let bound = core.limits.bound(.map)
+        let full = try withMapEntry(m, k, hash: h) { e -> Bool in
             if m.frozen { throw ScriptThrow.frozen("map") }
             if let e = e {
                 m.setValue(at: e, v)
             } else {
-                try checkSize(m.count &+ 1, .map)
+                if m.count >= bound { return true }
                 m.insertNew(k, hash: h, value: v)
             }
+            return false
         }
+        if full { throw sizeExceeded(bound &+ 1, .map) }
     }
 
     func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {

@@ -19,12 +19,8 @@ extension VM {
                 return .str(StrObj.concat(x, y))
             }
             if a.isList && b.isList {
-                return .list(try a.withObject(ListObj.self) { x in
-                    try b.withObject(ListObj.self) {
-                        try checkSize(x.count &+ $0.count, .list)
-                        return ListObj.concat(x, $0)
-                    }
-                })
+                try checkSize(a.withObject(ListObj.self) { $0.count } &+ b.withObject(ListObj.self) { $0.count }, .list)
+                return .list(a.withObject(ListObj.self) { x in b.withObject(ListObj.self) { ListObj.concat(x, $0) } })
             }
             switch (a.unpacked, b.unpacked) {
             case (.object(let x as BytesObj), .object(let y as BytesObj)):

@@ -51,6 +51,8 @@ final class VM {
     let frameCapacity: Int
     var handlers: [Handler] = []
     let maxDepth: Int
+    /// `core.limits.bound(.list)`, kept here for the dispatch loop's appends.
+    let listBound: Int
     /// Name used in error reports (`in thread "worker-1"`); nil for the main thread.
     var threadName: String?
     /// Swift stack address of the outermost entry into this VM (checkNativeStack).
@@ -103,6 +105,7 @@ final class VM {
     init(core: InterpreterCore, stack region: UnsafeMutableRawPointer) {
         self.core = core
         maxDepth = core.maxDepth
+        listBound = core.limits.bound(.list)
         frameCapacity = core.maxDepth + 8
         regionBytes = VM.regionBytes(maxDepth: maxDepth)
         stackBase = region.bindMemory(to: Word.self, capacity: VM.stackValues)
