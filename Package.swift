@@ -16,8 +16,11 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // GNU readline for the REPL (needs libreadline-dev).
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        // Linked with mimalloc, which replaces malloc process-wide (needs
+        // libmimalloc-dev; Sources/weft/main.swift says why).
         .executableTarget(name: "weft", dependencies: ["Weft", "CReadline"], path: "Sources/weft",
-                          swiftSettings: [.swiftLanguageMode(.v5)]),
+                          swiftSettings: [.swiftLanguageMode(.v5)],
+                          linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]),
         // libFuzzer target (Scripts/fuzz.sh): build only with --sanitize=fuzzer.
         .executableTarget(name: "WeftFuzz", dependencies: ["Weft"], path: "Sources/WeftFuzz",
                           swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -4,15 +4,22 @@ import Weft
 
 let version = "weft 0.1.0"
 
-#if canImport(Glibc)
-// The collector frees dead objects in bulk after each collection. glibc parks small
-// freed chunks in "fastbins" and later merges them all at once (malloc_consolidate),
-// which showed as 5-16% of allocation-heavy programs; without fastbins, frees go to
-// the per-thread cache or are merged as they come. Measured in Scripts/bench/README.md.
-// A process-wide setting, so the tool makes it, not the library an app embeds.
-@_silgen_name("mallopt") func mallopt(_ parameter: Int32, _ value: Int32) -> Int32  // <malloc.h>
-let mallocMaxFast: Int32 = 1                                                           // M_MXFAST
-_ = mallopt(mallocMaxFast, 0)
+// Every heap object is a Swift class instance, so a script's allocations are
+// malloc's: the tool links mimalloc (Package.swift), which replaces malloc for the
+// whole process. Its per-thread free lists suit the collector, which frees dead
+// objects in bulk after each collection; glibc's bins spent a third of
+// allocation-heavy programs in malloc and free (measured in Scripts/bench/README.md).
+// A process-wide choice, so the tool makes it, not the library an app embeds.
+//
+// mimalloc gives each thread pages from 32 MiB segments of address space. A script
+// that starts threads until the address space runs out (each reserves a large stack)
+// would leave no room for a new thread's first segment, and a failed allocation is
+// fatal in Swift; so 1 GiB of address space is reserved (not committed: it costs no
+// memory) at start, and segments come from there first.
+#if os(Linux)
+@_silgen_name("mi_reserve_os_memory")
+func mi_reserve_os_memory(_ size: Int, _ commit: Bool, _ allowLarge: Bool) -> Int32   // <mimalloc.h>
+_ = mi_reserve_os_memory(1 << 30, false, false)
 #endif
 
 let usage = """
