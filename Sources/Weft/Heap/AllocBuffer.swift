@@ -119,7 +119,9 @@ final class AllocBuffer {
     /// Keeps the entries for which `live` is true, in order; calls `dead` for the others.
     func sweep(live: (UnsafeMutableRawPointer) -> Bool, dead: (UnsafeMutableRawPointer) -> Void) {
         var kept = 0
+        let d = Marker.prefetchDistance
         for i in 0..<count {
+            if i &+ d < count { weft_prefetch(items[i &+ d]) }
             let p = items[i]
             if live(p) { items[kept] = p; kept += 1 } else { dead(p) }
         }

@@ -2,6 +2,8 @@
 // a list nested a million deep is marked on any thread), and the `trace` protocol
 // through which each heap class reports the values and objects it refers to.
 
+import CWeftSupport
+
 struct Marker {
     /// Marks equal to `epoch` mean "reached in this collection"; the epoch alternates
     /// between 1 and 2, so marks never need clearing (new objects start at 0).
@@ -40,8 +42,20 @@ struct Marker {
         for v in values { mark(v) }
     }
 
+    /// How many elements ahead the array loops prefetch object headers.
+    static let prefetchDistance = 8
+
     mutating func mark(_ p: UnsafePointer<Word>, count n: Int) {
-        for i in 0..<n { mark(p[i]) }
+        let d = Marker.prefetchDistance
+        for i in 0..<n {
+            // A large list's elements are usually scattered objects: start loading
+            // the header of one a few places ahead while marking this one.
+            if i &+ d < n {
+                let ahead = p[i &+ d]
+                if ahead.isHeap { weft_prefetch(ahead.heapAddress + Heap.markOffset) }
+            }
+            mark(p[i])
+        }
     }
 
     @inline(__always) mutating func mark(address p: UnsafeRawPointer) {
@@ -64,8 +78,12 @@ struct Marker {
 
     /// Traces grey objects until none is left.
     mutating func drain() {
+        let d = Marker.prefetchDistance
         while count > 0 {
             count -= 1
+            // The objects below on the stack are traced next (unless this one
+            // pushes more): start loading one of them now.
+            if count >= d { weft_prefetch(stack[count &- d]) }
             Unmanaged<Obj>.fromOpaque(stack[count])._withUnsafeGuaranteedRef { $0.trace(&self) }
         }
     }
