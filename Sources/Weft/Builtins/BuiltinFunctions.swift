@@ -14,19 +14,19 @@ enum Builtins {
     static let functions: [String: Word] = {
         var t: [String: Word] = [:]
         for cls in TypeObjects.globals { t[cls.name] = .object(cls) }
-        let fns: [(String, NativeBody)] = [
-            ("print", print), ("input", input), ("len", len), ("repr", repr),
-            ("type", type), ("isinstance", isinstance), ("hash", hash), ("id", id),
-            ("chr", chr), ("ord", ord), ("assert", assertFn), ("exit", exit),
-            ("enumerate", Sequences.enumerate), ("zip", Sequences.zip),
-            ("sorted", Sequences.sorted), ("reversed", Sequences.reversed),
-            ("min", Sequences.min), ("max", Sequences.max), ("sum", Sequences.sum),
-            ("any", Sequences.any), ("all", Sequences.all),
-            ("abs", Numbers.abs), ("round", Numbers.round),
-            ("copy", Copying.copy), ("deepcopy", Copying.deepcopy),
-            ("freeze", Copying.freeze), ("is_frozen", Copying.isFrozen),
+        let fns: [NativeEntry] = [
+            NativeEntry("print", print), NativeEntry("input", input), NativeEntry("len", len), NativeEntry("repr", repr),
+            NativeEntry("type", type), NativeEntry("isinstance", isinstance), NativeEntry("hash", hash), NativeEntry("id", id),
+            NativeEntry("chr", chr), NativeEntry("ord", ord), NativeEntry("assert", assertFn), NativeEntry("exit", exit),
+            NativeEntry("enumerate", Sequences.enumerate), NativeEntry("zip", Sequences.zip),
+            NativeEntry("sorted", Sequences.sorted), NativeEntry("reversed", Sequences.reversed),
+            NativeEntry("min", Sequences.min), NativeEntry("max", Sequences.max), NativeEntry("sum", Sequences.sum),
+            NativeEntry("any", Sequences.any), NativeEntry("all", Sequences.all),
+            NativeEntry("abs", Numbers.abs), NativeEntry("round", Numbers.round),
+            NativeEntry("copy", Copying.copy), NativeEntry("deepcopy", Copying.deepcopy),
+            NativeEntry("freeze", Copying.freeze), NativeEntry("is_frozen", Copying.isFrozen),
         ]
-        for (name, body) in fns { t[name] = .object(NativeFn(name, body)) }
+        for e in fns { t[e.name] = .object(NativeFn(e.name, e.body)) }
         return t
     }()
 

@@ -2,8 +2,8 @@
 // type's own `bytes.from_hex(s)`.
 
 enum BytesMethods {
-    static let methods: [(String, NativeBody)] = [
-        ("decode", { _, r, args in
+    static let methods: [NativeEntry] = [
+        NativeEntry("decode", { _, r, args in
             try args.check(min: 0, max: 2, keywords: ["encoding", "errors"])
             let b = try MethodSupport.bytesReceiver(r, "decode")
             if let e = try args.arg(0, "encoding"), !e.isNil {
@@ -38,7 +38,7 @@ enum BytesMethods {
                 throw ScriptThrow.valueError("decode(): errors must be \"strict\", \"replace\" or \"ignore\", not \(quoteString(mode))")
             }
         }),
-        ("find", { _, r, args in
+        NativeEntry("find", { _, r, args in
             try args.check(min: 0, max: 2, keywords: ["sub", "start"])
             let b = try MethodSupport.bytesReceiver(r, "find").bytes
             let sub = try needle(try MethodSupport.required(args, 0, "sub"), "find")
@@ -46,7 +46,7 @@ enum BytesMethods {
             if start < 0 { start = max(0, b.count + start) }
             return .int(find(sub, in: b, from: start) ?? -1)
         }),
-        ("split", { _, r, args in
+        NativeEntry("split", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["sep"])
             let b = try MethodSupport.bytesReceiver(r, "split").bytes
             guard let sepValue = try args.arg(0, "sep"), !sepValue.isNil else {
@@ -65,7 +65,7 @@ enum BytesMethods {
             parts.append(.object(BytesObj(Array(b[from...]))))
             return .list(ListObj(parts))
         }),
-        ("hex", { _, r, args in
+        NativeEntry("hex", { _, r, args in
             try args.check(min: 0, max: 0)
             let b = try MethodSupport.bytesReceiver(r, "hex")
             let digits = Array("0123456789abcdef".utf8)
@@ -79,8 +79,8 @@ enum BytesMethods {
     ]
 
     /// Functions of the `bytes` type object itself.
-    static let typeFunctions: [(String, NativeBody)] = [
-        ("from_hex", { _, _, args in
+    static let typeFunctions: [NativeEntry] = [
+        NativeEntry("from_hex", { _, _, args in
             try args.check(min: 0, max: 1, keywords: ["s"])
             let s = try MethodSupport.str(try MethodSupport.required(args, 0, "s"), "from_hex", "s")
             var out: [UInt8] = []

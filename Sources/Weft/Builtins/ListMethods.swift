@@ -8,8 +8,8 @@
 // mutation with FrozenError.
 
 enum ListMethods {
-    static let methods: [(String, NativeBody)] = [
-        ("append", { vm, r, args in
+    static let methods: [NativeEntry] = [
+        NativeEntry("append", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "append")
             let v = args[0]
@@ -20,7 +20,7 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("extend", { vm, r, args in
+        NativeEntry("extend", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "extend")
             if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
@@ -33,7 +33,7 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("insert", { vm, r, args in
+        NativeEntry("insert", { vm, r, args in
             try args.check(min: 2, max: 2)
             let l = try MethodSupport.list(r, "insert")
             let i = try MethodSupport.int(args[0], "insert", "index")
@@ -48,7 +48,7 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("pop", { _, r, args in
+        NativeEntry("pop", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["index"])
             let l = try MethodSupport.list(r, "pop")
             var i = -1
@@ -63,7 +63,7 @@ enum ListMethods {
                 return l.removeUnlocked(at: j)
             }
         }),
-        ("remove", { vm, r, args in
+        NativeEntry("remove", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "remove")
             let x = args[0]
@@ -90,7 +90,7 @@ enum ListMethods {
                 if done { return .nil }
             }
         }),
-        ("index", { vm, r, args in
+        NativeEntry("index", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "index")
             guard let i = try firstIndex(vm, l.snapshot, args[0]) else {
@@ -98,14 +98,14 @@ enum ListMethods {
             }
             return .int(i)
         }),
-        ("count", { vm, r, args in
+        NativeEntry("count", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "count")
             var n = 0
             for v in l.snapshot where try vm.equals(v, args[0]) { n += 1 }
             return .int(n)
         }),
-        ("clear", { _, r, args in
+        NativeEntry("clear", { _, r, args in
             try args.check(min: 0, max: 0)
             let l = try MethodSupport.list(r, "clear")
             try l.locked {
@@ -114,7 +114,7 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("sort", { vm, r, args in
+        NativeEntry("sort", { vm, r, args in
             try args.check(min: 0, max: 0, keywords: ["key", "reverse"])
             let l = try MethodSupport.list(r, "sort")
             if l.locked({ l.frozen }) { throw ScriptThrow.frozen("list") }
@@ -126,7 +126,7 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("reverse", { _, r, args in
+        NativeEntry("reverse", { _, r, args in
             try args.check(min: 0, max: 0)
             let l = try MethodSupport.list(r, "reverse")
             try l.locked {
@@ -135,12 +135,12 @@ enum ListMethods {
             }
             return .nil
         }),
-        ("copy", { _, r, args in
+        NativeEntry("copy", { _, r, args in
             try args.check(min: 0, max: 0)
             let l = try MethodSupport.list(r, "copy")
             return .list(ListObj(l.copyItems))
         }),
-        ("map", { vm, r, args in
+        NativeEntry("map", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "map")
             let f = args[0]
@@ -151,7 +151,7 @@ enum ListMethods {
             for v in items { out.appendUnlocked(try vm.call(f, [v])) }
             return .list(out)
         }),
-        ("filter", { vm, r, args in
+        NativeEntry("filter", { vm, r, args in
             try args.check(min: 1, max: 1)
             let l = try MethodSupport.list(r, "filter")
             let f = args[0]
@@ -159,7 +159,7 @@ enum ListMethods {
             for v in l.snapshot where try vm.call(f, [v]).isTruthy { out.appendUnlocked(v) }
             return .list(out)
         }),
-        ("reduce", { vm, r, args in
+        NativeEntry("reduce", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["initial"])
             let l = try MethodSupport.list(r, "reduce")
             let f = args[0]
@@ -186,14 +186,14 @@ enum ListMethods {
     ]
 
     /// `range` is an immutable sequence: it only counts and searches.
-    static let rangeMethods: [(String, NativeBody)] = [
-        ("count", { _, r, args in
+    static let rangeMethods: [NativeEntry] = [
+        NativeEntry("count", { _, r, args in
             try args.check(min: 1, max: 1)
             let rg = try rangeReceiver(r, "count")
             if let n = rangeElement(args[0]), rangeIndex(rg, n) != nil { return .int(1) }
             return .int(0)
         }),
-        ("index", { vm, r, args in
+        NativeEntry("index", { vm, r, args in
             try args.check(min: 1, max: 1)
             let rg = try rangeReceiver(r, "index")
             if let n = rangeElement(args[0]), let i = rangeIndex(rg, n) {

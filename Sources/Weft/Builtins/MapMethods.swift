@@ -4,29 +4,29 @@
 // a consistent snapshot (`entries`). A frozen map refuses every mutation.
 
 enum MapMethods {
-    static let methods: [(String, NativeBody)] = [
-        ("get", { vm, r, args in
+    static let methods: [NativeEntry] = [
+        NativeEntry("get", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["default"])
             let m = try MethodSupport.map(r, "get")
             let k = try MethodSupport.required(args, 0, "key")
             return try vm.mapGet(m, k) ?? (try args.arg(1, "default") ?? .nil)
         }),
-        ("keys", { _, r, args in
+        NativeEntry("keys", { _, r, args in
             try args.check(min: 0, max: 0)
             let m = try MethodSupport.map(r, "keys")
             return .list(ListObj(m.keyList))
         }),
-        ("values", { _, r, args in
+        NativeEntry("values", { _, r, args in
             try args.check(min: 0, max: 0)
             let m = try MethodSupport.map(r, "values")
             return .list(ListObj(m.entries.map { $0.value }))
         }),
-        ("items", { _, r, args in
+        NativeEntry("items", { _, r, args in
             try args.check(min: 0, max: 0)
             let m = try MethodSupport.map(r, "items")
             return .list(ListObj(m.entries.map { .list(ListObj([$0.key, $0.value])) }))
         }),
-        ("pop", { vm, r, args in
+        NativeEntry("pop", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["default"])
             let m = try MethodSupport.map(r, "pop")
             let k = try MethodSupport.required(args, 0, "key")
@@ -36,7 +36,7 @@ enum MapMethods {
             if let d = dflt { return d }
             throw ScriptThrow.keyError("\(try vm.repr(k)) not in map")
         }),
-        ("update", { vm, r, args in
+        NativeEntry("update", { vm, r, args in
             try args.check(min: 1, max: 1)
             let m = try MethodSupport.map(r, "update")
             try checkMutable(m)
@@ -62,7 +62,7 @@ enum MapMethods {
             for (k, v) in pairs { try vm.mapSet(m, k, v) }
             return .nil
         }),
-        ("clear", { _, r, args in
+        NativeEntry("clear", { _, r, args in
             try args.check(min: 0, max: 0)
             let m = try MethodSupport.map(r, "clear")
             try m.locked {
@@ -71,7 +71,7 @@ enum MapMethods {
             }
             return .nil
         }),
-        ("copy", { _, r, args in
+        NativeEntry("copy", { _, r, args in
             try args.check(min: 0, max: 0)
             let m = try MethodSupport.map(r, "copy")
             return .map(m.entriesCopy())

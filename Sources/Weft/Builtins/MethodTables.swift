@@ -20,11 +20,11 @@ enum MethodTables {
         /// method up without hashing or reference counting.
         private let bySymbol: [UnsafeRawPointer?]
 
-        init(_ methods: [(String, NativeBody)]) {
+        init(_ methods: [NativeEntry]) {
             var t: [Int32: NativeFn] = [:]
-            for (name, body) in methods { t[Symbols.intern(name)] = NativeFn(name, body) }
+            for e in methods { t[Symbols.intern(e.name)] = NativeFn(e.name, e.body) }
             table = t
-            names = methods.map { $0.0 }.sorted()
+            names = methods.map(\.name).sorted()
             var index = [UnsafeRawPointer?](repeating: nil, count: Int(t.keys.max() ?? 0) + 1)
             for (sym, fn) in t { index[Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
             bySymbol = index

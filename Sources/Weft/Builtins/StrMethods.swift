@@ -4,23 +4,23 @@
 // starts and ends on scalar boundaries, and matches are the same as scalar matches.
 
 enum StrMethods {
-    static let methods: [(String, NativeBody)] = [
-        ("upper", { _, r, args in
+    static let methods: [NativeEntry] = [
+        NativeEntry("upper", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "upper")
             return s.isASCII && !s.value.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7a })
                 ? r : .string(s.value.uppercased())
         }),
-        ("lower", { _, r, args in
+        NativeEntry("lower", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "lower")
             return s.isASCII && !s.value.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5a })
                 ? r : .string(s.value.lowercased())
         }),
-        ("strip", { _, r, args in try strip(r, args, "strip", left: true, right: true) }),
-        ("lstrip", { _, r, args in try strip(r, args, "lstrip", left: true, right: false) }),
-        ("rstrip", { _, r, args in try strip(r, args, "rstrip", left: false, right: true) }),
-        ("split", { _, r, args in
+        NativeEntry("strip", { _, r, args in try strip(r, args, "strip", left: true, right: true) }),
+        NativeEntry("lstrip", { _, r, args in try strip(r, args, "lstrip", left: true, right: false) }),
+        NativeEntry("rstrip", { _, r, args in try strip(r, args, "rstrip", left: false, right: true) }),
+        NativeEntry("split", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["sep"])
             let s = try MethodSupport.strReceiver(r, "split")
             let sepV = try args.arg(0, "sep") ?? .nil
@@ -37,7 +37,7 @@ enum StrMethods {
             out.append(.string(utf8String(hay[start...])))
             return .list(ListObj(out))
         }),
-        ("join", { vm, r, args in
+        NativeEntry("join", { vm, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "join")
             let items: [Word]
@@ -54,7 +54,7 @@ enum StrMethods {
             }
             return .str(StrObj(out, count: count))
         }),
-        ("replace", { vm, r, args in
+        NativeEntry("replace", { vm, r, args in
             try args.check(min: 2, max: 2)
             let s = try MethodSupport.strReceiver(r, "replace")
             let old = try MethodSupport.str(args[0], "replace", "old")
@@ -80,7 +80,7 @@ enum StrMethods {
             out += hay[start...]
             return .string(utf8String(out[...]))
         }),
-        ("find", { _, r, args in
+        NativeEntry("find", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "find")
             let sub = try MethodSupport.str(args[0], "find", "sub")
@@ -88,7 +88,7 @@ enum StrMethods {
             guard let i = byteFind(hay, Array(sub.value.utf8), from: 0) else { return .int(-1) }
             return .int(scalarIndex(hay, i, ascii: s.isASCII))
         }),
-        ("index", { _, r, args in
+        NativeEntry("index", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "index")
             let sub = try MethodSupport.str(args[0], "index", "sub")
@@ -98,7 +98,7 @@ enum StrMethods {
             }
             return .int(scalarIndex(hay, i, ascii: s.isASCII))
         }),
-        ("count", { _, r, args in
+        NativeEntry("count", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "count")
             let sub = try MethodSupport.str(args[0], "count", "sub")
@@ -108,19 +108,19 @@ enum StrMethods {
             while let i = byteFind(hay, needle, from: start) { n += 1; start = i + needle.count }
             return .int(n)
         }),
-        ("starts_with", { _, r, args in
+        NativeEntry("starts_with", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "starts_with")
             let p = try MethodSupport.str(args[0], "starts_with", "prefix")
             return .bool(s.value.utf8.starts(with: p.value.utf8))
         }),
-        ("ends_with", { _, r, args in
+        NativeEntry("ends_with", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "ends_with")
             let p = try MethodSupport.str(args[0], "ends_with", "suffix")
             return .bool(s.value.utf8.reversed().starts(with: p.value.utf8.reversed()))
         }),
-        ("encode", { vm, r, args in
+        NativeEntry("encode", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["encoding"])
             let s = try MethodSupport.strReceiver(r, "encode")
             if let e = try args.arg(0, "encoding") {
@@ -132,7 +132,7 @@ enum StrMethods {
             try vm.checkSize(s.utf8Count, .bytes)
             return .object(BytesObj(Array(s.value.utf8)))
         }),
-        ("chars", { _, r, args in
+        NativeEntry("chars", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "chars")
             var out: [Word] = []

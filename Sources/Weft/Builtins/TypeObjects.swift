@@ -31,7 +31,7 @@ enum TypeObjects {
     static let str = type("str", Conversions.str)
     static let bytes: ClassObj = {
         let c = type("bytes", Conversions.bytes)
-        for (name, body) in BytesMethods.typeFunctions { c.attrs[Symbols.intern(name)] = .object(NativeFn(name, body)) }
+        for e in BytesMethods.typeFunctions { c.attrs[Symbols.intern(e.name)] = .object(NativeFn(e.name, e.body)) }
         return c
     }()
     static let list = type("list", Conversions.list)

@@ -285,47 +285,47 @@ final class FileObj: Obj, @unchecked Sendable {
     }
 
     static let methods = MethodList([
-        ("read", { _, r, args in
+        NativeEntry("read", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["n"])
             var n: Int?
             if let v = try args.arg(0, "n"), !v.isNil { n = try MethodSupport.int(v, "read", "n") }
             return try this(r).read(n)
         }),
-        ("read_line", { _, r, args in
+        NativeEntry("read_line", { _, r, args in
             try args.check(min: 0, max: 0)
             return try this(r).readLine()
         }),
-        ("write", { _, r, args in
+        NativeEntry("write", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["data"])
             return try this(r).write(try MethodSupport.required(args, 0, "data"))
         }),
-        ("flush", { _, r, args in
+        NativeEntry("flush", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).flush()
             return .nil
         }),
-        ("seek", { _, r, args in
+        NativeEntry("seek", { _, r, args in
             try args.check(min: 0, max: 2, keywords: ["offset", "whence"])
             let off = try MethodSupport.int(try MethodSupport.required(args, 0, "offset"), "seek", "offset")
             let whence = try args.arg(1, "whence").map { try MethodSupport.int($0, "seek", "whence") } ?? 0
             return try this(r).seek(off, whence)
         }),
-        ("tell", { _, r, args in
+        NativeEntry("tell", { _, r, args in
             try args.check(min: 0, max: 0)
             return try this(r).tell()
         }),
-        ("close", { _, r, args in
+        NativeEntry("close", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).closeFile()
             return .nil
         }),
-        ("enter", { _, r, args in
+        NativeEntry("enter", { _, r, args in
             try args.check(min: 0, max: 0)
             let f = try this(r)
             if f.isClosed { throw ScriptThrow(ErrorKinds.ioError, "enter(): file '\(f.path)' is closed") }
             return r
         }),
-        ("exit", { _, r, _ in
+        NativeEntry("exit", { _, r, _ in
             try this(r).closeFile()
             return .nil
         }),

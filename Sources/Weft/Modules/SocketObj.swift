@@ -193,23 +193,23 @@ final class ServerObj: SocketObj, @unchecked Sendable {
     }
 
     static let methods = MethodList([
-        ("accept", { vm, r, args in
+        NativeEntry("accept", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(try args.arg(0, "timeout"), "accept")
             return .object(try this(r).accept(vm, timeout: timeout))
         }),
-        ("close", { _, r, args in
+        NativeEntry("close", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).closeSocket()
             return .nil
         }),
-        ("enter", { _, r, args in
+        NativeEntry("enter", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try this(r)
             if s.isClosed { throw s.closedError("enter") }
             return r
         }),
-        ("exit", { _, r, _ in
+        NativeEntry("exit", { _, r, _ in
             try this(r).closeSocket()
             return .nil
         }),
@@ -332,14 +332,14 @@ final class ConnObj: SocketObj, @unchecked Sendable {
     }
 
     static let methods = MethodList([
-        ("send", { vm, r, args in
+        NativeEntry("send", { vm, r, args in
             try args.check(min: 0, max: 2, keywords: ["data", "timeout"])
             let data = try IOSupport.data(try MethodSupport.required(args, 0, "data"), "send", "data")
             let timeout = try vm.timeoutArg(try args.arg(1, "timeout"), "send")
             try this(r).send(vm, data, timeout: timeout)
             return .nil
         }),
-        ("recv", { vm, r, args in
+        NativeEntry("recv", { vm, r, args in
             try args.check(min: 0, max: 2, keywords: ["max", "timeout"])
             var max = 65536
             if let v = try args.arg(0, "max"), !v.isNil { max = try MethodSupport.int(v, "recv", "max") }
@@ -348,23 +348,23 @@ final class ConnObj: SocketObj, @unchecked Sendable {
             let timeout = try vm.timeoutArg(try args.arg(1, "timeout"), "recv")
             return try this(r).recv(vm, max: max, timeout: timeout)
         }),
-        ("shutdown", { _, r, args in
+        NativeEntry("shutdown", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).shutdownWrite()
             return .nil
         }),
-        ("close", { _, r, args in
+        NativeEntry("close", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).closeSocket()
             return .nil
         }),
-        ("enter", { _, r, args in
+        NativeEntry("enter", { _, r, args in
             try args.check(min: 0, max: 0)
             let c = try this(r)
             if c.isClosed { throw c.closedError("enter") }
             return r
         }),
-        ("exit", { _, r, _ in
+        NativeEntry("exit", { _, r, _ in
             try this(r).closeSocket()
             return .nil
         }),

@@ -83,24 +83,24 @@ enum AtomicBuiltins {
     }
 
     static let methods = MethodList([
-        ("get", { _, r, args in
+        NativeEntry("get", { _, r, args in
             try args.check(min: 0, max: 0)
             return this(r).get()
         }),
-        ("set", { _, r, args in
+        NativeEntry("set", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["value"])
             this(r).set(try required(args, 0, "value"))
             return .nil
         }),
-        ("add", { _, r, args in
+        NativeEntry("add", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["n"])
             return try this(r).add(try args.arg(0, "n") ?? .int(1))
         }),
-        ("exchange", { _, r, args in
+        NativeEntry("exchange", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["value"])
             return this(r).exchange(try required(args, 0, "value"))
         }),
-        ("compare_and_set", { _, r, args in
+        NativeEntry("compare_and_set", { _, r, args in
             try args.check(min: 0, max: 2, keywords: ["expected", "new"])
             let e = try required(args, 0, "expected")
             let n = try required(args, 1, "new")

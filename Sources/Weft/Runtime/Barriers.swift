@@ -143,17 +143,17 @@ enum BarrierBuiltins {
     static func this(_ r: Word) -> BarrierObj { SyncBuiltins.this(r, BarrierObj.self) }
 
     static let methods = MethodList([
-        ("wait", { vm, r, args in
+        NativeEntry("wait", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "wait")
             return .int(try this(r).wait(vm, timeout: timeout))
         }),
-        ("reset", { _, r, args in
+        NativeEntry("reset", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r).reset()
             return .nil
         }),
-        ("abort", { _, r, args in
+        NativeEntry("abort", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r).abort()
             return .nil

@@ -159,42 +159,42 @@ enum ConditionBuiltins {
     static func this(_ r: Word) -> ConditionObj { SyncBuiltins.this(r, ConditionObj.self) }
 
     static let methods = MethodList([
-        ("acquire", { vm, r, args in
+        NativeEntry("acquire", { vm, r, args in
             let (blocking, timeout) = try SyncBuiltins.acquireArgs(vm, args)
             return .bool(try this(r).lock.acquire(vm, blocking: blocking, timeout: timeout))
         }),
-        ("release", { vm, r, args in
+        NativeEntry("release", { vm, r, args in
             try args.check(min: 0, max: 0)
             try this(r).lock.release(vm)
             return .nil
         }),
-        ("enter", { vm, r, args in
+        NativeEntry("enter", { vm, r, args in
             try args.check(min: 0, max: 0)
             _ = try this(r).lock.acquire(vm, blocking: true, timeout: nil)
             return r
         }),
-        ("exit", { vm, r, args in
+        NativeEntry("exit", { vm, r, args in
             try this(r).lock.release(vm)
             return .nil
         }),
-        ("wait", { vm, r, args in
+        NativeEntry("wait", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "wait")
             return .bool(try this(r).wait(vm, timeout: timeout))
         }),
-        ("wait_for", { vm, r, args in
+        NativeEntry("wait_for", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["pred", "timeout"])
             let pred = try args.arg(0, "pred") ?? .nil
             let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "wait_for")
             return try this(r).waitFor(vm, pred, timeout: timeout)
         }),
-        ("notify", { vm, r, args in
+        NativeEntry("notify", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["n"])
             let n = try SyncBuiltins.intArg(args.arg(0, "n") ?? .int(1), "notify", "n")
             try this(r).notify(vm, n)
             return .nil
         }),
-        ("notify_all", { vm, r, args in
+        NativeEntry("notify_all", { vm, r, args in
             try args.check(min: 0, max: 0)
             try this(r).notify(vm, Int.max)
             return .nil

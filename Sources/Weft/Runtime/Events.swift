@@ -128,21 +128,21 @@ enum SyncBuiltins {
     }
 
     static let eventMethods = MethodList([
-        ("set", { _, r, args in
+        NativeEntry("set", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r, EventObj.self).set()
             return .nil
         }),
-        ("clear", { _, r, args in
+        NativeEntry("clear", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r, EventObj.self).clear()
             return .nil
         }),
-        ("is_set", { _, r, args in
+        NativeEntry("is_set", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r, EventObj.self).isSet)
         }),
-        ("wait", { vm, r, args in
+        NativeEntry("wait", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "wait")
             return .bool(try this(r, EventObj.self).wait(vm, timeout: timeout))

@@ -276,39 +276,39 @@ enum FutureBuiltins {
         return unsafeDowncast(o, to: FutureObj.self)
     }
 
-    static let entries: [(String, NativeBody)] = [
-        ("result", { vm, r, args in
+    static let entries: [NativeEntry] = [
+        NativeEntry("result", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             return try this(r).result(vm, timeout: vm.timeoutArg(args.arg(0, "timeout"), "result"))
         }),
-        ("error", { vm, r, args in
+        NativeEntry("error", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             return try this(r).error(vm, timeout: vm.timeoutArg(args.arg(0, "timeout"), "error"))
         }),
-        ("done", { _, r, args in
+        NativeEntry("done", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).done)
         }),
-        ("running", { _, r, args in
+        NativeEntry("running", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).running)
         }),
-        ("cancelled", { _, r, args in
+        NativeEntry("cancelled", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).cancelled)
         }),
-        ("cancel", { vm, r, args in
+        NativeEntry("cancel", { vm, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).cancel(vm))
         }),
-        ("add_done_callback", { vm, r, args in
+        NativeEntry("add_done_callback", { vm, r, args in
             try args.check(min: 1, max: 1)
             this(r).addDoneCallback(vm, args[0])
             return .nil
         }),
     ]
 
-    static let names = entries.map(\.0).sorted()
+    static let names = entries.map(\.name).sorted()
     static let methods = LockBuiltins.table(entries)
 
     static func future(_ v: Word, _ fn: String) throws -> FutureObj {

@@ -258,7 +258,7 @@ enum LockBuiltins {
     }
 
     static let methods = table([
-        ("acquire", { vm, r, args in
+        NativeEntry("acquire", { vm, r, args in
             if args.count == 0 && args.keywordCount == 0 {
                 return .bool(try this(r).acquire(vm, blocking: true, timeout: nil))
             }
@@ -267,28 +267,28 @@ enum LockBuiltins {
             let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "acquire")
             return .bool(try this(r).acquire(vm, blocking: blocking, timeout: timeout))
         }),
-        ("release", { vm, r, args in
+        NativeEntry("release", { vm, r, args in
             try args.check(min: 0, max: 0)
             try this(r).release(vm)
             return .nil
         }),
-        ("locked", { _, r, args in
+        NativeEntry("locked", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).isLocked)
         }),
-        ("enter", { vm, r, args in
+        NativeEntry("enter", { vm, r, args in
             try args.check(min: 0, max: 0)
             _ = try this(r).acquire(vm, blocking: true, timeout: nil)
             return r
         }),
-        ("exit", { vm, r, args in
+        NativeEntry("exit", { vm, r, args in
             try this(r).release(vm)
             return .nil
         }),
     ])
 
     static let allMethods = table([
-        ("enter", { vm, r, args in
+        NativeEntry("enter", { vm, r, args in
             guard case .object(let o) = r.unpacked, let all = o as? LockAllObj else { return .nil }
             var taken: [LockObj] = []
             do {
@@ -299,7 +299,7 @@ enum LockBuiltins {
             }
             return r
         }),
-        ("exit", { vm, r, args in
+        NativeEntry("exit", { vm, r, args in
             guard case .object(let o) = r.unpacked, let all = o as? LockAllObj else { return .nil }
             for l in all.locks.reversed() { try l.release(vm) }
             return .nil
@@ -307,5 +307,5 @@ enum LockBuiltins {
     ])
 
     /// A method table keyed by interned name.
-    static func table(_ entries: [(String, NativeBody)]) -> MethodList { MethodList(entries) }
+    static func table(_ entries: [NativeEntry]) -> MethodList { MethodList(entries) }
 }

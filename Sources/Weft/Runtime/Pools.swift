@@ -309,34 +309,34 @@ enum PoolBuiltins {
         return unsafeDowncast(o, to: PoolObj.self)
     }
 
-    static let entries: [(String, NativeBody)] = [
-        ("submit", { vm, r, args in
+    static let entries: [NativeEntry] = [
+        NativeEntry("submit", { vm, r, args in
             try args.check(min: 1, max: Int.max)
             let rest = args.count > 1 ? Array(args.positional.dropFirst()) : []
             return .object(try this(r).submit(vm, args[0], rest))
         }),
-        ("map", { vm, r, args in
+        NativeEntry("map", { vm, r, args in
             try args.check(min: 2, max: 3, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(2, "timeout"), "map")
             return try this(r).map(vm, args[0], args[1], timeout: timeout)
         }),
-        ("shutdown", { vm, r, args in
+        NativeEntry("shutdown", { vm, r, args in
             try args.check(min: 0, max: 2, keywords: ["wait", "cancel_pending"])
             let wait = try QueueBuiltins.boolArg(args.arg(0, "wait"), "wait", default: true)
             let cancel = try ThreadBuiltins.boolArg(args.arg(1, "cancel_pending"), "cancel_pending")
             try this(r).shutdown(vm, wait: wait, cancelPending: cancel)
             return .nil
         }),
-        ("enter", { _, r, args in
+        NativeEntry("enter", { _, r, args in
             try args.check(min: 0, max: 0)
             return r
         }),
-        ("exit", { vm, r, _ in
+        NativeEntry("exit", { vm, r, _ in
             try this(r).shutdown(vm, wait: true, cancelPending: false)
             return .nil
         }),
     ]
 
-    static let names = entries.map(\.0).sorted()
+    static let names = entries.map(\.name).sorted()
     static let methods = LockBuiltins.table(entries)
 }

@@ -392,8 +392,8 @@ enum QueueBuiltins {
         }
     }
 
-    static let common: [(String, NativeBody)] = [
-        ("get", { vm, r, args in
+    static let common: [NativeEntry] = [
+        NativeEntry("get", { vm, r, args in
             if args.count == 0 && args.keywordCount == 0 {
                 return try this(r).get(vm, block: true, timeout: nil)!
             }
@@ -402,42 +402,42 @@ enum QueueBuiltins {
             let timeout = try vm.timeoutArg(args.arg(1, "timeout"), "get")
             return try this(r).get(vm, block: block, timeout: timeout)!
         }),
-        ("get_nowait", { vm, r, args in
+        NativeEntry("get_nowait", { vm, r, args in
             try args.check(min: 0, max: 0)
             return try this(r).get(vm, block: false, timeout: nil)!
         }),
-        ("qsize", { _, r, args in
+        NativeEntry("qsize", { _, r, args in
             try args.check(min: 0, max: 0)
             return .int(this(r).size)
         }),
-        ("empty", { _, r, args in
+        NativeEntry("empty", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).size == 0)
         }),
-        ("full", { _, r, args in
+        NativeEntry("full", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).full_)
         }),
-        ("task_done", { _, r, args in
+        NativeEntry("task_done", { _, r, args in
             try args.check(min: 0, max: 0)
             try this(r).taskDone()
             return .nil
         }),
-        ("join", { vm, r, args in
+        NativeEntry("join", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             return .bool(try this(r).join(vm, timeout: vm.timeoutArg(args.arg(0, "timeout"), "join")))
         }),
-        ("close", { _, r, args in
+        NativeEntry("close", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r).close()
             return .nil
         }),
     ]
 
-    static let names: [String] = (common.map(\.0) + ["put", "put_nowait"]).sorted()
+    static let names: [String] = (common.map(\.name) + ["put", "put_nowait"]).sorted()
 
     static let methods = LockBuiltins.table(common + [
-        ("put", { vm, r, args in
+        NativeEntry("put", { vm, r, args in
             if args.count == 1 && args.keywordCount == 0 {
                 try this(r).put(vm, args[0], priority: nil, block: true, timeout: nil)
                 return .nil
@@ -448,7 +448,7 @@ enum QueueBuiltins {
             try this(r).put(vm, args[0], priority: nil, block: block, timeout: timeout)
             return .nil
         }),
-        ("put_nowait", { vm, r, args in
+        NativeEntry("put_nowait", { vm, r, args in
             try args.check(min: 1, max: 1)
             try this(r).put(vm, args[0], priority: nil, block: false, timeout: nil)
             return .nil
@@ -456,7 +456,7 @@ enum QueueBuiltins {
     ])
 
     static let priorityMethods = LockBuiltins.table(common + [
-        ("put", { vm, r, args in
+        NativeEntry("put", { vm, r, args in
             try args.check(min: 1, max: 4, keywords: ["priority", "block", "timeout"])
             let p = try QueuePriority(args.arg(1, "priority") ?? .int(0))
             let block = try blockArg(args.arg(2, "block"))
@@ -464,7 +464,7 @@ enum QueueBuiltins {
             try this(r).put(vm, args[0], priority: p, block: block, timeout: timeout)
             return .nil
         }),
-        ("put_nowait", { vm, r, args in
+        NativeEntry("put_nowait", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["priority"])
             let p = try QueuePriority(args.arg(1, "priority") ?? .int(0))
             try this(r).put(vm, args[0], priority: p, block: false, timeout: nil)

@@ -82,22 +82,22 @@ enum SemaphoreBuiltins {
     static func this(_ r: Word) -> SemaphoreObj { SyncBuiltins.this(r, SemaphoreObj.self) }
 
     static let methods = MethodList([
-        ("acquire", { vm, r, args in
+        NativeEntry("acquire", { vm, r, args in
             let (blocking, timeout) = try SyncBuiltins.acquireArgs(vm, args)
             return .bool(try this(r).acquire(vm, blocking: blocking, timeout: timeout))
         }),
-        ("release", { vm, r, args in
+        NativeEntry("release", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["n"])
             let n = try SyncBuiltins.intArg(args.arg(0, "n") ?? .int(1), "release", "n")
             try this(r).release(n)
             return .nil
         }),
-        ("enter", { vm, r, args in
+        NativeEntry("enter", { vm, r, args in
             try args.check(min: 0, max: 0)
             _ = try this(r).acquire(vm, blocking: true, timeout: nil)
             return r
         }),
-        ("exit", { vm, r, args in
+        NativeEntry("exit", { vm, r, args in
             try this(r).release(1)
             return .nil
         }),

@@ -60,12 +60,12 @@ extension ThreadObj: Joinable {
 enum ThreadBuiltins {
     /// The builtin `Thread` class. Scripts may subclass it and override `run`.
     static let threadClass: ClassObj = {
-        let methods: [(String, NativeBody)] = [
-            ("init", initThread), ("start", start), ("run", run), ("join", joinMethod),
-            ("is_alive", isAlive), ("cancel", cancel),
+        let methods: [NativeEntry] = [
+            NativeEntry("init", initThread), NativeEntry("start", start), NativeEntry("run", run), NativeEntry("join", joinMethod),
+            NativeEntry("is_alive", isAlive), NativeEntry("cancel", cancel),
         ]
         var table: [Int32: Word] = [:]
-        for (n, b) in methods { table[Symbols.intern(n)] = .object(NativeFn(n, b)) }
+        for e in methods { table[Symbols.intern(e.name)] = .object(NativeFn(e.name, e.body)) }
         let cls = ClassObj(name: "Thread", superclass: nil, methods: table, isBuiltin: true)
         cls.isSubclassable = true
         cls.makeNative = { inst, vm in
@@ -204,13 +204,13 @@ enum ThreadBuiltins {
 
     static let functions: [String: Word] = {
         var t: [String: Word] = ["Thread": .object(threadClass)]
-        let fns: [(String, NativeBody)] = [
-            ("spawn", spawn), ("join", joinFn), ("current_thread", currentThread),
-            ("main_thread", mainThread), ("active_threads", activeThreads),
-            ("cpu_count", cpuCount), ("sleep", sleep), ("cancelled", cancelledFn),
-            ("check_cancelled", checkCancelled),
+        let fns: [NativeEntry] = [
+            NativeEntry("spawn", spawn), NativeEntry("join", joinFn), NativeEntry("current_thread", currentThread),
+            NativeEntry("main_thread", mainThread), NativeEntry("active_threads", activeThreads),
+            NativeEntry("cpu_count", cpuCount), NativeEntry("sleep", sleep), NativeEntry("cancelled", cancelledFn),
+            NativeEntry("check_cancelled", checkCancelled),
         ]
-        for (n, b) in fns { t[n] = .object(NativeFn(n, b)) }
+        for e in fns { t[e.name] = .object(NativeFn(e.name, e.body)) }
         return t
     }()
 

@@ -79,23 +79,23 @@ enum TimerBuiltins {
         return unsafeDowncast(o, to: TimerObj.self)
     }
 
-    static let entries: [(String, NativeBody)] = [
-        ("cancel", { _, r, args in
+    static let entries: [NativeEntry] = [
+        NativeEntry("cancel", { _, r, args in
             try args.check(min: 0, max: 0)
             this(r).cancel()
             return .nil
         }),
-        ("join", { vm, r, args in
+        NativeEntry("join", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["timeout"])
             let timeout = try vm.timeoutArg(args.arg(0, "timeout"), "join")
             return try ThreadBuiltins.join([this(r)], vm: vm, timeout: timeout)[0]
         }),
-        ("is_alive", { _, r, args in
+        NativeEntry("is_alive", { _, r, args in
             try args.check(min: 0, max: 0)
             return .bool(this(r).thread.isAlive)
         }),
     ]
 
-    static let names = entries.map(\.0).sorted()
+    static let names = entries.map(\.name).sorted()
     static let methods = LockBuiltins.table(entries)
 }

@@ -8,14 +8,14 @@ final class MethodList: @unchecked Sendable {
     private let syms: UnsafeMutablePointer<Int32>
     private let fns: UnsafeMutablePointer<NativeFn>
 
-    init(_ entries: [(String, NativeBody)]) {
-        names = entries.map(\.0)
+    init(_ entries: [NativeEntry]) {
+        names = entries.map(\.name)
         count = entries.count
         syms = .allocate(capacity: max(count, 1))
         fns = .allocate(capacity: max(count, 1))
         for (i, e) in entries.enumerated() {
-            (syms + i).initialize(to: Symbols.intern(e.0))
-            (fns + i).initialize(to: NativeFn(e.0, e.1))
+            (syms + i).initialize(to: Symbols.intern(e.name))
+            (fns + i).initialize(to: NativeFn(e.name, e.body))
         }
     }
 
