@@ -186,9 +186,11 @@ final class StrObj: Obj {
     func substring(_ lo: Int, _ hi: Int) -> String {
         if lo >= hi { return "" }
         if isASCII {
-            let u = value.utf8
-            let a = u.index(u.startIndex, offsetBy: lo), b = u.index(a, offsetBy: hi - lo)
-            return String(value[a..<b])
+            // Straight from the bytes: one String made (a small one, with no
+            // allocation, up to 15 bytes) instead of indices, a Substring and a copy,
+            // each retaining and releasing the storage.
+            var v = value
+            return v.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[lo..<hi]), as: UTF8.self) }
         }
         let s = value.unicodeScalars
         let a = s.index(s.startIndex, offsetBy: lo), b = s.index(a, offsetBy: hi - lo)
