@@ -15,35 +15,52 @@ enum MethodTables {
     struct MethodSet {
         let table: [Int32: NativeFn]
         let names: [String]
-        /// The methods indexed by symbol (symbols are small, dense ints), as unretained
-        /// references: native functions are pinned for good, so the VM's calls look a
-        /// method up without hashing or reference counting.
-        private let bySymbol: [UnsafeRawPointer?]
+        /// The dispatch index the VM's calls use.
+        let index: MethodIndex
 
         init(_ methods: [NativeEntry]) {
             var t: [Int32: NativeFn] = [:]
             for e in methods { t[Symbols.intern(e.name)] = NativeFn(e.name, e.body) }
             table = t
             names = methods.map(\.name).sorted()
-            var index = [UnsafeRawPointer?](repeating: nil, count: Int(t.keys.max() ?? 0) + 1)
-            for (sym, fn) in t { index[Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
-            bySymbol = index
+            index = MethodIndex(t)
+        }
+    }
+
+    /// The methods of one type indexed by symbol (symbols are small, dense ints), as
+    /// unretained references in memory allocated once for the process: native
+    /// functions are pinned for good, and a copy of this struct retains nothing, so a
+    /// call `s.method(...)` looks its method up without hashing or reference counting.
+    /// (Handing out the whole `MethodSet` retained its three arrays on every call.)
+    struct MethodIndex {
+        private let slots: UnsafeMutablePointer<UnsafeRawPointer?>
+        private let count: Int
+
+        init(_ table: [Int32: NativeFn]) {
+            count = Int(table.keys.max() ?? 0) + 1
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil, count: count)
+            for (sym, fn) in table { slots[Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
         }
 
         /// Calls `body` with method `sym` borrowed, or returns nil when there is none.
         @inline(__always) func withMethod<R>(_ sym: Int32, _ body: (NativeFn) throws -> R) rethrows -> R? {
-            guard sym >= 0, Int(sym) < bySymbol.count, let p = bySymbol[Int(sym)] else { return nil }
+            guard sym >= 0, Int(sym) < count, let p = slots[Int(sym)] else { return nil }
             return try Unmanaged<NativeFn>.fromOpaque(p)._withUnsafeGuaranteedRef(body)
         }
     }
 
-    /// The method set of a str, list or map receiver (tested on the word), or nil.
-    @inline(__always) static func set(of receiver: Word) -> MethodSet? {
-        if receiver.isStr { return str }
-        if receiver.isList { return list }
-        if receiver.isMap { return map }
+    /// The method index of a str, list or map receiver (tested on the word), or nil.
+    @inline(__always) static func index(of receiver: Word) -> MethodIndex? {
+        if receiver.isStr { return strIndex }
+        if receiver.isList { return listIndex }
+        if receiver.isMap { return mapIndex }
         return nil
     }
+
+    private static let strIndex = str.index
+    private static let listIndex = list.index
+    private static let mapIndex = map.index
 
     static let str = MethodSet(StrMethods.methods)
     static let bytes = MethodSet(BytesMethods.methods)

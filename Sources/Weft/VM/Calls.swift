@@ -121,10 +121,10 @@ extension VM {
                 }
                 if pushed { return true }
             }
-        } else if let set = MethodTables.set(of: recvPos.pointee) {
+        } else if let methods = MethodTables.index(of: recvPos.pointee) {
             // Fast path: a method of str, list or map.
             let recv = recvPos.pointee
-            if try set.withMethod(sym, { try callNative($0, receiver: recv, recvPos, argc: argc, kw: kw) }) != nil {
+            if try methods.withMethod(sym, { try callNative($0, receiver: recv, recvPos, argc: argc, kw: kw) }) != nil {
                 return false
             }
         } else if recvPos.pointee.isObjectTag && recvPos.pointee.classPointer == ClassPointers.module {
