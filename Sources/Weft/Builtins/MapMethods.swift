@@ -7,9 +7,10 @@ enum MapMethods {
     static let methods: [NativeEntry] = [
         NativeEntry("get", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["default"])
-            let m = try MethodSupport.map(r, "get")
+            guard r.isMap else { _ = try MethodSupport.map(r, "get"); return .nil }
             let k = try MethodSupport.required(args, 0, "key")
-            return try vm.mapGet(m, k) ?? (try args.arg(1, "default") ?? .nil)
+            // The map borrowed, not retained: `m.get(k, 0)` is the counting loop's call.
+            return try r.withObject(MapObj.self) { try vm.mapGet($0, k) } ?? (try args.arg(1, "default") ?? .nil)
         }),
         NativeEntry("keys", { _, r, args in
             try args.check(min: 0, max: 0)
