@@ -70,6 +70,17 @@ final class EmbeddingLimitsTests: XCTestCase {
         XCTAssertEqual(scriptError { try zero.eval("\"a\" + \"b\"") }?.kind, "LimitError")
     }
 
+    func testListLengthLimitHoldsWhenThreadsAppendTogether() throws {
+        let interp = Interpreter(options: .init(capabilities: [.threads], maxListLength: 1000))
+        XCTAssertEqual(try interp.eval("""
+            let xs = []
+            fn fill() { try { while true { xs.append(1) } } catch e: LimitError { } }
+            let ts = [spawn(fill) for _ in 0..<4]
+            for t in ts { t.join() }
+            len(xs)
+            """).as(Int.self), 1000)
+    }
+
     // MARK: Memory budget
 
     func testMemoryBudgetStopsAStringDoubledInALoop() throws {

@@ -462,8 +462,15 @@ extension VM {
                         // Inline fast path: list.append(x).
                         if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
                             let v = popPublishing(&sp, self)
-                            if l.count >= listBound { throw sizeExceeded(l.count &+ 1, .list) }
-                            l.locked { l.appendUnlocked(v) }
+                            // The bound is checked under the lock, so threads appending
+                            // to one list together cannot overshoot it.
+                            let bound = listBound
+                            let appended = l.locked { () -> Bool in
+                                guard l.count < bound else { return false }
+                                l.appendUnlocked(v)
+                                return true
+                            }
+                            if !appended { throw sizeExceeded(bound &+ 1, .list) }
                             recv.pointee = .nil
                             break
                         }
