@@ -6,7 +6,7 @@
 #   thread) against NAME2.{weft,py} (the same work split over 2 threads), RUNS times
 #   each (env, default 5; --quick means 1), alternating, and prints a Markdown table of
 #   median wall times and the speedup t(1 thread) / t(2 threads). Workloads: parallel
-#   (the `parallel` function, 10,000,000 iterations, nothing shared) and shared_read
+#   (the `parallel` function, 40,000,000 iterations, nothing shared) and shared_read
 #   (threads that only read one shared list, map and instance).
 #   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter).
 # Exit status: 0 on success, 1 if a run fails or the two variants disagree, 2 on usage

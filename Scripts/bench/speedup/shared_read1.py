@@ -32,4 +32,4 @@ def run(n, nthreads):
         t.join()
     return sum(out)
 
-print("shared_read", run(4_000_000, 1))
+print("shared_read", run(16_000_000, 1))

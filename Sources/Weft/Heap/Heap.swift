@@ -75,7 +75,8 @@ enum Heap {
 
     /// Called by `Obj.init`: the heap takes an owning reference to `o`.
     @inline(__always) static func register(_ o: Obj) {
-        let p = Unmanaged.passRetained(o).toOpaque()
+        let p = Unmanaged.passUnretained(o).toOpaque()
+        weft_retain_unpublished(p)
         if let ctx = weft_get_heap_context() {
             Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { buffer in
                 buffer.append(p)
