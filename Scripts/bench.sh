@@ -95,14 +95,17 @@ fi
 if [[ -n ${WEFT_BIN:-} ]]; then
   weft=$WEFT_BIN
 else
-  echo "building: swift build -c release (in $root)" >&2
-  if ! (cd "$root" && swift build -c release >&2); then
+  # The way to ship the command-line tool: the Swift runtime linked in statically
+  # (docs/vm.md §8: half the start-up time, direct calls into the runtime).
+  build=(swift build -c release --product weft --static-swift-stdlib --scratch-path "$root/.build-static")
+  echo "building: ${build[*]} (in $root)" >&2
+  if ! (cd "$root" && "${build[@]}" >&2); then
     echo "bench.sh: release build failed" >&2; exit 2
   fi
-  bin_dir=$(cd "$root" && swift build -c release --show-bin-path 2>/dev/null) \
-    || bin_dir="$root/.build/release"
+  bin_dir=$(cd "$root" && "${build[@]}" --show-bin-path 2>/dev/null) \
+    || bin_dir="$root/.build-static/release"
   weft="$bin_dir/weft"
-  [[ -x $weft ]] || weft="$root/.build/release/weft"
+  [[ -x $weft ]] || weft="$root/.build-static/release/weft"
 fi
 if [[ ! -x $weft ]]; then
   echo "bench.sh: weft binary not found or not executable: $weft" >&2; exit 2

@@ -6,8 +6,9 @@
 #   thread) against NAME2.{weft,py} (the same work split over 2 threads), RUNS times
 #   each (env, default 5; --quick means 1), alternating, and prints a Markdown table of
 #   median wall times and the speedup t(1 thread) / t(2 threads). Workloads: parallel
-#   (the `parallel` function, 40,000,000 iterations, nothing shared) and shared_read
-#   (threads that only read one shared list, map and instance).
+#   (the `parallel` function, 10,000,000 iterations, nothing shared), shared_read
+#   (threads that only read one shared list, map and instance) and alloc (threads
+#   that each build and drop small trees and big ints: the collector's share).
 #   Env: RUNS, WEFT_BIN (use this binary and skip the build), PYTHON (interpreter).
 # Exit status: 0 on success, 1 if a run fails or the two variants disagree, 2 on usage
 # or build errors.
@@ -34,12 +35,15 @@ fi
 if [[ -n ${WEFT_BIN:-} ]]; then
   weft=$WEFT_BIN
 else
-  echo "building: swift build -c release (in $root)" >&2
-  if ! (cd "$root" && swift build -c release >&2); then
+  # The way to ship the command-line tool: the Swift runtime linked in statically
+  # (docs/vm.md §8: half the start-up time, direct calls into the runtime).
+  build=(swift build -c release --product weft --static-swift-stdlib --scratch-path "$root/.build-static")
+  echo "building: ${build[*]} (in $root)" >&2
+  if ! (cd "$root" && "${build[@]}" >&2); then
     echo "speedup.sh: release build failed" >&2; exit 2
   fi
-  bin_dir=$(cd "$root" && swift build -c release --show-bin-path 2>/dev/null) \
-    || bin_dir="$root/.build/release"
+  bin_dir=$(cd "$root" && "${build[@]}" --show-bin-path 2>/dev/null) \
+    || bin_dir="$root/.build-static/release"
   weft="$bin_dir/weft"
 fi
 [[ -x $weft ]] || { echo "speedup.sh: weft binary not found: $weft" >&2; exit 2; }
@@ -86,8 +90,9 @@ median() {
 
 # Each workload NAME has NAME1.{weft,py} (1 thread) and NAME2.{weft,py} (2 threads):
 #   parallel     independent CPU-bound work (no shared objects);
-#   shared_read  2 threads only reading one shared list, map and instance.
-workloads=(parallel shared_read)
+#   shared_read  2 threads only reading one shared list, map and instance;
+#   alloc        independent allocation-heavy work (small trees, big ints).
+workloads=(parallel shared_read alloc)
 failed=0
 declare -A t1s t2s outs
 for ((r = 1; r <= runs; r++)); do

@@ -1,4 +1,4 @@
-# parallel2: the `parallel` workload's function (sum of i*i % 7 over 40,000,000
+# parallel2: the `parallel` workload's function (sum of i*i % 7 over 10,000,000
 # iterations; `parallel` does 3,000,000, too little to time well), run with 2 thread(s)
 # only. Scripts/bench/speedup.sh compares the times.
 import threading
@@ -36,7 +36,7 @@ def run(n, nthreads):
 
 
 def main():
-    print("parallel", run(40_000_000, 2))
+    print("parallel", run(10_000_000, 2))
 
 
 main()

@@ -43,6 +43,15 @@ static inline void weft_retain_unpublished(void *object) {
     __atomic_store_n(counts, bits + (1ull << 33), __ATOMIC_RELAXED);
 }
 
+/// Drops the collector's reference to an object the sweep found unreachable, which
+/// frees it. Nothing else refers to it and no thread can reach it any more, so the
+/// runtime's non-atomic release is enough: it skips the locked compare-and-swap
+/// that stalls on every dead object's cold header.
+static inline void weft_release_dead(void *object) {
+    extern void swift_nonatomic_release(void *);
+    swift_nonatomic_release(object);
+}
+
 /// Asks the CPU to start loading the cache line at `p` (an object header the
 /// collector is about to read and write): the collector's loops issue these a few
 /// objects ahead, so the cache misses of a scattered heap overlap instead of

@@ -18,6 +18,12 @@ final class AllocBuffer {
     /// The script thread using this buffer, poked when `roots` grows long, so its
     /// loop drops the finished ones at the next backward jump.
     @exclusivity(unchecked) weak var thread: ThreadObj?
+    /// The VM whose thread allocates here (nil for the shared and survivor buffers).
+    @exclusivity(unchecked) unowned(unsafe) var owner: VM?
+    /// This thread's entries taken by the last collection, for the thread itself to
+    /// sweep when it resumes (Heap.sweepOwn). Set by the collector while the thread
+    /// is stopped.
+    @exclusivity(unchecked) var pendingSweep: AllocBuffer?
     /// The memory budget of that thread's interpreter, if it has one.
     @exclusivity(unchecked) var memory: MemoryAccount?
     /// The interpreter went over its memory budget in what this thread reported:

@@ -61,6 +61,7 @@ enum Heap {
     private static let statsLock = NSLock()
     nonisolated(unsafe) private static var pauses: [Double] = []
     nonisolated(unsafe) private(set) static var collections = 0
+    /// Objects the last collection reached.
     nonisolated(unsafe) private(set) static var liveObjects = 0
 
     /// Collection count and pause percentiles, in seconds.
@@ -185,6 +186,7 @@ enum Heap {
         cond.unlock()
         if stressInterval > 0 { vm.thread?.attention.store(true, ordering: .relaxed) }
         vm.allocations.thread = vm.thread
+        vm.allocations.owner = vm
         vm.allocations.memory = vm.core.memory
         weft_set_heap_context(Unmanaged.passUnretained(vm.allocations).toOpaque())
     }
@@ -192,6 +194,7 @@ enum Heap {
     /// The current OS thread stops running `vm`.
     /// The current OS thread stops running `vm`: what it allocated stays in the heap.
     static func detach(_ vm: VM) {
+        sweepOwn(vm.allocations)
         weft_set_heap_context(nil)
         vm.allocations.roots.removeAll()
         vm.allocations.releaseBlocks()
@@ -256,6 +259,19 @@ enum Heap {
         running += 1
         vm.gcState = .running
         cond.unlock()
+        sweepOwn(vm.allocations)
+    }
+
+    /// Sweeps what this thread allocated before the collection it just waited out
+    /// (`collect` hands each stopped thread its own entries): every thread frees its
+    /// own garbage, in parallel, into its own allocator caches, instead of one
+    /// thread freeing everybody's. The thread counts as running meanwhile, so the
+    /// next collection waits until it is done. Survivors go back into its buffer.
+    private static func sweepOwn(_ buffer: AllocBuffer) {
+        guard let taken = buffer.pendingSweep else { return }
+        buffer.pendingSweep = nil
+        sweep(taken, epoch: epoch)
+        buffer.take(taken)
     }
 
     /// With `cond` held: returns once no collection is pending, collecting if
@@ -275,9 +291,6 @@ enum Heap {
                 let survivors = sweep(taken)
                 cond.lock()
                 old.swapEntries(with: survivors)   // `old` is empty: collect() took it
-                statsLock.lock()
-                liveObjects = old.count
-                statsLock.unlock()
                 collectorChosen = false
                 cond.broadcast()
                 continue
@@ -342,18 +355,22 @@ enum Heap {
                                      "over \(buffers.reduce(0) { $0 + $1.count }) objects, mark \((t2 - t1) / 1000) us, " +
                                      "\(m.marked) reached\n")
         }
+        // Each thread stopped at a safepoint sweeps its own entries when it resumes
+        // (`sweepOwn`); the collector sweeps the rest.
         var taken: [AllocBuffer] = []
         for b in buffers {
             let t = AllocBuffer(capacity: 16)
             t.swapEntries(with: b)
-            taken.append(t)
+            if let vm = b.owner, vm.gcState == .stopped { b.pendingSweep = t } else { taken.append(t) }
         }
+        if taken.isEmpty { taken.append(AllocBuffer(capacity: 16)) }
         let live = m.marked * objectBytes
         threshold = max(minimumThreshold, live * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statsLock.lock()
         collections += 1
+        liveObjects = m.marked
         pauses.append(pause)
         if pauses.count > 10_000 { pauses.removeFirst(5_000) }
         statsLock.unlock()
@@ -389,15 +406,20 @@ enum Heap {
     /// frees the blocks retired before the collection (no thread can be reading one
     /// now, rule C4). Returns the survivors, in one buffer.
     private static func sweep(_ taken: [AllocBuffer]) -> AllocBuffer {
-        let e = epoch
         let survivors = taken[0]
         for (i, b) in taken.enumerated() {
-            b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e },
-                    dead: { Unmanaged<Obj>.fromOpaque($0).release() })
-            for block in b.retired { WordBlock(base: block).free() }
-            b.retired.removeAll()
+            sweep(b, epoch: epoch)
             if i > 0 { survivors.take(b) }
         }
         return survivors
+    }
+
+    /// Releases the unmarked objects of `b`, keeps the marked ones, and frees the
+    /// blocks retired before the collection.
+    private static func sweep(_ b: AllocBuffer, epoch e: UInt8) {
+        b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e },
+                dead: { weft_release_dead($0) })
+        for block in b.retired { WordBlock(base: block).free() }
+        b.retired.removeAll()
     }
 }
