@@ -82,7 +82,7 @@ extension VM {
                 pc = frame.pointee.pc
                 while true {
                     let word = code[pc]
-                    pc += 1
+                    pc &+= 1
                     let a = Int(word >> 8)
                     switch decodeOp(word) {
                     case .nop:
@@ -348,10 +348,12 @@ extension VM {
                         frame.pointee.pc = pc
                         sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
                     case .buildList:
-                        let items = Array(UnsafeBufferPointer(start: sp - a, count: a))
+                        // Copied straight from the stack into the list's block (no
+                        // intermediate array: allocating one was a malloc per list).
+                        let list = ListObj(copying: UnsafeBufferPointer(start: sp - a, count: a))
                         (sp - a).deinitialize(count: a)
                         sp -= a
-                        sp.initialize(to: .list(ListObj(items))); sp += 1
+                        sp.initialize(to: .list(list)); sp += 1
                     case .buildMap:
                         let m = MapObj()
                         self.sp = sp
