@@ -162,10 +162,20 @@ enum Sequences {
     /// (returned for an empty iterable). The first of equal extremes wins.
     private static func extreme(_ vm: VM, _ args: Args, _ name: String, wantMax: Bool) throws -> Word {
         try args.check(min: 1, max: Int.max, keywords: ["key", "default"])
-        let xs = args.count == 1 ? try items(vm, args[0]) : args.positional
         if args.count > 1, args.kw("default") != nil {
             throw ScriptThrow.typeError("\(name)() cannot take 'default' with several positional arguments")
         }
+        if args.count > 1 && args.kw("key") == nil {
+            // `max(a, b)`: the candidates are arguments, on the VM's stack (rooted while
+            // a comparison runs script code), so nothing is copied or allocated.
+            var best = args[0]
+            for i in 1..<args.count {
+                let x = args[i]
+                if wantMax ? try less(vm, best, x) : try less(vm, x, best) { best = x }
+            }
+            return best
+        }
+        let xs = args.count == 1 ? try items(vm, args[0]) : args.positional
         guard let first = xs.first else {
             if let d = args.kw("default") { return d }
             throw ScriptThrow.valueError("\(name)() arg is an empty sequence")

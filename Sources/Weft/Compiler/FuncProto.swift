@@ -19,6 +19,9 @@ final class FuncProto {
     /// Which parameters have a default value.
     let hasDefault: [Bool]
     let restIndex: Int?          // index of the `...rest` parameter
+    /// Calls with at least this many positional arguments leave only parameters
+    /// that have defaults unfilled (the trailing run of `hasDefault`).
+    let defaultsFrom: Int
     let isMethod: Bool           // slot 0 is `self`
     let slotCount: Int           // locals including params (and self)
     let maxStack: Int            // operand stack high-water mark
@@ -40,6 +43,9 @@ final class FuncProto {
         self.paramNames = paramNames
         self.paramIds = paramNames.map(Symbols.intern)
         self.hasDefault = hasDefault; self.restIndex = restIndex
+        var k = hasDefault.count
+        while k > 0 && hasDefault[k - 1] { k -= 1 }
+        self.defaultsFrom = k
         self.isMethod = isMethod; self.slotCount = slotCount; self.maxStack = maxStack
         self.captures = captures
         self.code = .allocate(capacity: max(code.count, 1))

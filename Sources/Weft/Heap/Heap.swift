@@ -38,7 +38,9 @@ enum Heap {
     /// Bytes allocated since the last collection (flushed per thread in batches).
     private static let allocatedBytes = Atomic<Int>(0)
     nonisolated(unsafe) private static var threshold = Heap.minimumThreshold
-    static let minimumThreshold = 8 << 20
+    /// The least allocation between collections, in bytes; `WEFT_GC_MINIMUM` sets it.
+    static let minimumThreshold: Int =
+        Int(ProcessInfo.processInfo.environment["WEFT_GC_MINIMUM"] ?? "") ?? 8 << 20
     /// Lua's pause: the heap may grow to (1 + pause/100) × live before the next
     /// collection. `WEFT_GC_PAUSE` sets it.
     static let pause: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_PAUSE"] ?? "") ?? 100

@@ -200,6 +200,18 @@ extension VM {
         return items
     }
 
+    /// `x` destructured into two values (`for a, b in pairs`); a two-element list is
+    /// read in place, without copying its items into an array.
+    func unpackPair(_ x: Word) throws -> (Word, Word) {
+        if x.isList, let pair = x.withObject(ListObj.self, { l in
+            l.locked { l.withElements { $0.count == 2 ? ($0[0], $0[1]) : nil } }
+        }) {
+            return pair
+        }
+        let items = try unpack(x, count: 2)
+        return (items[0], items[1])
+    }
+
     func makeRange(_ a: Word, _ b: Word, inclusive: Bool) throws -> Word {
         guard case .int(let x) = a.unpacked, case .int(var y) = b.unpacked else {
             let bad = a.isInt ? b : a

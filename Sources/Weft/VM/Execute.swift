@@ -586,8 +586,7 @@ extension VM {
                         } else {
                             frame.pointee.pc = pc; self.sp = sp
                             if let v = try slot.withUnretained(IteratorObj.self, { try $0.next(self) }) {
-                                let items = try unpack(v, count: 2)
-                                pair = (items[0], items[1])
+                                pair = try unpackPair(v)
                             } else {
                                 pair = nil
                             }

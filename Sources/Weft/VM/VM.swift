@@ -252,8 +252,14 @@ final class VM {
             }
         }
         let hasSelf = proto.isMethod && base == calleePos
-        if kw == nil && argc == proto.paramCount && proto.restIndex == nil && (hasSelf || !proto.isMethod) {
+        let n = proto.paramCount
+        if kw == nil && argc <= n && argc >= proto.defaultsFrom && proto.restIndex == nil
+            && (hasSelf || !proto.isMethod) {
+            // Positional arguments only, and every parameter left out has a default:
+            // its slot gets the `missing` marker, which the prologue replaces.
             var p = base + (hasSelf ? 1 : 0) + argc
+            let paramsEnd = p + (n - argc)
+            while p < paramsEnd { p.initialize(to: .missing); p += 1 }
             let end = base + proto.slotCount
             while p < end { p.initialize(to: .nil); p += 1 }
             sp = p
