@@ -34,14 +34,11 @@ static inline int weft_has_extra_strong_refs(void *object) {
 /// no other thread can know of yet: a plain add to the inline count (same layout as
 /// above) instead of the runtime's atomic read-modify-write, which is a locked
 /// instruction on every allocation. Falls back to `swift_retain` if the counts are
-/// not inline. Checked by HeapTests.testSwiftHeldObjectsAreRoots.
-static inline void weft_retain_unpublished(void *object) {
-    extern void *swift_retain(void *);
-    unsigned long long *counts = (unsigned long long *)((char *)object + 8);
-    unsigned long long bits = __atomic_load_n(counts, __ATOMIC_RELAXED);
-    if (bits >> 63) { swift_retain(object); return; }
-    __atomic_store_n(counts, bits + (1ull << 33), __ATOMIC_RELAXED);
-}
+/// not inline. Out of line on purpose (weft_support.c): the optimizer moves Swift's
+/// own retains and releases across code it can see, and one moved between this
+/// load and store would be lost; it never moves them across an opaque call that is
+/// handed the object. Checked by HeapTests.testSwiftHeldObjectsAreRoots.
+void weft_retain_unpublished(void *object);
 
 /// Drops the collector's reference to an object the sweep found unreachable, which
 /// frees it. Nothing else refers to it and no thread can reach it any more, so the
