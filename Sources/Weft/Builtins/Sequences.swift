@@ -123,7 +123,7 @@ enum Sequences {
 
     static func reversed(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
-        if args[0].isList { return .list(args[0].withObject(ListObj.self) { $0.reversedCopy() }) }
+        if args[0].isList { return args[0].withObject(ListObj.self) { $0.reversedCopy() } }
         return .list(ListObj(try items(vm, args[0]).reversed()))
     }
 

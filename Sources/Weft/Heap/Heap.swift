@@ -76,10 +76,11 @@ enum Heap {
 
     // MARK: Allocation
 
-    /// Called by `Obj.init`: the heap takes an owning reference to `o`.
-    @inline(__always) static func register(_ o: Obj) {
+    /// Called by `Obj.init`: the heap takes an owning reference to `o` (or, when not
+    /// `retaining`, is about to be handed the creator's).
+    @inline(__always) static func register(_ o: Obj, retaining: Bool) {
         let p = Unmanaged.passUnretained(o).toOpaque()
-        weft_retain_unpublished(p)
+        if retaining { weft_retain_unpublished(p) }
         if let ctx = weft_get_heap_context() {
             Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { buffer in
                 buffer.append(p)

@@ -163,14 +163,14 @@ extension VM {
 
     func slice(_ x: Word, _ lo: Word, _ hi: Word) throws -> Word {
         if x.isList {
-            return .list(try x.withObject(ListObj.self) { l in
+            return try x.withObject(ListObj.self) { l in
                 try l.locked {
                     try l.withElements { items in
                         let (a, b) = try sliceBounds(lo, hi, count: items.count)
-                        return ListObj(copying: UnsafeBufferPointer(rebasing: items[a..<b]))
+                        return ListObj.word(copying: UnsafeBufferPointer(rebasing: items[a..<b]))
                     }
                 }
-            })
+            }
         }
         if x.isStr {
             return .str(try x.withObject(StrObj.self) { s in

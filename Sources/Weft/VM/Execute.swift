@@ -350,10 +350,10 @@ extension VM {
                     case .buildList:
                         // Copied straight from the stack into the list's block (no
                         // intermediate array: allocating one was a malloc per list).
-                        let list = ListObj(copying: UnsafeBufferPointer(start: sp - a, count: a))
+                        let list = ListObj.word(copying: UnsafeBufferPointer(start: sp - a, count: a))
                         (sp - a).deinitialize(count: a)
                         sp -= a
-                        sp.initialize(to: .list(list)); sp += 1
+                        sp.initialize(to: list); sp += 1
                     case .buildMap:
                         let m = MapObj()
                         self.sp = sp

@@ -20,7 +20,7 @@ extension VM {
             }
             if a.isList && b.isList {
                 try checkSize(a.withObject(ListObj.self) { $0.count } &+ b.withObject(ListObj.self) { $0.count }, .list)
-                return .list(a.withObject(ListObj.self) { x in b.withObject(ListObj.self) { ListObj.concat(x, $0) } })
+                return a.withObject(ListObj.self) { x in b.withObject(ListObj.self) { ListObj.concat(x, $0) } }
             }
             switch (a.unpacked, b.unpacked) {
             case (.object(let x as BytesObj), .object(let y as BytesObj)):

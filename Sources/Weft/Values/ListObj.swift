@@ -28,46 +28,53 @@ final class ListObj: Obj {
 
     /// A list of `count` words filled by `fill`, which must initialize all of them
     /// (sized once: slices, `+`, `*`).
-    init(count: Int, fill: (UnsafeMutablePointer<Word>) -> Void) {
+    init(count: Int, handingOff: Bool = false, fill: (UnsafeMutablePointer<Word>) -> Void) {
         let block = WordBlock.allocate(capacity: count)
         fill(block.words)
         blockAddress = Atomic(block.address)
         countStore = Atomic(count)
-        super.init()
+        super.init(handingOff: handingOff)
     }
 
     /// A list of the given elements (sized once: slices, `+`, `reversed`).
-    convenience init(copying items: UnsafeBufferPointer<Word>) {
-        self.init(count: items.count) { $0.initialize(from: items.baseAddress!, count: items.count) }
+    convenience init(copying items: UnsafeBufferPointer<Word>, handingOff: Bool = false) {
+        self.init(count: items.count, handingOff: handingOff) {
+            $0.initialize(from: items.baseAddress!, count: items.count)
+        }
+    }
+
+    /// The word of a new list of the given elements (Word.handedOff).
+    static func word(copying items: UnsafeBufferPointer<Word>) -> Word {
+        .handedOff(ListObj(copying: items, handingOff: true), tag: Word.listTag)
     }
 
     /// A new list of `x`'s elements followed by `y`'s (each read under its own lock:
     /// never both locks at once).
-    static func concat(_ x: ListObj, _ y: ListObj) -> ListObj {
-        let out = ListObj(capacity: x.count + y.count)
+    static func concat(_ x: ListObj, _ y: ListObj) -> Word {
+        let out = ListObj(capacity: x.count + y.count, handingOff: true)
         x.locked { x.withElements { out.appendUnlocked(contentsOf: $0) } }
         y.locked { y.withElements { out.appendUnlocked(contentsOf: $0) } }
-        return out
+        return .handedOff(out, tag: Word.listTag)
     }
 
     /// A new list of this list's elements in reverse order.
-    func reversedCopy() -> ListObj {
+    func reversedCopy() -> Word {
         locked {
             withElements { items in
-                ListObj(count: items.count) { p in
+                .handedOff(ListObj(count: items.count, handingOff: true) { p in
                     for (i, v) in items.reversed().enumerated() { (p + i).initialize(to: v) }
-                }
+                }, tag: Word.listTag)
             }
         }
     }
 
     /// An empty list with room for `capacity` elements.
-    init(capacity: Int) {
+    init(capacity: Int, handingOff: Bool = false) {
         let block = WordBlock.allocate(capacity: capacity)
         block.words.initialize(repeating: .nil, count: block.capacity)
         blockAddress = Atomic(block.address)
         countStore = Atomic(0)
-        super.init()
+        super.init(handingOff: handingOff)
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.

@@ -73,7 +73,7 @@ final class MapObj: Obj {
     /// still valid if this is unchanged (as in CPython's dict lookup).
     @exclusivity(unchecked) var version = 0
 
-    override init() { super.init() }
+    init() { super.init() }
 
     /// Runs in the collector's release of a dead map: no reader remains.
     deinit { if !storage.isEmpty { storage.block.free() } }

@@ -16,7 +16,9 @@ class Obj {
     @exclusivity(unchecked) final var gcMark: UInt8 = 0
 
     /// Every heap object is registered with the collector, which owns it from now on.
-    init() { Heap.register(self) }
+    /// With `handingOff`, the heap takes no reference of its own: the creator must
+    /// give it its reference at once with `Word.handedOff` (docs/vm.md §3).
+    init(handingOff: Bool = false) { Heap.register(self, retaining: !handingOff) }
 
     /// Reports the values and objects this object refers to (the collector's mark
     /// phase). Every subclass that stores a value or a heap object overrides it.

@@ -41,7 +41,7 @@ struct Word {
 
     @inline(__always) static func int(_ i: Int) -> Word {
         if i >= inlineIntMin && i <= inlineIntMax { return smallInt(i) }
-        return Word(heap: BigIntBox(i), tag: objectTag)
+        return handedOff(BigIntBox(i, handingOff: true), tag: objectTag)
     }
 
     /// An int known to be in the inline range.
@@ -56,6 +56,15 @@ struct Word {
 
     @inline(__always) init(heap o: AnyObject, tag: UInt64) {
         bits = tag << 48 | UInt64(UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()))
+    }
+
+    /// The word for an object made with `handingOff: true`, which gives the heap
+    /// the creator's reference instead of releasing it: no atomic operation at all
+    /// for a new object, where a release is an atomic decrement. (`passRetained` of
+    /// a consumed value is folded with the value's end by the optimizer; if it
+    /// were not, a retain and a release would still leave the count right.)
+    @inline(__always) static func handedOff(_ o: consuming Obj, tag: UInt64) -> Word {
+        Word(bits: tag << 48 | UInt64(UInt(bitPattern: Unmanaged.passRetained(o).toOpaque())))
     }
 
     @inline(__always) static func str(_ o: StrObj) -> Word { Word(heap: o, tag: strTag) }
@@ -233,7 +242,10 @@ extension Word {
 /// An int outside the inline range, boxed; immutable, so never locked.
 final class BigIntBox: Obj {
     let value: Int
-    init(_ value: Int) { self.value = value }
+    init(_ value: Int, handingOff: Bool = false) {
+        self.value = value
+        super.init(handingOff: handingOff)
+    }
     override var typeName: String { "int" }
     override var isTruthy: Bool { true }
 }
