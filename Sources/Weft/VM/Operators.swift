@@ -418,8 +418,7 @@ extension StrObj {
     var hashValue32: Int {
         let cached = hashCache.load(ordering: .relaxed)
         if cached != 0 { return cached }
-        var s = value
-        var h = s.withUTF8 { fnv1a($0) }
+        var h = withUTF8Bytes { fnv1a($0) }
         if h == 0 { h = 1 }
         hashCache.store(h, ordering: .relaxed)
         return h

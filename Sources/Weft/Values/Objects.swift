@@ -131,6 +131,16 @@ final class StrObj: Obj {
         }
     }
 
+    /// Calls `body` with the string's UTF-8 bytes, borrowed in place: copying
+    /// `value` out retains and releases its storage (atomically), which was a
+    /// third of a short slice or dictionary lookup. `flat` is written once more at
+    /// most, by `flatten`, before `isFlat` is published, and a flat native string's
+    /// `withUTF8` only reads, so concurrent borrowers are safe.
+    @inline(__always) func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if !isFlat.load(ordering: .acquiring) { _ = flatten() }
+        return try flat.withUTF8(body)
+    }
+
     @inline(never) private func flatten() -> String {
         lockWord.lock(); defer { lockWord.unlock() }
         if isFlat.load(ordering: .acquiring) { return flat }
@@ -191,8 +201,7 @@ final class StrObj: Obj {
             // Straight from the bytes: one String made (a small one, with no
             // allocation, up to 15 bytes) instead of indices, a Substring and a copy,
             // each retaining and releasing the storage.
-            var v = value
-            return v.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[lo..<hi]), as: UTF8.self) }
+            return withUTF8Bytes { String(decoding: UnsafeBufferPointer(rebasing: $0[lo..<hi]), as: UTF8.self) }
         }
         let s = value.unicodeScalars
         let a = s.index(s.startIndex, offsetBy: lo), b = s.index(a, offsetBy: hi - lo)
@@ -212,8 +221,7 @@ final class StrObj: Obj {
     if a === b { return true }
     if a.utf8Count != b.utf8Count { return false }
     if a.utf8Count == 0 { return true }
-    var x = a.value, y = b.value
-    return x.withUTF8 { p in y.withUTF8 { q in memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 } }
+    return a.withUTF8Bytes { p in b.withUTF8Bytes { q in memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 } }
 }
 
 /// Code-point order (UTF-8 byte order is code-point order).
