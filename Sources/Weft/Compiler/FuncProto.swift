@@ -33,6 +33,9 @@ final class FuncProto {
     private let constantObjects: [Obj]
     let positions: [SourcePos]   // one per code word
     let keywordSets: [KeywordNames]
+    /// The same, unretained, for the dispatch loop to borrow (reading the array
+    /// retained and released the names around every keyword call).
+    let keywordSetRefs: UnsafeMutablePointer<Unmanaged<KeywordNames>>
     let globals: GlobalTable
 
     init(name: String, file: String, paramNames: [String], hasDefault: [Bool], restIndex: Int?,
@@ -59,10 +62,13 @@ final class FuncProto {
         self.constantObjects = constants.compactMap(\.heapObject)
         self.positions = positions
         self.keywordSets = keywordSets
+        keywordSetRefs = .allocate(capacity: max(keywordSets.count, 1))
+        keywordSetRefs.initialize(from: keywordSets.map { Unmanaged.passUnretained($0) }, count: keywordSets.count)
         self.globals = globals
     }
 
     deinit {
+        keywordSetRefs.deallocate()
         code.deallocate()
         constants.deinitialize(count: constantCount)
         constants.deallocate()

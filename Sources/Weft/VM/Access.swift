@@ -173,10 +173,10 @@ extension VM {
             }
         }
         if x.isStr {
-            return .str(try x.withObject(StrObj.self) { s in
+            return try x.withObject(StrObj.self) { s in
                 let (a, b) = try sliceBounds(lo, hi, count: s.count)
-                return StrObj(s.substring(a, b), count: b - a)
-            })
+                return .handedOff(StrObj(s.substring(a, b), count: b - a, handingOff: true), tag: Word.strTag)
+            }
         }
         switch x.unpacked {
         case .object(let bo as BytesObj):

@@ -449,14 +449,14 @@ extension VM {
                         }
                         sp = self.sp
                     case .callKw:
-                        let kw = proto.keywordSets[Int(code[pc])]
+                        let kwRef = proto.keywordSetRefs[Int(code[pc])]
                         pc += 1
                         frame.pointee.pc = pc; self.sp = sp
-                        if try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw) {
-                            sp = self.sp
-                            continue enterFrame
+                        let entered = try kwRef._withUnsafeGuaranteedRef { kw in
+                            try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw)
                         }
                         sp = self.sp
+                        if entered { continue enterFrame }
                     case .invoke:
                         let argc = Int(code[pc])
                         pc += 1
@@ -484,14 +484,14 @@ extension VM {
                         sp = self.sp
                     case .invokeKw:
                         let argc = Int(code[pc])
-                        let kw = proto.keywordSets[Int(code[pc + 1])]
+                        let kwRef = proto.keywordSetRefs[Int(code[pc + 1])]
                         pc += 2
                         frame.pointee.pc = pc; self.sp = sp
-                        if try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw) {
-                            sp = self.sp
-                            continue enterFrame
+                        let entered = try kwRef._withUnsafeGuaranteedRef { kw in
+                            try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw)
                         }
                         sp = self.sp
+                        if entered { continue enterFrame }
                     case .callSpread:
                         frame.pointee.pc = pc; self.sp = sp
                         if try setupSpreadCall(sp - 3) {

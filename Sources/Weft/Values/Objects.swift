@@ -97,12 +97,12 @@ final class StrObj: Obj {
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
-    init(_ value: String, count: Int) {
+    init(_ value: String, count: Int, handingOff: Bool = false) {
         flat = value
         isFlat = Atomic(true)
         self.count = count
         utf8Count = value.utf8.count
-        super.init()
+        super.init(handingOff: handingOff)
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
