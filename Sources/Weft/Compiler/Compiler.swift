@@ -1046,6 +1046,9 @@ final class Compiler {
             fs.patch(j, to: fs.here)
         case .call(let args):
             if Self.hasSpread(args) { compileSpreadCall(args, p) } else { compileCall(args, p) }
+        case .index(.intLit(let k, _)) where abs(k) < (1 << 22):
+            fs.pos = p
+            fs.emit(.indexImm, k + (1 << 23), effect: 0)
         case .index(let x):
             compileExpr(x)
             fs.pos = p

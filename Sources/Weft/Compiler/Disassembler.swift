@@ -22,7 +22,7 @@ enum Disassembler {
                     if case .object(let b as ProtoBox) = v.unpacked { pending.append(b.proto); line += "\(a) <fn \(b.proto.name)>" }
                     else if case .object(let t as ClassTemplate) = v.unpacked { line += "\(a) <class \(t.name)>" }
                     else { line += "\(a) \(v.description)" }
-                case .pushInt, .addImm, .subImm: line += String(a - (1 << 23))
+                case .pushInt, .addImm, .subImm, .indexImm: line += String(a - (1 << 23))
                 case .getAttr, .setAttr, .getSuper: line += Symbols.name(Int32(a))
                 case .invoke, .invokeKw: line += "\(Symbols.name(Int32(a))) argc=\(p.code[pc + 1])"
                 default:

@@ -97,7 +97,7 @@ final class FunctionState {
     func emit(_ op: Op, _ a: Int = 0, effect: Int) -> Int {
         let pc = code.count
         // (Immediates are biased by 2^23 and range-checked where they are emitted.)
-        if op != .pushInt && op != .addImm && op != .subImm { checkOperand(a) }
+        if op != .pushInt && op != .addImm && op != .subImm && op != .indexImm { checkOperand(a) }
         code.append(UInt32(op.rawValue) | (UInt32(truncatingIfNeeded: a) << 8))
         positions.append(pos)
         adjust(effect)

@@ -52,6 +52,7 @@ enum Op: UInt8, CaseIterable {
     case insertLocal    // A=slot         [k v] -> []      L[s][k] = v
     case makeRange      // A=1 inclusive  [a b] -> [range]
     case index          //                [a i] -> [a[i]]
+    case indexImm       // A=imm+2^23     [a] -> [a[imm]]   (`xs[0]`: no pushInt)
     case storeIndex     //                [a i x] -> []    a[i] = x
     case slice          //                [a lo hi] -> [a[lo:hi]]  (nil = omitted)
     case getAttr        // A=sym          [o] -> [o.name]

@@ -389,6 +389,13 @@ extension VM {
                         }
                         let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try index(x, i)); sp += 1
+                    case .indexImm:
+                        let l = sp - 1, i = a - (1 << 23)
+                        if l.pointee.isList, let v = l.withUnretained(ListObj.self, { $0.get(normalizing: i) }) {
+                            l.pointee = v; break
+                        }
+                        let x = popPublishing(&sp, self)
+                        sp.initialize(to: try index(x, .smallInt(i))); sp += 1
                     case .storeIndex:
                         let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         try setIndex(x, i, v)

@@ -79,6 +79,11 @@ final class StrObj: Obj {
     let utf8Count: Int
     /// Cached hash (0 = not yet computed); see Operators.swift.
     let hashCache = Atomic<Int>(0)
+    /// Where the UTF-8 bytes of a flat string of more than 15 bytes live: in the
+    /// storage object `flat` holds, which nothing mutates (only a rope's `flat` is
+    /// ever replaced, and ropes have no base). Shorter strings are stored inside the
+    /// `String` value itself, so copying one retains nothing.
+    private let utf8Base: UnsafePointer<UInt8>?
 
     /// Ropes are made only past this many bytes; shorter strings are copied.
     static let ropeThreshold = 256
@@ -93,6 +98,7 @@ final class StrObj: Obj {
             for b in bytes where b & 0xC0 != 0x80 { n += 1 }
             return (n, bytes.count)
         }
+        utf8Base = StrObj.storedBase(value)
         super.init()
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
@@ -102,6 +108,7 @@ final class StrObj: Obj {
         isFlat = Atomic(true)
         self.count = count
         utf8Count = value.utf8.count
+        utf8Base = StrObj.storedBase(value)
         super.init(handingOff: handingOff)
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
@@ -110,6 +117,7 @@ final class StrObj: Obj {
         flat = suffix.value
         isFlat = Atomic(false)
         prefixRef = Ref(prefix)
+        utf8Base = nil
         count = prefix.count + suffix.count
         utf8Count = prefix.utf8Count + suffix.utf8Count
         super.init()
@@ -131,14 +139,24 @@ final class StrObj: Obj {
         }
     }
 
-    /// Calls `body` with the string's UTF-8 bytes, borrowed in place: copying
-    /// `value` out retains and releases its storage (atomically), which was a
-    /// third of a short slice or dictionary lookup. `flat` is written once more at
-    /// most, by `flatten`, before `isFlat` is published, and a flat native string's
-    /// `withUTF8` only reads, so concurrent borrowers are safe.
+    /// Where the UTF-8 bytes of `s` (just stored in `flat`) live, if in a storage
+    /// object, which then lives as long as `flat`: a contiguous string of more than
+    /// 15 bytes. (A smaller one may be stored inline in the `String` value, and is
+    /// then lent as a temporary copy.)
+    private static func storedBase(_ s: String) -> UnsafePointer<UInt8>? {
+        guard s.utf8.count > 15 else { return nil }
+        return s.utf8.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes without copying the `String` out
+    /// of the object when that would retain its storage: an atomic retain and
+    /// release per slice, comparison or hash was a third of a short slice or
+    /// dictionary lookup. (Calling `withUTF8` on `flat` in place would avoid it
+    /// too, but it is a mutating access, a race for ThreadSanitizer.)
     @inline(__always) func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        if !isFlat.load(ordering: .acquiring) { _ = flatten() }
-        return try flat.withUTF8(body)
+        if let p = utf8Base { return try body(UnsafeBufferPointer(start: p, count: utf8Count)) }
+        var v = value
+        return try v.withUTF8(body)
     }
 
     @inline(never) private func flatten() -> String {
