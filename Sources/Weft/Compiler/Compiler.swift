@@ -715,10 +715,10 @@ final class Compiler {
     private func compileCompound(_ op: BinOp, _ target: Expr, _ value: Expr, _ pos: SourcePos) {
         switch target {
         case .name(let n, let p):
-            if op == .add, case .local(let l) = resolve(n), !l.isConst {
+            if op == .add || op == .sub, case .local(let l) = resolve(n), !l.isConst {
                 compileExpr(value)
                 fs.pos = p
-                let pc = fs.emit(.addLocal, l.slot, effect: -1)
+                let pc = fs.emit(op == .add ? .addLocal : .subLocal, l.slot, effect: -1)
                 l.accessPCs.append(pc)
                 return
             }

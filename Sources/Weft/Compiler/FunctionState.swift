@@ -196,7 +196,7 @@ final class FunctionState {
         if let d = local.declPC { code[d] = UInt32(Op.newCell.rawValue) | (UInt32(local.slot) << 8) }
         for pc in local.accessPCs {
             let op = Op(rawValue: UInt8(code[pc] & 0xFF))!
-            // addLocal needs no rewrite: it finds the Cell in the slot itself.
+            // addLocal and subLocal need no rewrite: they find the Cell in the slot itself.
             let newOp: Op = op == .loadLocal ? .loadCell : (op == .storeLocal ? .storeCell : op)
             code[pc] = (code[pc] & ~0xFF) | UInt32(newOp.rawValue)
         }

@@ -28,6 +28,7 @@ enum Op: UInt8, CaseIterable {
     case loadGlobal     // A=g            [] -> [G[g]]        NameError when unset
     case storeGlobal    // A=g            [x] -> []
     case addLocal       // A=slot         [x] -> []        L[s] += x (strings append in place)
+    case subLocal       // A=slot         [x] -> []        L[s] -= x
 
     case add, sub, mul, div, floorDiv, mod, pow    // [a b] -> [a op b]
     case bitAnd, bitOr, bitXor, shl, shr           // [a b] -> [a op b]

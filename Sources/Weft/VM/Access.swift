@@ -238,4 +238,13 @@ extension VM {
         }
         slot.pointee = try binary(.add, slot.pointee, rhs)
     }
+
+    /// `x -= rhs` on a local slot (which holds a Cell if the local is captured).
+    func subtractInPlace(_ slot: UnsafeMutablePointer<Word>, _ rhs: Word) throws {
+        if case .object(let o) = slot.pointee.unpacked, let cell = o as? Cell {
+            cell.value = try binary(.sub, cell.value, rhs)
+            return
+        }
+        slot.pointee = try binary(.sub, slot.pointee, rhs)
+    }
 }

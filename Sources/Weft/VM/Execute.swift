@@ -152,6 +152,16 @@ extension VM {
                             if !o { slot.pointee = .int(r); break }
                         }
                         try addInPlace(slot, rhs)
+                    case .subLocal:
+                        sp -= 1
+                        self.sp = sp
+                        let rhs = sp.move()
+                        let slot = base + a
+                        if slot.pointee.isSmallInt && rhs.isSmallInt {
+                            let (r, o) = slot.pointee.smallIntValue.subtractingReportingOverflow(rhs.smallIntValue)
+                            if !o { slot.pointee = .int(r); break }
+                        }
+                        try subtractInPlace(slot, rhs)
 
                     case .add:
                         let l = sp - 2, r = sp - 1
@@ -296,7 +306,7 @@ extension VM {
                         if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                     case .jumpIfNotMissing:
                         let target = Int(code[pc])
-                        pc += 1
+                        pc &+= 1
                         if !base[a].isMissing { pc = target }
 
                     case .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe:
@@ -457,7 +467,7 @@ extension VM {
                         sp = self.sp
                     case .callKw:
                         let kwRef = proto.keywordSetRefs[Int(code[pc])]
-                        pc += 1
+                        pc &+= 1
                         frame.pointee.pc = pc; self.sp = sp
                         let entered = try kwRef._withUnsafeGuaranteedRef { kw in
                             try setupCall(sp - a - kw.ids.count - 1, argc: a, kw: kw)
@@ -466,7 +476,7 @@ extension VM {
                         if entered { continue enterFrame }
                     case .invoke:
                         let argc = Int(code[pc])
-                        pc += 1
+                        pc &+= 1
                         let recv = sp - argc - 1
                         // Inline fast path: list.append(x).
                         if argc == 1 && a == MethodSymbols.appendIndex, let l = recv.pointee.asList, !l.frozen {
@@ -492,7 +502,7 @@ extension VM {
                     case .invokeKw:
                         let argc = Int(code[pc])
                         let kwRef = proto.keywordSetRefs[Int(code[pc + 1])]
-                        pc += 2
+                        pc &+= 2
                         frame.pointee.pc = pc; self.sp = sp
                         let entered = try kwRef._withUnsafeGuaranteedRef { kw in
                             try setupInvoke(sp - argc - kw.ids.count - 1, sym: Int32(a), argc: argc, kw: kw)
@@ -546,7 +556,7 @@ extension VM {
 
                     case .iterInit:
                         let mode = code[pc]
-                        pc += 1
+                        pc &+= 1
                         frame.pointee.pc = pc
                         switch mode {
                         case 2:     // `for i, x in enumerate(xs)`: the builtin's items, no pair lists
@@ -563,7 +573,7 @@ extension VM {
                         }
                     case .iterNext:
                         let target = Int(code[pc])
-                        pc += 1
+                        pc &+= 1
                         unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
                         if type(of: it) == RangeIterator.self {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
@@ -585,7 +595,7 @@ extension VM {
 
                     case .iterNext2:
                         let target = Int(code[pc])
-                        pc += 1
+                        pc &+= 1
                         let slot = base + a
                         let pair: (Word, Word)?
                         if slot.withUnretained(IteratorObj.self, { $0 is PairIterator }) {
