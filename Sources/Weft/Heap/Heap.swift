@@ -366,7 +366,6 @@ enum Heap {
             t.swapEntries(with: b)
             if let vm = b.owner, vm.gcState == .stopped { b.pendingSweep = t } else { taken.append(t) }
         }
-        if taken.isEmpty { taken.append(AllocBuffer(capacity: 16)) }
         let live = m.marked * objectBytes
         threshold = max(minimumThreshold, live * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)

@@ -78,20 +78,9 @@ struct WordBlock {
 
     /// Frees a block nobody can reach any more (its container is dead, or it was
     /// retired before the last collection).
-    func free() { free(sizeClassCode: sizeClassCode) }
-
-    /// The block's size class in the block cache, or `BlockCache.large` for one
-    /// malloc'd to size (or the shared empty block), for containers to keep beside the
-    /// block's address.
-    var sizeClassCode: UInt8 {
-        if capacity == 0 { return BlockCache.large }
-        return BlockCache.sizeClass(capacity).map { UInt8($0) } ?? BlockCache.large
-    }
-
-    /// `free()` with the size class given, without reading the block's header.
-    func free(sizeClassCode k: UInt8) {
+    func free() {
         if base == WordBlock.empty.base { return }
-        if k != BlockCache.large && BlockCache.put(base, Int(k)) { return }
+        if let size = BlockCache.sizeClass(capacity), BlockCache.put(base, size) { return }
         base.deallocate()
     }
 }
@@ -105,8 +94,6 @@ struct WordBlock {
 /// by address (fannkuch 13% and binary_trees 6% faster than with 1,024 per size).
 enum BlockCache {
     static let classes = 3
-    /// The size class code of a block that is not cached.
-    static let large: UInt8 = 255
     /// How many free blocks of each size a thread keeps at most.
     static let limit = 65536
 

@@ -225,26 +225,18 @@ extension VM {
         return .object(try Conversions.makeRange(start: x, end: y, step: 1, inclusive: inclusive))
     }
 
-    /// `x += rhs` on a local slot.
-    func addInPlace(_ slot: UnsafeMutablePointer<Word>, _ rhs: Word) throws {
+    /// `x += rhs` or `x -= rhs` (`op`) on a local slot, which holds a Cell if the local
+    /// is captured; `+=` on a string appends in place (a rope).
+    func updateInPlace(_ slot: UnsafeMutablePointer<Word>, _ op: Op, _ rhs: Word) throws {
         if case .object(let o) = slot.pointee.unpacked, let cell = o as? Cell {
-            cell.value = try binary(.add, cell.value, rhs)
+            cell.value = try binary(op, cell.value, rhs)
             return
         }
-        if let s = slot.pointee.asStr, let t = rhs.asStr {
+        if op == .add, let s = slot.pointee.asStr, let t = rhs.asStr {
             try checkSize(s.utf8Count &+ t.utf8Count, .string)
             slot.pointee = .str(StrObj.concat(s, t))
             return
         }
-        slot.pointee = try binary(.add, slot.pointee, rhs)
-    }
-
-    /// `x -= rhs` on a local slot (which holds a Cell if the local is captured).
-    func subtractInPlace(_ slot: UnsafeMutablePointer<Word>, _ rhs: Word) throws {
-        if case .object(let o) = slot.pointee.unpacked, let cell = o as? Cell {
-            cell.value = try binary(.sub, cell.value, rhs)
-            return
-        }
-        slot.pointee = try binary(.sub, slot.pointee, rhs)
+        slot.pointee = try binary(op, slot.pointee, rhs)
     }
 }

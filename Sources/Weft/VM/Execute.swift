@@ -141,27 +141,18 @@ extension VM {
                         sp -= 1
                         let v = sp.move()
                         globals.with { $0.put(a, v) }
-                    case .addLocal:
+                    case .addLocal, .subLocal:
+                        let isAdd = word & 0xFF == UInt32(Op.addLocal.rawValue)
                         sp -= 1
                         self.sp = sp
                         let rhs = sp.move()
                         let slot = base + a
                         if slot.pointee.isSmallInt && rhs.isSmallInt {
                             let x = slot.pointee.smallIntValue, y = rhs.smallIntValue
-                            let (r, o) = x.addingReportingOverflow(y)
+                            let (r, o) = isAdd ? x.addingReportingOverflow(y) : x.subtractingReportingOverflow(y)
                             if !o { slot.pointee = .int(r); break }
                         }
-                        try addInPlace(slot, rhs)
-                    case .subLocal:
-                        sp -= 1
-                        self.sp = sp
-                        let rhs = sp.move()
-                        let slot = base + a
-                        if slot.pointee.isSmallInt && rhs.isSmallInt {
-                            let (r, o) = slot.pointee.smallIntValue.subtractingReportingOverflow(rhs.smallIntValue)
-                            if !o { slot.pointee = .int(r); break }
-                        }
-                        try subtractInPlace(slot, rhs)
+                        try updateInPlace(slot, isAdd ? .add : .sub, rhs)
 
                     case .add:
                         let l = sp - 2, r = sp - 1

@@ -17,17 +17,11 @@ final class ListObj: Obj {
     private let blockAddress: Atomic<Int>
     private let countStore: Atomic<Int>
     @exclusivity(unchecked) var frozen = false
-    /// The current block's size class (`WordBlock.sizeClassCode`), so the collector's
-    /// release frees the block without reading its header: a dead list's block is
-    /// cold, and that read was a cache miss per list in the sweep. Written with the
-    /// block's address; read only by `deinit`. (It fits in the object's padding.)
-    @exclusivity(unchecked) private var blockClass: UInt8
 
     init(_ items: [Word] = []) {
         let block = WordBlock.allocate(capacity: items.count)
         block.initialize(from: items)
         blockAddress = Atomic(block.address)
-        blockClass = block.sizeClassCode
         countStore = Atomic(items.count)
         super.init()
     }
@@ -38,7 +32,6 @@ final class ListObj: Obj {
         let block = WordBlock.allocate(capacity: count)
         fill(block.words)
         blockAddress = Atomic(block.address)
-        blockClass = block.sizeClassCode
         countStore = Atomic(count)
         super.init(handingOff: handingOff)
     }
@@ -80,13 +73,12 @@ final class ListObj: Obj {
         let block = WordBlock.allocate(capacity: capacity)
         block.words.initialize(repeating: .nil, count: block.capacity)
         blockAddress = Atomic(block.address)
-        blockClass = block.sizeClassCode
         countStore = Atomic(0)
         super.init(handingOff: handingOff)
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.
-    deinit { block.free(sizeClassCode: blockClass) }
+    deinit { block.free() }
 
     override var typeName: String { "list" }
     override func trace(_ m: inout Marker) {
@@ -147,7 +139,6 @@ final class ListObj: Obj {
         let old = block
         let new = old.grown(to: capacity, keeping: n)
         blockAddress.store(new.address, ordering: .releasing)
-        blockClass = new.sizeClassCode
         Heap.retire(old)
     }
 
@@ -195,7 +186,6 @@ final class ListObj: Obj {
         countStore.store(0, ordering: .releasing)
         let old = block
         blockAddress.store(WordBlock.empty.address, ordering: .releasing)
-        blockClass = WordBlock.empty.sizeClassCode
         Heap.retire(old)
     }
 
@@ -208,7 +198,6 @@ final class ListObj: Obj {
         // elements either block holds; the capacity bound keeps them inside it).
         if items.count < count { countStore.store(items.count, ordering: .releasing) }
         blockAddress.store(new.address, ordering: .releasing)
-        blockClass = new.sizeClassCode
         countStore.store(items.count, ordering: .releasing)
         Heap.retire(old)
     }
