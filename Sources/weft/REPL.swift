@@ -4,7 +4,8 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Synchronization
 import Weft
 
@@ -101,7 +102,7 @@ final class REPL {
     // MARK: Entries
 
     private func handle(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        let trimmed = line.trimmingWhitespace()
         if buffer.isEmpty {
             if trimmed.isEmpty { return }
             if trimmed.hasPrefix(":") {
@@ -125,7 +126,7 @@ final class REPL {
 
     /// Adds an entry to the in-memory history and appends it to the file.
     private func remember(_ entry: String) {
-        guard !entry.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+        guard !entry.trimmingWhitespaceAndNewlines().isEmpty,
               entry != lastHistoryEntry else { return }
         lastHistoryEntry = entry
         editor.addHistory(entry)
@@ -137,7 +138,7 @@ final class REPL {
     private func command(_ text: String) {
         let body = text.dropFirst()
         let name = body.prefix { !$0.isWhitespace }
-        let arg = body.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        let arg = body.dropFirst(name.count).trimmingWhitespace()
         switch name {
         case "help", "h", "?":
             editor.write(REPLCommand.help)
@@ -148,7 +149,7 @@ final class REPL {
             editor.write(lines.isEmpty ? "no threads\n" : lines.joined(separator: "\n") + "\n")
         case "load", "l":
             guard !arg.isEmpty else { editor.write("usage: :load FILE\n", toError: true); return }
-            let path = (arg as NSString).expandingTildeInPath
+            let path = expandingTilde(arg)
             guard let data = FileManager.default.contents(atPath: path) else {
                 editor.write("cannot read '\(arg)'\n", toError: true); return
             }
@@ -176,9 +177,9 @@ final class REPL {
     }
 
     static func formatDuration(_ s: Double) -> String {
-        if s < 1e-3 { return String(format: "%.1f µs", s * 1e6) }
-        if s < 1 { return String(format: "%.3f ms", s * 1e3) }
-        return String(format: "%.3f s", s)
+        if s < 1e-3 { return formatDouble("%.1f µs", s * 1e6) }
+        if s < 1 { return formatDouble("%.3f ms", s * 1e3) }
+        return formatDouble("%.3f s", s)
     }
 
     // MARK: Evaluation
@@ -190,7 +191,7 @@ final class REPL {
         let job = EvalJob()
         let interp = self.interp
         // A Ctrl-C pressed since the line was entered counts: it interrupts this evaluation.
-        let thread = Thread {
+        startThread(stackSize: 1 << 20) {
             blockInterruptsInThisThread()
             do {
                 let v = try body(interp)
@@ -205,8 +206,6 @@ final class REPL {
             job.done.store(true, ordering: .sequentiallyConsistent)
             wakeMainThread()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
 
         var interrupts = 0
         while !job.done.load(ordering: .sequentiallyConsistent) {
@@ -255,14 +254,12 @@ final class REPL {
         let job = EvalJob()
         let interp = self.interp
         pendingInterrupts.store(0, ordering: .sequentiallyConsistent)
-        let thread = Thread {
+        startThread(stackSize: 1 << 20) {
             blockInterruptsInThisThread()
             do { try interp.waitForThreads() } catch { job.outcome = .failure(error) }
             job.done.store(true, ordering: .sequentiallyConsistent)
             wakeMainThread()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
         var stdinOpen = true
         while !job.done.load(ordering: .sequentiallyConsistent) {
             let revents = pollWithWake(stdinOpen ? [STDIN_FILENO] : [])

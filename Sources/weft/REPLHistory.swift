@@ -9,7 +9,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 final class HistoryFile {
     static let maxEntries = 10_000
@@ -21,9 +21,9 @@ final class HistoryFile {
         if let p = environment["WEFT_HISTORY"] {
             path = p.isEmpty ? nil : p
         } else if let home = environment["HOME"], !home.isEmpty {
-            path = (home as NSString).appendingPathComponent(".weft_history")
+            path = appendingPathComponent(home, ".weft_history")
         } else if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir {
-            path = (String(cString: dir) as NSString).appendingPathComponent(".weft_history")
+            path = appendingPathComponent(String(cString: dir), ".weft_history")
         } else {
             path = nil
         }

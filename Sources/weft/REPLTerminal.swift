@@ -9,7 +9,6 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-import Foundation
 import Synchronization
 
 // MARK: - Signals and the wake-up pipe
@@ -98,7 +97,7 @@ final class LineEditor: @unchecked Sendable {
     static let shared = LineEditor()
 
     /// Guards `atPrompt` and `pending`, and serializes every write to the terminal.
-    private let lock = NSLock()
+    private let lock = CLILock()
     private var atPrompt = false
     private var pending: [(fd: Int32, text: String)] = []
 

@@ -1,5 +1,10 @@
 // The `weft` command-line tool (spec §9). It uses only the Weft library's public API.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FoundationEssentials
 import Weft
 
 let version = "weft 0.1.0"
@@ -47,7 +52,7 @@ exit status: 0 success, 1 uncaught error or syntax error, 2 usage error
 """
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write("weft: \(message)\n\(usage)\n".data(using: .utf8)!)
+    writeAll("weft: \(message)\n\(usage)\n", to: STDERR_FILENO)
     exit(2)
 }
 
@@ -135,7 +140,7 @@ func parseArguments(_ argv: [String]) -> CommandLineOptions {
 
 func writeErr(_ s: String) {
     fflush(stdout)
-    FileHandle.standardError.write(s.data(using: .utf8)!)
+    writeAll(s, to: STDERR_FILENO)
 }
 
 /// Runs source and maps the outcome to an exit status.
@@ -222,7 +227,7 @@ if options.interactive && !stdinIsTerminal && (options.code != nil || options.fi
         else if let file = options.file, file != "-" { try weft.run(path: file) }
     }
     if status == 0 {
-        let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        let source = String(decoding: readAllStandardInput(), as: UTF8.self)
         status = runReporting { try weft.eval(source, file: "<stdin>", replMode: true) }
     }
 } else if let code = options.code {
@@ -230,7 +235,7 @@ if options.interactive && !stdinIsTerminal && (options.code != nil || options.fi
 } else if let file = options.file, file != "-" {
     status = runReporting { try weft.run(path: file) }
 } else {
-    let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    let source = String(decoding: readAllStandardInput(), as: UTF8.self)
     status = runReporting { try weft.eval(source, file: "<stdin>") }
 }
 // The program ends when every non-daemon thread has (§7.1), even after an error.

@@ -1,7 +1,6 @@
 // Numeric builtins (§8): `abs(x)` and `round(x, digits: nil)`. `round(x)` returns an
 // int and `round(x, digits: n)` a float, both rounding half to even on the exact
 // binary value, as Python does (`round(2.675, digits: 2) == 2.67`).
-import Foundation
 
 enum Numbers {
     static func abs(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
@@ -51,7 +50,7 @@ enum Numbers {
         if n < -308 { return 0.0 * x }
         if n >= 0 {
             // printf rounds the exact binary value correctly, ties to even.
-            let s = String(format: "%.\(n)f", x)
+            let s = PrintfFormat.double("%.\(n)f", x)
             return Double(s) ?? x
         }
         // Round the exact integer part's digits at position k = -n, with the
@@ -59,7 +58,7 @@ enum Numbers {
         let k = -n
         let t = x.rounded(.towardZero)
         let hasFraction = t != x
-        var digits = Array(String(format: "%.0f", Swift.abs(t)).utf8).map { Int($0) - 48 }
+        var digits = Array(PrintfFormat.double("%.0f", Swift.abs(t)).utf8).map { Int($0) - 48 }
         if digits.count < k + 1 {
             digits = [Int](repeating: 0, count: k + 1 - digits.count) + digits
         }

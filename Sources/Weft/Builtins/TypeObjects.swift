@@ -6,7 +6,6 @@
 // Runtime objects (Lock, Queue, ...) get a type object by their `typeName`, created
 // on first use; the module that owns such a type may `register` its own ClassObj
 // first, so `type(lock())` is the same object as a global `Lock`.
-import Foundation
 
 enum TypeObjects {
     /// A builtin type object; `make` is the conversion run when the type is called.
@@ -71,7 +70,7 @@ enum TypeObjects {
 
     // MARK: - Types of runtime objects
 
-    private static let registryLock = NSLock()
+    private static let registryLock = PosixLock()
     nonisolated(unsafe) private static var registry: [String: ClassObj] = [:]
 
     /// Makes `cls` the type object of every runtime object whose `typeName` is

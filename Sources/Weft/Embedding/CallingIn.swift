@@ -1,7 +1,6 @@
 // Calling script code from Swift: functions by global name or by value, methods of
 // script objects, attribute reads. Each call runs on a script thread (see
 // `Interpreter.runOnScriptThread`); an uncaught script error throws `ScriptError`.
-import Foundation
 
 extension Interpreter {
     /// A global of the main module, or a `ScriptError` of kind `NameError` when it is

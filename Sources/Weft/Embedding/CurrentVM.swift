@@ -4,7 +4,6 @@
 // that same VM: starting another thread and blocking this one while it stays
 // "running" for the collector would stop every collection (and so every thread)
 // until the call returns, and a script error would lose the frames around it.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,10 +5,9 @@
 // (`host-N`), so the two never share wait, interrupt, cancellation, thread-local or
 // activity state, and traces, `:threads` and deadlock reports name it.
 // Also keeps a few VMs for reuse: a host call costs no memory mapping.
-import Foundation
 
 final class EvaluationThreads: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var mainBusy = false
     /// Extra evaluation threads now running, with the Thread instances that keep
     /// them visible to `current_thread()`.

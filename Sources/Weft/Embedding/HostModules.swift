@@ -2,11 +2,10 @@
 // module that scripts load with `import inventory`, like the standard ones. The
 // module object is built at once and kept by the interpreter (a Swift-held root);
 // each `import` of it returns that same object.
-import Foundation
 
 /// The host-defined modules of one interpreter, by name.
 final class HostModules: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var modules: [String: ModuleObj] = [:]
 
     func module(_ name: String) -> ModuleObj? {

@@ -8,7 +8,6 @@
 // strongly, so a script that keeps it keeps the Swift object alive. Identity is
 // preserved: the same Swift object always maps to the same script object while
 // that one is alive (a process-wide table from Swift object to script object).
-import Foundation
 
 /// A Swift class whose instances scripts can use as objects.
 ///
@@ -104,7 +103,7 @@ final class HostTypeInfo: @unchecked Sendable {
     let text: ((AnyObject) -> String)?
     let memberNames: [String]
 
-    private static let lock = NSLock()
+    private static let lock = PosixLock()
     nonisolated(unsafe) private static var infos: [ObjectIdentifier: HostTypeInfo] = [:]
 
     /// The runtime description of `T`, made on first use. `T.describe` runs without
@@ -218,7 +217,7 @@ final class HostObj: Obj {
 
     // MARK: Identity
 
-    private static let lock = NSLock()
+    private static let lock = PosixLock()
     nonisolated(unsafe) private static var table: [ObjectIdentifier: Unmanaged<HostObj>] = [:]
 
     /// The script object for `object`: the existing one while it lives, else a

@@ -10,7 +10,7 @@
 // Either way the call runs as a script thread of the interpreter (its own
 // ThreadObj when another call is running), attached to the collector for its
 // duration, with the locking switch turned on when another thread is inside.
-import Foundation
+import Dispatch
 import Synchronization
 import CWeftSupport
 #if canImport(Glibc)
@@ -68,7 +68,7 @@ final class ScriptThreadPool: @unchecked Sendable {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 
-    private let cond = NSCondition()
+    private let cond = PosixCondition()
     private var jobs: [Job] = []
     /// `jobs.count`, for workers spinning before they sleep.
     private let queued = Atomic<Int>(0)
@@ -122,7 +122,7 @@ final class ScriptThreadPool: @unchecked Sendable {
                 cond.lock()
             }
             while jobs.isEmpty {
-                if !cond.wait(until: Date(timeIntervalSinceNow: ScriptThreadPool.idleSeconds)) && jobs.isEmpty {
+                if !cond.wait(seconds: ScriptThreadPool.idleSeconds) && jobs.isEmpty {
                     idle -= 1
                     workers -= 1
                     cond.unlock()

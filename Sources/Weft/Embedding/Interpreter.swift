@@ -1,7 +1,7 @@
 // The public face of the library: an interpreter that runs source and files and
 // returns values or throws errors with positions. The `weft` command-line tool is
 // built only on this API.
-import Foundation
+import FoundationEssentials
 
 /// An uncaught script error: its kind (`KeyError`), message, where it was raised
 /// and the trace, innermost frame first.

@@ -6,7 +6,6 @@
 // `HostError` carrying the error's description. A script error that passes through
 // the function (from a script callback) keeps its kind and its trace, which gains
 // the function's name between the script frames on either side.
-import Foundation
 import CWeftSupport
 
 /// The body of a native function: called on whichever script thread calls it, so
@@ -219,7 +218,7 @@ enum HostCall {
 /// and one subclass per other kind name a host raises.
 enum HostErrorKinds {
     static var hostError: ClassObj { ErrorKinds.hostError }
-    private static let lock = NSLock()
+    private static let lock = PosixLock()
     nonisolated(unsafe) private static var byName: [String: ClassObj] = [:]
 
     /// The builtin error class called `name`, or a `HostError` subclass of that

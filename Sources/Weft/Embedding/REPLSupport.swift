@@ -4,7 +4,6 @@
 //
 // Completion never runs script code: it reads globals, module globals, instance
 // fields, class attributes and the method tables of builtin and runtime types.
-import Foundation
 
 extension Interpreter {
     /// `repr(value)` as a script would compute it: strings quoted, instances through
@@ -55,7 +54,7 @@ extension Interpreter {
 
         // `import js` -> `import json`
         if !word.contains("."),
-           before.trimmingCharacters(in: .whitespaces) == "import" {
+           before.trimmingWhitespace() == "import" {
             return StdModules.names.filter { $0.hasPrefix(word) }.sorted()
         }
 

@@ -4,7 +4,7 @@
 // Swift reference to its heap object, and the collector treats every object whose
 // Swift count exceeds its own one reference as a root (docs/vm.md §3), so a value the
 // host holds keeps its object, and everything reachable from it, alive.
-import Foundation
+import FoundationEssentials
 
 /// A Weft value held by Swift code: a number, string, list, map, function, script
 /// object or host object.

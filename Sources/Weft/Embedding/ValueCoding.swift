@@ -2,7 +2,7 @@
 // keyed containers are maps with string keys, unkeyed ones lists, single values
 // the scalars; `Date` travels as an ISO-8601 string and `Data` as `bytes`. So any
 // Swift model (structs, enums, nesting, optionals) crosses the boundary in one call.
-import Foundation
+import FoundationEssentials
 
 extension Interpreter {
     /// The Weft value of any `Encodable` Swift value: structs and keyed enums become
@@ -34,21 +34,48 @@ extension Value {
 // MARK: - Dates
 
 /// ISO-8601 with an offset (`2026-12-03T22:45:00Z`), with fractional seconds when
-/// the date has them.
+/// the date has them. FoundationEssentials' ISO8601FormatStyle does the calendar
+/// work; two adjustments keep what Foundation's ISO8601DateFormatter (which the
+/// library used before it stopped linking Foundation) produced:
+/// - the written fraction is the date rounded to the nearest millisecond, half up
+///   (CoreFoundation's rounding: 20.9999 s is written `21.000`), where the style
+///   alone would truncate;
+/// - a parsed fraction keeps at most three digits (`.1239` reads as .123 s).
+/// The style is stricter than the ICU parser was about malformed text: it refuses
+/// leading spaces and text after the zone, and reads an hour of 24 or more as
+/// the next day instead of refusing it.
 enum ISODates {
+    /// Seconds between 2001-01-01 (Date's reference date) and 1970-01-01.
+    private static let referenceSince1970 = 978_307_200.0
+
     static func string(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        if d.timeIntervalSince1970.rounded() != d.timeIntervalSince1970 {
-            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if d.timeIntervalSince1970.rounded() == d.timeIntervalSince1970 {
+            return d.formatted(Date.ISO8601FormatStyle())
         }
-        return f.string(from: d)
+        // Whole milliseconds as CoreFoundation computed them, then a date a fifth of
+        // a millisecond into that one, so the style's truncation lands on it.
+        let ms = ((d.timeIntervalSinceReferenceDate + referenceSince1970) * 1000 + 0.5).rounded(.down)
+        let nudged = Date(timeIntervalSince1970: ms / 1000 + 0.0002)
+        return nudged.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     static func date(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)
+        let text = truncatingFraction(s)
+        guard let d = (try? Date.ISO8601FormatStyle().parse(text))
+                ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) else { return nil }
+        // Whole milliseconds, converted to the reference date the way CoreFoundation
+        // did, so the Double is bit for bit the one Foundation gave.
+        let ms = (d.timeIntervalSince1970 * 1000).rounded()
+        return Date(timeIntervalSinceReferenceDate: ms / 1000 - referenceSince1970)
+    }
+
+    /// `s` with the digits after a seconds' decimal point cut to three.
+    private static func truncatingFraction(_ s: String) -> String {
+        guard let t = s.firstIndex(of: "T"), let dot = s[t...].firstIndex(of: ".") else { return s }
+        let digitsStart = s.index(after: dot)
+        let digitsEnd = s[digitsStart...].firstIndex { !("0"..."9").contains($0) } ?? s.endIndex
+        guard s.distance(from: digitsStart, to: digitsEnd) > 3 else { return s }
+        return String(s[..<s.index(digitsStart, offsetBy: 3)]) + s[digitsEnd...]
     }
 }
 

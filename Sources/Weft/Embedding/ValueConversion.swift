@@ -3,7 +3,7 @@
 // inside the value, the Swift type wanted and the Weft type found, so a host can
 // tell which part of a nested structure was wrong (`order.items[2]: expected Int,
 // got str`).
-import Foundation
+import FoundationEssentials
 
 /// A value could not be converted to the Swift type asked for.
 public struct ConversionError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -8,7 +8,6 @@
 // A list or map the host built belongs to the interpreter its items came from. One
 // built from values of several interpreters is `mixed`: every interpreter it is
 // handed to gets a deep copy, so it may hold plain data only.
-import Foundation
 
 extension Value {
     /// The deepest list/map nesting a transfer copies.

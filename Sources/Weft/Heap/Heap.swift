@@ -14,12 +14,13 @@
 // (blocking waits park only inside the monitor's own wait, and leave the monitor
 // while waiting to unpark), so the collector never waits for a thread that is
 // blocked on a monitor held by a stopped one.
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Synchronization
 import CWeftSupport
 
 enum Heap {
-    private static let cond = NSCondition()
+    private static let cond = PosixCondition()
     /// Every attached VM (roots: each one's stack and frames). Guarded by `cond`.
     nonisolated(unsafe) private static var vms: [ObjectIdentifier: Unmanaged<VM>] = [:]
     /// Attached threads not stopped or parked. Guarded by `cond`.
@@ -60,7 +61,7 @@ enum Heap {
 
     // MARK: Statistics
 
-    private static let statsLock = NSLock()
+    private static let statsLock = PosixLock()
     nonisolated(unsafe) private static var pauses: [Double] = []
     nonisolated(unsafe) private(set) static var collections = 0
     /// Objects the last collection reached.
@@ -223,7 +224,7 @@ enum Heap {
 
     /// After a blocking wait. `monitor`, if given, is held by the caller and is let
     /// go while waiting for a collection to end.
-    static func unpark(_ vm: VM, releasing monitor: NSCondition? = nil) {
+    static func unpark(_ vm: VM, releasing monitor: PosixCondition? = nil) {
         cond.lock()
         guard vm.gcState == .parked else { cond.unlock(); return }
         // Checked again each time the monitor is taken back: a new collection may

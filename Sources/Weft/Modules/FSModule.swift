@@ -7,7 +7,6 @@
 // `write_text` and `write_bytes` are atomic: the data goes to a temporary file in
 // the same folder, which is synced and then renamed over the target, so readers
 // (and a crash) see the old file or the new one, never half of one.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,7 +5,6 @@
 // buffered. Each operation holds the file's own mutex, so a File shared by threads
 // never tears a line. The descriptor is closed by `close()`, by `exit()`, or when
 // the object is freed.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +15,7 @@ final class FileObj: Obj, @unchecked Sendable {
     let binary: Bool
     let readable: Bool
     let writable: Bool
-    private let mutex = NSLock()
+    private let mutex = PosixLock()
     private var fd: Int32
     /// Read buffer: `buf[pos..<end]` is read from the OS but not yet by the script.
     private var buf: [UInt8] = []

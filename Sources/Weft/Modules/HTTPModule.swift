@@ -19,7 +19,6 @@
 // ConnectionRefused, Timeout, IOError for malformed responses, too many
 // redirects, a certificate that does not verify and other TLS failures. Needs
 // the `network` capability.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -118,7 +117,7 @@ enum HTTPModule {
         if url.unicodeScalars.contains(where: { $0.value <= 32 || $0.value == 127 }) {
             throw invalid(url, "it contains spaces or control characters")
         }
-        guard let sep = url.range(of: "://") else { throw invalid(url, "no scheme (expected http://host/...)") }
+        guard let sep = url.firstRange(of: "://") else { throw invalid(url, "no scheme (expected http://host/...)") }
         let scheme = url[..<sep.lowerBound].lowercased()
         if scheme != "http" && scheme != "https" {
             throw invalid(url, "unsupported scheme \(quoteString(scheme)) (only http:// and https://)")
@@ -284,12 +283,12 @@ enum HTTPModule {
                 return resp
             }
             let te = resp.header("transfer-encoding")?.lowercased()
-            if let te = te, te.split(separator: ",").last?.trimmingCharacters(in: .whitespaces) == "chunked" {
+            if let te = te, te.split(separator: ",").last?.trimmingWhitespace() == "chunked" {
                 resp.body = try reader.readChunked()
             } else if let cl = resp.header("content-length") {
-                let first = cl.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let first = cl.split(separator: ",").first.map { $0.trimmingWhitespace() } ?? ""
                 guard let n = Int(first), n >= 0, first.allSatisfy({ $0.isASCII && $0.isNumber }),
-                      cl.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces) == first }) else {
+                      cl.split(separator: ",").allSatisfy({ $0.trimmingWhitespace() == first }) else {
                     throw reader.malformed("bad Content-Length \(quoteString(cl))")
                 }
                 resp.body = try reader.readExactly(n)
@@ -401,7 +400,7 @@ enum HTTPModule {
                 total += l.utf8.count
                 if total > HTTPModule.maxHeaderBytes { throw malformed("headers too large") }
                 if l.first == " " || l.first == "\t", let lastIdx = headers.indices.last {
-                    headers[lastIdx].1 += " " + l.trimmingCharacters(in: .whitespaces)   // obsolete folding
+                    headers[lastIdx].1 += " " + l.trimmingWhitespace()   // obsolete folding
                     continue
                 }
                 guard let colon = l.firstIndex(of: ":") else {
@@ -412,7 +411,7 @@ enum HTTPModule {
                     throw malformed("bad header name \(quoteString(String(name.prefix(80))))")
                 }
                 headers.append((name.lowercased(),
-                                String(l[l.index(after: colon)...]).trimmingCharacters(in: CharacterSet(charactersIn: " \t"))))
+                                String(l[l.index(after: colon)...]).trimmingScalars(where: { $0 == " " || $0 == "\t" })))
             }
             return (status, headers)
         }
@@ -439,7 +438,7 @@ enum HTTPModule {
             var out: [UInt8] = []
             while true {
                 guard let sizeLine = try line(limit: 4096) else { throw malformed("chunked body ended early") }
-                let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace() } ?? ""
                 guard !hex.isEmpty, hex.count <= 15, let size = Int(hex, radix: 16), size >= 0 else {
                     throw malformed("bad chunk size \(quoteString(String(sizeLine.prefix(80))))")
                 }

@@ -1,6 +1,5 @@
 // Helpers shared by the I/O modules (`os`, `fs`): argument checks, OS error
 // messages, and a cancellable wait on file descriptors.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,7 +2,11 @@
 // error behaviour: a result that is undefined for the input ("math domain error",
 // sqrt(-1), log(0)) raises ValueError, one too large to represent raises
 // OverflowError ("math range error"), and floor/ceil/trunc return ints.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 enum MathModule {
     static func make() -> ModuleObj {
@@ -26,25 +30,25 @@ enum MathModule {
         }
 
         unary("sqrt") { $0.squareRoot() }
-        unary("exp") { Foundation.exp($0) }
-        unary("sin") { Foundation.sin($0) }
-        unary("cos") { Foundation.cos($0) }
-        unary("tan") { Foundation.tan($0) }
-        unary("asin") { Foundation.asin($0) }
-        unary("acos") { Foundation.acos($0) }
-        unary("atan") { Foundation.atan($0) }
-        unary("log2", poleIsDomainError: true) { x in x < 0 ? .nan : Foundation.log2(x) }
-        unary("log10", poleIsDomainError: true) { x in x < 0 ? .nan : Foundation.log10(x) }
+        unary("exp") { Glibc.exp($0) }
+        unary("sin") { Glibc.sin($0) }
+        unary("cos") { Glibc.cos($0) }
+        unary("tan") { Glibc.tan($0) }
+        unary("asin") { Glibc.asin($0) }
+        unary("acos") { Glibc.acos($0) }
+        unary("atan") { Glibc.atan($0) }
+        unary("log2", poleIsDomainError: true) { x in x < 0 ? .nan : Glibc.log2(x) }
+        unary("log10", poleIsDomainError: true) { x in x < 0 ? .nan : Glibc.log10(x) }
         unary("degrees") { $0 * 180 / Double.pi }
         unary("radians") { $0 * Double.pi / 180 }
 
         def("log") { _, _, args in
             try args.check(min: 1, max: 2, keywords: ["base"])
             let x = try MethodSupport.number(args[0], "log", "x")
-            let lx = try checked(x < 0 ? .nan : Foundation.log(x), inputs: [x], poleIsDomainError: true)
+            let lx = try checked(x < 0 ? .nan : Glibc.log(x), inputs: [x], poleIsDomainError: true)
             guard let bv = try args.arg(1, "base") else { return .float(lx) }
             let b = try MethodSupport.number(bv, "log", "base")
-            let lb = try checked(b < 0 ? .nan : Foundation.log(b), inputs: [b], poleIsDomainError: true)
+            let lb = try checked(b < 0 ? .nan : Glibc.log(b), inputs: [b], poleIsDomainError: true)
             if lb == 0 { throw ScriptThrow.zeroDivision("float division by zero") }
             return .float(lx / lb)
         }
@@ -52,7 +56,7 @@ enum MathModule {
             try args.check(min: 2, max: 2)
             let x = try MethodSupport.number(args[0], "pow", "x")
             let y = try MethodSupport.number(args[1], "pow", "y")
-            let r = Foundation.pow(x, y)
+            let r = Glibc.pow(x, y)
             if x.isFinite && y.isFinite {
                 if r.isNaN { throw domainError }
                 if r.isInfinite { throw x == 0 ? domainError : rangeError }
@@ -63,7 +67,7 @@ enum MathModule {
             try args.check(min: 2, max: 2)
             let y = try MethodSupport.number(args[0], "atan2", "y")
             let x = try MethodSupport.number(args[1], "atan2", "x")
-            return .float(Foundation.atan2(y, x))
+            return .float(Glibc.atan2(y, x))
         }
         def("hypot") { _, _, args in
             try args.check(min: 0, max: Int.max)
@@ -72,7 +76,7 @@ enum MathModule {
             if xs.contains(where: { $0.isInfinite }) { return .float(.infinity) }
             if xs.contains(where: { $0.isNaN }) { return .float(.nan) }
             var r = 0.0
-            for x in xs { r = Foundation.hypot(r, x) }
+            for x in xs { r = Glibc.hypot(r, x) }
             if r.isInfinite { throw rangeError }
             return .float(r)
         }

@@ -4,7 +4,6 @@
 // for IPv6). Errors are IOErrors naming host:port and the OS's reason; refused
 // connections, addresses in use and resets are the IOError subclasses
 // ConnectionRefused, AddressInUse and ConnectionReset; timeouts raise Timeout.
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,7 +3,7 @@
 // its output. Capabilities (§11): `env`, `environ`, `cwd` and `chdir` need
 // `environment`; `run` needs `subprocess`; `args`, `script`, `pid`,
 // `cpu_count` and `exit` need none.
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

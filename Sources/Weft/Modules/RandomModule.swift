@@ -2,15 +2,14 @@
 // `choice(xs)`, `shuffle(xs)` (in place), `seed(n)`.
 //
 // Each module instance (one per interpreter) owns a xoshiro256** generator, seeded
-// from system randomness, guarded by an NSLock so that many threads may draw from it
-// at once (NSLock, not Synchronization.Mutex, so ThreadSanitizer sees the locking).
+// from system randomness, guarded by a PosixLock so that many threads may draw from it
+// at once (PosixLock, not Synchronization.Mutex, so ThreadSanitizer sees the locking).
 // `seed(n)` makes the sequence that follows deterministic (across runs, when one
 // thread draws); `seed()` / `seed(nil)` reseeds from system randomness.
-import Foundation
 
 /// The generator of one `random` module: xoshiro256**, seeded through splitmix64.
 final class RandomState: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0
 
     init() { reseedFromSystem() }

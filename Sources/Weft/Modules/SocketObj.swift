@@ -11,14 +11,13 @@
 // is freed. A close while other threads are inside a call on it wakes them (they
 // raise IOError) and the descriptor itself is closed when the last one leaves, so
 // a descriptor number is never reused under a thread still polling it.
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 class SocketObj: Obj, @unchecked Sendable {
-    private let mutex = NSLock()
+    private let mutex = PosixLock()
     private var fd: Int32
     private var closedFlag = false
     /// Calls in progress on `fd` (the descriptor is closed when the last ends).

@@ -13,7 +13,6 @@
 // (`SSL_CTX_set_default_verify_paths`, which honours the SSL_CERT_FILE and
 // SSL_CERT_DIR environment variables), the host name is checked (`SSL_set1_host`,
 // or the IP address for an IP literal) and sent as SNI; TLS 1.2 at least.
-import Foundation
 import COpenSSL
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +50,7 @@ final class TLSClient {
 
     // MARK: - The shared context
 
-    private static let ctxLock = NSLock()
+    private static let ctxLock = PosixLock()
     /// The client context and the SSL_CERT_FILE/SSL_CERT_DIR it was made with (a
     /// change of either makes a new one).
     nonisolated(unsafe) private static var cached: (key: String, ctx: OpaquePointer)?

@@ -1,7 +1,7 @@
 // `import time` (§8): `now()` (wall clock, seconds since the Unix epoch, float),
 // `monotonic()` (seconds from an arbitrary fixed point, never goes backwards) and
 // `sleep(s)`.
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,6 @@
 // `atomic(value: 0)` (§7.6): a cell whose every operation is one indivisible
 // step. The critical sections are a few instructions (never script code), so the
 // object's one-byte spin lock guards them.
-import Foundation
 
 final class AtomicObj: Obj, @unchecked Sendable {
     @exclusivity(unchecked) private var value: Word

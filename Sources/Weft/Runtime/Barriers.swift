@@ -4,7 +4,6 @@
 // Unlike CPython, the action runs with no monitor held (state `.action`), and a
 // waiter that is cancelled or interrupted breaks the barrier, as a timeout does,
 // so the other parties get BrokenBarrierError instead of waiting forever.
-import Foundation
 
 final class BarrierObj: Obj, @unchecked Sendable {
     enum State { case filling, action, draining, resetting, broken }
@@ -13,7 +12,7 @@ final class BarrierObj: Obj, @unchecked Sendable {
     let parties: Int
     let action: Word
     let defaultTimeout: Double?
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// Guarded by `monitor`.
     private var state = State.filling
     private var count = 0

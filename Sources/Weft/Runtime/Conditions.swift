@@ -3,23 +3,22 @@
 // with no lost and no spurious wake-ups.
 //
 // Locking: `mutex` guards the waiter queue only; each waiter parks on its own
-// NSCondition. The user lock is released (fully, for an RLock) while waiting and
+// PosixCondition. The user lock is released (fully, for an RLock) while waiting and
 // reacquired, with its recursion depth, before wait returns or throws — unless
 // re-taking it is itself interrupted or found deadlocked (see LockObj.reacquire).
 // No monitor is ever held while the user lock is taken, or script code runs.
-import Foundation
 import Synchronization
 
 /// One waiting thread's wake-up token.
 final class CondWaiter: @unchecked Sendable {
-    let cv = NSCondition()
+    let cv = PosixCondition()
     let notified = Atomic<Bool>(false)
 }
 
 final class ConditionObj: Obj, @unchecked Sendable {
     let id = SyncIds.next()
     let lock: LockObj
-    private let mutex = NSLock()
+    private let mutex = PosixLock()
     /// Waiters not yet notified, oldest first; guarded by `mutex`.
     private var waiters: [CondWaiter] = [] {
         didSet { waiterCount.store(waiters.count, ordering: .relaxed) }

@@ -1,7 +1,6 @@
 // Event (§7.3) and the builtin table of the synchronization primitives (event,
 // condition, semaphore, bounded_semaphore, barrier). Spinning before parking:
 // Spin.swift.
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +10,7 @@ import Glibc
 
 final class EventObj: Obj, @unchecked Sendable {
     let id = SyncIds.next()
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// The flag; written only with `monitor` held, read anywhere.
     let flag = Atomic<Bool>(false)
     /// Bumped by every set() that turns the flag on, so a waiter that was woken

@@ -4,13 +4,12 @@
 // under its monitor. Whoever completes it (the worker, or the thread that
 // cancels it) then runs its internal listeners (as_completed) and the script's
 // done-callbacks, outside the monitor.
-import Foundation
 import Synchronization
 
 final class FutureObj: Obj, Joinable, @unchecked Sendable {
     enum State { case pending, running, finished, failed, cancelled }
 
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     // Guarded by `monitor`.
     private var state = State.pending
     private var value: Word = .nil
@@ -197,7 +196,7 @@ final class FutureObj: Obj, Joinable, @unchecked Sendable {
 
 /// `as_completed(futures, timeout:)`: yields futures in the order they finish.
 final class AsCompletedIterator: IteratorObj, @unchecked Sendable {
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// Done futures not yet yielded: a min-heap on finish order. Guarded by `monitor`.
     private var ready: [FutureObj] = []
     private var remaining: Int

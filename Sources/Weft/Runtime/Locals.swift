@@ -2,7 +2,6 @@
 // separate per thread. Storage is keyed by the thread's `ident` (unique for the
 // life of the process, unlike an object address) and holds a weak reference to
 // the thread, so the slots of finished threads are dropped as new threads arrive.
-import Foundation
 
 final class LocalObj: Obj, @unchecked Sendable {
     private final class Slots {
@@ -11,7 +10,7 @@ final class LocalObj: Obj, @unchecked Sendable {
         init(_ t: ThreadObj) { thread = t }
     }
 
-    private let mutex = NSLock()
+    private let mutex = PosixLock()
     /// Guarded by `mutex`.
     private var slots: [Int: Slots] = [:]
     private var pruneAt = 8

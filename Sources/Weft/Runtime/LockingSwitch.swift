@@ -16,7 +16,6 @@
 //   section), and waits until it has. A thread that only reads briefly for the host
 //   and has no safepoint turns the switch on when it leaves.
 // docs/concurrency-model.md explains the whole design.
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +27,7 @@ enum Runtime {
     private static let switchRequested = Atomic<Bool>(false)
 
     /// Guards the fields below (only used while the switch is off).
-    private static let gate = NSCondition()
+    private static let gate = PosixCondition()
     /// The OS thread inside interpreter code while the switch is off, how many
     /// `enter`s it has nested, and its script thread (to poke at safepoints).
     nonisolated(unsafe) private static var occupant: pthread_t?
@@ -72,7 +71,7 @@ enum Runtime {
             t?.requestAttention()
             gate.lock()
             if isMultithreaded { break }
-            _ = gate.wait(until: Date(timeIntervalSinceNow: 0.05))
+            _ = gate.wait(seconds: 0.05)
         }
     }
 

@@ -1,7 +1,11 @@
 // Lock, RLock and lock_all (§7.2), with wait-for-graph deadlock detection
 // (§7.7): an untimed acquire that would close a cycle of threads waiting for
 // locks held by each other raises DeadlockError in the thread closing it.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Ids for lock and queue labels ("Lock#3"); process-wide, only for naming.
@@ -14,7 +18,7 @@ final class LockObj: Obj, @unchecked Sendable {
     let reentrant: Bool
     let id: Int
     /// Parks threads that have to wait; the lock itself is `ownerIdent`.
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// The owner's thread ident, 0 when free: acquiring is one compare-exchange
     /// from 0, releasing one store. Also read by the wait-for graph and Condition.
     let ownerIdent = Atomic<Int>(0)

@@ -3,7 +3,7 @@
 // is an error the spawning script can catch — RuntimeError("can't start new
 // thread"), as in Python — instead of a crash or a thread that silently never
 // runs (Foundation's `Thread.start` ignores the failure).
-import Foundation
+import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +60,7 @@ enum NativeThread {
         }
         var maxMaps = 65_530
         if let text = try? String(contentsOfFile: "/proc/sys/vm/max_map_count", encoding: .utf8),
-           let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+           let n = Int(text.trimmingWhitespaceAndNewlines()) {
             maxMaps = n
         }
         return max(64, (maxMaps - reservedMaps) / mapsPerThread)

@@ -7,13 +7,13 @@
 // detection counts it as neither live nor blocked. Task errors stay in their
 // futures. Pools still open when the script ends finish their queued tasks (an
 // exit hook shuts them down, waiting).
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 final class PoolObj: Obj, @unchecked Sendable {
     let maxWorkers: Int
     let name: String
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
 
     // Guarded by `monitor`.
     private var tasks: [FutureObj] = []

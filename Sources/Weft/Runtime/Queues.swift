@@ -3,13 +3,12 @@
 //
 // Every item transfer and every wait outcome is decided under the queue's monitor:
 // a `get` either takes an item (and returns it, whatever arrives at the same time)
-// or takes nothing (timeout, cancellation, Closed). One NSCondition serves putters
+// or takes nothing (timeout, cancellation, Closed). One PosixCondition serves putters
 // and getters; waiter counts make a successful put or get signal only when somebody
 // waits (no syscall per item otherwise), a single `signal` when only one kind of
 // waiter exists, and a waiter that leaves without using its wake-up passes it on.
 // Before parking, a thread spins briefly on atomic mirrors of the queue's state
 // when the runnable threads fit on the cores (see `Spin.allowed`).
-import Foundation
 import Synchronization
 
 // MARK: - Priority keys
@@ -59,7 +58,7 @@ final class QueueObj: Obj, @unchecked Sendable {
     let kind: Kind
     let maxsize: Int
     let id: Int
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
 
     // Guarded by `monitor`.
     private var ring: UnsafeMutablePointer<Word>
@@ -79,7 +78,7 @@ final class QueueObj: Obj, @unchecked Sendable {
 
     /// Items put and not yet marked done (`task_done`/`join`).
     private let unfinished = Atomic<Int>(0)
-    private let joinCond = NSCondition()
+    private let joinCond = PosixCondition()
 
     init(kind: Kind, maxsize: Int) {
         self.kind = kind

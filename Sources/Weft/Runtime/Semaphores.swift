@@ -1,12 +1,11 @@
 // Semaphore and BoundedSemaphore (§7.3).
-import Foundation
 import Synchronization
 
 final class SemaphoreObj: Obj, @unchecked Sendable {
     let id = SyncIds.next()
     let bounded: Bool
     let initial: Int
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// The counter; guarded by `monitor`, mirrored in `available` for spinning.
     private var value: Int
     private let available: Atomic<Int>

@@ -14,7 +14,7 @@
 // - Per process (`allowed` then `spin`: locks, queues, idle pool workers): spin
 //   only while the script threads running (not blocked, idle or sleeping) fit
 //   on the cores, estimated at most every 2 ms.
-import Foundation
+import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc

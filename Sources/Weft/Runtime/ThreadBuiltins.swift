@@ -1,7 +1,7 @@
 // The script-facing thread API (§7.1): the subclassable `Thread` class, `spawn`,
 // `join`, `current_thread`, `main_thread`, `active_threads`, `cpu_count`, `sleep`,
 // `cancelled`, `check_cancelled`.
-import Foundation
+import FoundationEssentials
 
 /// Something `join(x)` can wait for: a Thread or a Future.
 protocol Joinable: AnyObject {

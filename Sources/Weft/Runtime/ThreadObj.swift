@@ -2,7 +2,6 @@
 // an instance of the builtin class `Thread` (or a subclass); this object is that
 // instance's native state, and also what every blocking call consults for
 // cancellation, interruption and deadlock reports.
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,14 +13,14 @@ final class ThreadObj: Obj, @unchecked Sendable {
     /// The script-visible Thread instance (weak: the instance owns this object).
     weak var instance: Instance?
 
-    private let stateLock = NSLock()
+    private let stateLock = PosixLock()
     private var _name: String
     private var _daemon: Bool
     private var _ident: Int?
     private var _started = false
     private var _finished = false
     private var _activity: ThreadActivity = .running
-    private var currentWait: NSCondition?
+    private var currentWait: PosixCondition?
     /// The thread's wake eventfd (created by its first socket wait, closed when
     /// it finishes; the main thread's after each wait) and whether it is polling it now: `wake()` then writes to it.
     private var ioWakeFd: Int32 = -1
@@ -43,9 +42,9 @@ final class ThreadObj: Obj, @unchecked Sendable {
     let attention = Atomic<Bool>(false)
     private let interruptPending = Atomic<Bool>(false)
     /// Signalled when the thread finishes (join waits here).
-    let done = NSCondition()
+    let done = PosixCondition()
     /// Private condition `sleep` waits on, so cancel/interrupt can wake it.
-    let sleeper = NSCondition()
+    let sleeper = PosixCondition()
 
     /// The budgets of the host call this thread belongs to (nil: unlimited);
     /// threads inherit their spawner's. Read by other threads (a wall-time timer
@@ -286,7 +285,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
         }
     }
 
-    func beginWait(_ c: NSCondition, _ a: ThreadActivity) {
+    func beginWait(_ c: PosixCondition, _ a: ThreadActivity) {
         stateLock.lock()
         currentWait = c
         stateLock.unlock()
@@ -356,7 +355,7 @@ final class ThreadObj: Obj, @unchecked Sendable {
                     }
                 } catch let e as ExitRequest {
                     StandardStreams.flushOut()
-                    Foundation.exit(e.code)
+                    Glibc.exit(e.code)
                 } catch {
                     failure = ScriptThrow(ErrorKinds.runtimeError, "\(error)").value
                 }
@@ -423,8 +422,8 @@ extension VM {
     /// a longer one raises OverflowError.
     static let maxTimeout: Double = 9_223_372_036
 
-    /// The longest single park: NSCondition traps on deadlines far away
-    /// (~7.5e9 s), so long waits are taken in slices of at most a day.
+    /// The longest single park: long waits are taken in slices of at most a day
+    /// (NSCondition, used before PosixCondition, trapped on deadlines ~7.5e9 s away).
     static let waitSlice: Double = 86_400
 
     /// Blocks until `ready()` (evaluated with `monitor` locked, which the caller
@@ -433,7 +432,7 @@ extension VM {
     /// through here, so each one raises Cancelled in a cancelled thread (unless
     /// `cancellable` is false), Interrupted on Ctrl-C, DeadlockError when the
     /// runtime finds every thread blocked for good, and shows in `:threads`.
-    func blockingWait(_ monitor: NSCondition, timeout: Double?, on what: @autoclosure () -> String,
+    func blockingWait(_ monitor: PosixCondition, timeout: Double?, on what: @autoclosure () -> String,
                       activity: ThreadActivity? = nil, cancellable: Bool = true,
                       until ready: () throws -> Bool) throws -> Bool {
         let t = thread!
@@ -454,7 +453,7 @@ extension VM {
                 let left = d.left
                 if left <= 0 { return try ready() }
                 Heap.park(self)
-                _ = monitor.wait(until: Date(timeIntervalSinceNow: min(left, VM.waitSlice)))
+                _ = monitor.wait(seconds: min(left, VM.waitSlice))
             } else {
                 Heap.park(self)
                 monitor.wait()

@@ -1,7 +1,7 @@
 // Every script thread of one interpreter, what each is doing, and global deadlock
 // detection (§7.7): when every live thread is blocked, untimed, on a runtime
 // primitive, none can ever wake, so the main thread gets DeadlockError.
-import Foundation
+import Dispatch
 import Synchronization
 
 /// What a script thread is doing, for deadlock detection and `:threads`.
@@ -20,19 +20,19 @@ enum ThreadActivity: Equatable {
 }
 
 final class ThreadRegistry: @unchecked Sendable {
-    let lock = NSLock()
+    let lock = PosixLock()
     private var threads: [ThreadObj] = []
     private var nextIdent = 1
     private var nextNumber = 1
     /// Timers scheduled but not yet fired: they will make progress.
     private var pendingTimers = 0
     /// Signalled whenever a thread finishes (the end-of-program wait).
-    let finished = NSCondition()
+    let finished = PosixCondition()
 
     /// The lock wait-for graph (§7.7): thread ident -> the lock it is blocked
     /// acquiring, untimed. Per interpreter, like the idents it is keyed by (lock
     /// owners live in the locks). Touched only on the slow path of an acquire.
-    let graphLock = NSLock()
+    let graphLock = PosixLock()
     var lockWaits: [Int: LockObj] = [:]
 
     /// Removes thread `ident`'s edge from the lock wait-for graph (its acquire ended).

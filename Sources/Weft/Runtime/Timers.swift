@@ -2,11 +2,10 @@
 // thread once the delay has passed, unless `cancel()` comes first. The thread
 // starts at once and waits (as "sleeping"); while the timer is pending it counts
 // as progress for deadlock detection and keeps the program alive.
-import Foundation
 
 final class TimerObj: Obj, Joinable, @unchecked Sendable {
     let thread: ThreadObj
-    let monitor = NSCondition()
+    let monitor = PosixCondition()
     /// Guarded by `monitor`.
     private var isCancelled = false
 

@@ -1,4 +1,3 @@
-import Foundation
 
 // Script errors: every error is an Instance of `Error` or a subclass (§6). Swift
 // code raises them by throwing `ScriptThrow`; the VM catches that at its boundary
@@ -27,7 +26,7 @@ public struct TraceFrame: Sendable, Equatable, CustomStringConvertible {
 /// value may be thrown by several threads at once: the state is locked, and only
 /// the first thrower's VM records frames.
 final class ErrorState: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = PosixLock()
     private var _frames: [TraceFrame] = []
     private var _thread: String?
     private var traced = false

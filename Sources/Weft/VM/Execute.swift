@@ -2,7 +2,11 @@
 // constants) lives in locals; it is written back to the Frame only when the frame
 // calls out or raises, so the common instructions touch no shared memory.
 
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension VM {
     /// Runs frames until the frame at index `entry` returns (its result is then at

@@ -1,6 +1,6 @@
 // `import "path.weft" as m` and `import name` (§4, §8): each module runs once per
 // interpreter, however many threads import it; cycles raise ImportError.
-import Foundation
+import FoundationEssentials
 
 extension VM {
     /// `key` is "file:<path as written>" or "mod:<name>".
@@ -33,8 +33,8 @@ extension VM {
                 } ?? "invalid module")
             }
             _ = try call(.function(Closure(proto: proto)), [])
-            let stem = (written as NSString).lastPathComponent
-            return ModuleObj(name: (stem as NSString).deletingPathExtension, globals: table)
+            let stem = PathNames.lastComponent(written)
+            return ModuleObj(name: PathNames.deletingExtension(stem), globals: table)
         }
         return .object(m)
     }
@@ -42,22 +42,22 @@ extension VM {
     /// Imports resolve against the importing file's folder (the working directory
     /// for code without a file, such as the REPL or `-e`).
     func resolveImportPath(_ written: String, from importer: String) -> String {
-        if written.hasPrefix("/") { return (written as NSString).standardizingPath }
+        if written.hasPrefix("/") { return PathNames.standardized(written) }
         let dir: String
         if importer.hasPrefix("<") {
             dir = FileManager.default.currentDirectoryPath
         } else {
-            let d = (importer as NSString).deletingLastPathComponent
-            dir = d.hasPrefix("/") ? d : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(d)
+            let d = PathNames.deletingLastComponent(importer)
+            dir = d.hasPrefix("/") ? d : PathNames.appending(FileManager.default.currentDirectoryPath, d)
         }
-        return ((dir as NSString).appendingPathComponent(written) as NSString).standardizingPath
+        return PathNames.standardized(PathNames.appending(dir, written))
     }
 
     /// The module's file name as error reports show it (relative like the importer's).
     func displayPath(_ written: String, from importer: String) -> String {
         if written.hasPrefix("/") || importer.hasPrefix("<") { return written }
-        let d = (importer as NSString).deletingLastPathComponent
-        return d.isEmpty ? written : (d as NSString).appendingPathComponent(written)
+        let d = PathNames.deletingLastComponent(importer)
+        return d.isEmpty ? written : PathNames.appending(d, written)
     }
 }
 

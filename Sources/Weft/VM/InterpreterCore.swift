@@ -1,6 +1,10 @@
 // State shared by every thread of one interpreter: the main module's globals,
 // the builtins, the module cache, limits and the host's I/O hooks.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 final class InterpreterCore: @unchecked Sendable {
     let globals = GlobalTable()
@@ -40,7 +44,7 @@ final class InterpreterCore: @unchecked Sendable {
     /// Run when the main script ends, before waiting for threads (open pools
     /// finish their queued tasks).
     private var exitHooks: [(VM) throws -> Void] = []
-    private let hookLock = NSLock()
+    private let hookLock = PosixLock()
 
     func addExitHook(_ hook: @escaping (VM) throws -> Void) {
         hookLock.lock(); exitHooks.append(hook); hookLock.unlock()
@@ -70,7 +74,7 @@ final class InterpreterCore: @unchecked Sendable {
                           "\(names.joined(separator: " and ")) \(names.count == 1 ? "is" : "are") not granted (\(function))")
     }
 
-    private let moduleLock = NSCondition()
+    private let moduleLock = PosixCondition()
     /// Guarded by `moduleLock`.
     private var modules: [String: ModuleState] = [:]
     /// Threads waiting for a module another thread is importing: the waiter
@@ -172,7 +176,7 @@ final class InterpreterCore: @unchecked Sendable {
 
 /// Buffered stdout/stderr shared by the process; each write is one atomic chunk.
 enum StandardStreams {
-    private static let lock = NSLock()
+    private static let lock = PosixLock()
 
     static func writeOut(_ s: String) {
         lock.lock(); defer { lock.unlock() }

@@ -1,7 +1,8 @@
 // Size limits for results a script asks for in one operation (`[0] * n`,
 // `"ab" * n`, `bytes(n)`): a request the allocator cannot satisfy would abort the
 // process, so it raises MemoryError first (as Python does).
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Synchronization
 
 enum AllocationLimit {
@@ -108,12 +109,12 @@ final class CallBudget: @unchecked Sendable {
     let progressInterval: Int
     let onProgress: (@Sendable (Interpreter.Progress) -> Interpreter.ProgressAction)?
     private let used = Atomic<Int>(0)
-    private let progressLock = NSLock()
+    private let progressLock = PosixLock()
     private var nextReport: Int
     /// Steps a VM draws at a time.
     let chunk: Int
     /// Why the call must stop (a LimitError message), once it must. Sticky.
-    private let stopLock = NSLock()
+    private let stopLock = PosixLock()
     private var _stopMessage: String?
     private let stopped = Atomic<Bool>(false)
 

@@ -1,7 +1,11 @@
 // Operator semantics (§2, §3) outside the VM loop's inline int/float fast paths:
 // arithmetic with overflow checks, Python-style division and modulo, equality,
 // ordering, membership, and hashing.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension VM {
     func binary(_ op: Op, _ a: Word, _ b: Word) throws -> Word {
@@ -108,7 +112,7 @@ extension VM {
         case .pow:
             if y < 0 {
                 if x == 0 { throw ScriptThrow.zeroDivision("0 cannot be raised to a negative power") }
-                return .float(Foundation.pow(Double(x), Double(y)))
+                return .float(Glibc.pow(Double(x), Double(y)))
             }
             var result = 1, base = x, e = y
             while e > 0 {
@@ -163,7 +167,7 @@ extension VM {
             if x < 0 && y != y.rounded() && y.isFinite {
                 throw ScriptThrow.valueError("negative number cannot be raised to a fractional power")
             }
-            return .float(Foundation.pow(x, y))
+            return .float(Glibc.pow(x, y))
         default:
             throw ScriptThrow.typeError("unsupported operand types for \(opSymbol(op)): '\(a.typeName)' and '\(b.typeName)'")
         }

@@ -3,7 +3,11 @@
 // themselves (Values/Objects.swift). Script-to-script calls do not recurse in
 // Swift: they push a Frame and continue the same dispatch loop. Only native code
 // that calls back into scripts (sorted's key, to_str...) re-enters `execute`.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct Frame {
     private(set) var closureRef: Ref<Closure>

@@ -2,7 +2,11 @@
 // lock that makes single operations on shared mutable objects atomic (see
 // Runtime/SpinLock.swift). Immutable objects (strings, ranges, functions) never
 // take it.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 class Obj {
@@ -579,7 +583,7 @@ final class GlobalTable: Obj {
 /// Interned attribute, method and parameter names. Names are interned when code is
 /// compiled and when native method tables are built, so the VM compares Int32s.
 enum Symbols {
-    private static let lock = NSLock()
+    private static let lock = PosixLock()
     nonisolated(unsafe) private static var ids: [String: Int32] = [:]
     nonisolated(unsafe) private static var names: [String] = []
 
