@@ -14,7 +14,12 @@
 // (`import "path"`). So no input spawns a thread, blocks, sleeps or exits the
 // process; the harness needs no watchdog. Native operations that take long on their
 // own (`"x" * 10 ** 9`) are caught by libFuzzer's -timeout / -rss_limit_mb.
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FoundationEssentials
 @_spi(Fuzzing) import Weft
 
 /// Names whose presence keeps an input from running (matched as whole words).
@@ -87,7 +92,7 @@ enum WeftFuzzReplay {
     static func main() {
         for path in CommandLine.arguments.dropFirst() {
             guard let data = FileManager.default.contents(atPath: path) else {
-                FileHandle.standardError.write(Data("WeftFuzz: cannot read \(path)\n".utf8))
+                fputs("WeftFuzz: cannot read \(path)\n", stderr)
                 exit(2)
             }
             data.withUnsafeBytes { raw in
