@@ -10,9 +10,12 @@ let package = Package(
     targets: [
         // An out-of-line no-op the object locks call before unlocking (see its header).
         .target(name: "CWeftSupport", path: "Sources/CWeftSupport"),
-        // The system OpenSSL 3 for https:// in the http module (needs libssl-dev).
+        // The system OpenSSL 3 for https:// in the http module, loaded with dlopen on
+        // first use, not linked (its headers need libssl-dev; see weft_tls.h).
+        .target(name: "CWeftTLS", path: "Sources/CWeftTLS"),
+        // OpenSSL linked, for the tests' TLS server only.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
-        .target(name: "Weft", dependencies: ["CWeftSupport", "COpenSSL"], path: "Sources/Weft",
+        .target(name: "Weft", dependencies: ["CWeftSupport", "CWeftTLS"], path: "Sources/Weft",
                 swiftSettings: [.swiftLanguageMode(.v5)]),
         // GNU readline for the REPL (needs libreadline-dev).
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),

@@ -1,6 +1,8 @@
 // TLS for `https://` in the `http` module (HTTPModule.swift), with the system's
-// OpenSSL 3 (the COpenSSL system-library target). The HTTP/1.1 framing stays
-// Weft's own; this file only turns a connected `Conn` into an encrypted stream.
+// OpenSSL 3, loaded on the first https request (the CWeftTLS target: every OpenSSL
+// call goes through its `weft_openssl` table; a process that never uses https never
+// maps libssl). The HTTP/1.1 framing stays Weft's own; this file only turns a
+// connected `Conn` into an encrypted stream.
 //
 // OpenSSL never touches the socket: it reads from and writes to two memory BIOs,
 // and this file moves the bytes between them and the non-blocking descriptor with
@@ -13,7 +15,7 @@
 // (`SSL_CTX_set_default_verify_paths`, which honours the SSL_CERT_FILE and
 // SSL_CERT_DIR environment variables), the host name is checked (`SSL_set1_host`,
 // or the IP address for an IP literal) and sent as SNI; TLS 1.2 at least.
-import COpenSSL
+import CWeftTLS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +46,7 @@ final class TLSClient {
     }
 
     deinit {
-        SSL_free(ssl)   // frees the BIOs too
+        weft_openssl.SSL_free(ssl)   // frees the BIOs too
         buf.deallocate()
     }
 
@@ -59,13 +61,13 @@ final class TLSClient {
     static func errors() -> String {
         var parts: [String] = []
         while true {
-            let e = ERR_get_error()
+            let e = weft_openssl.ERR_get_error()
             if e == 0 { break }
-            if let r = ERR_reason_error_string(e) {
+            if let r = weft_openssl.ERR_reason_error_string(e) {
                 parts.append(String(cString: r))
             } else {
                 var b = [CChar](repeating: 0, count: 256)
-                ERR_error_string_n(e, &b, b.count)
+                weft_openssl.ERR_error_string_n(e, &b, b.count)
                 parts.append(String(cString: b))
             }
         }
@@ -78,28 +80,32 @@ final class TLSClient {
         getenv(name).map { String(cString: $0) } ?? ""
     }
 
-    /// A new SSL object from the (cached) client context.
+    /// A new SSL object from the (cached) client context. The first one loads
+    /// OpenSSL; IOError when it cannot be loaded.
     private static func newSSL() throws -> OpaquePointer {
+        guard weft_openssl_load() == 1 else {
+            throw ScriptThrow(ErrorKinds.ioError, "https is not available: \(String(cString: weft_openssl_error()))")
+        }
         ctxLock.lock()
         defer { ctxLock.unlock() }
         let key = env("SSL_CERT_FILE") + "\u{0}" + env("SSL_CERT_DIR")
         if cached?.key != key {
-            ERR_clear_error()
-            guard let ctx = SSL_CTX_new(TLS_client_method()) else {
+            weft_openssl.ERR_clear_error()
+            guard let ctx = weft_openssl.SSL_CTX_new(weft_openssl.TLS_client_method()) else {
                 throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS: \(errors())")
             }
-            guard weft_ssl_ctx_set_min_tls12(ctx) == 1, SSL_CTX_set_default_verify_paths(ctx) == 1 else {
+            guard weft_ssl_ctx_set_min_tls12(ctx) == 1, weft_openssl.SSL_CTX_set_default_verify_paths(ctx) == 1 else {
                 let why = errors()
-                SSL_CTX_free(ctx)
+                weft_openssl.SSL_CTX_free(ctx)
                 throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS: \(why)")
             }
             weft_ssl_ctx_set_client_options(ctx)
-            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
-            if let old = cached { SSL_CTX_free(old.ctx) }   // SSL objects keep their own reference
+            weft_openssl.SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
+            if let old = cached { weft_openssl.SSL_CTX_free(old.ctx) }   // SSL objects keep their own reference
             cached = (key, ctx)
         }
-        ERR_clear_error()
-        guard let ssl = SSL_new(cached!.ctx) else {
+        weft_openssl.ERR_clear_error()
+        guard let ssl = weft_openssl.SSL_new(cached!.ctx) else {
             throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS: \(errors())")
         }
         return ssl
@@ -120,36 +126,36 @@ final class TLSClient {
     static func handshake(_ vm: VM, conn: ConnObj, host: String, port: Int, waits: Waits) throws -> TLSClient {
         let endpoint = NetModule.endpoint(host, port)
         let ssl = try newSSL()
-        let rb = BIO_new(BIO_s_mem()), wb = BIO_new(BIO_s_mem())
+        let rb = weft_openssl.BIO_new(weft_openssl.BIO_s_mem()), wb = weft_openssl.BIO_new(weft_openssl.BIO_s_mem())
         guard let rbio = rb, let wbio = wb else {
-            if let b = rb { BIO_free(b) }
-            if let b = wb { BIO_free(b) }
-            SSL_free(ssl)
+            if let b = rb { weft_openssl.BIO_free(b) }
+            if let b = wb { weft_openssl.BIO_free(b) }
+            weft_openssl.SSL_free(ssl)
             throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS: out of memory")
         }
         weft_bio_set_mem_eof_return(rbio, -1)   // empty: "retry" until the socket ends
-        SSL_set_bio(ssl, rbio, wbio)
+        weft_openssl.SSL_set_bio(ssl, rbio, wbio)
         let tls = TLSClient(conn: conn, endpoint: endpoint, ssl: ssl, rbio: rbio, wbio: wbio)
-        ERR_clear_error()
+        weft_openssl.ERR_clear_error()
         var ok: Bool
         if isIPLiteral(host) {
-            ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
+            ok = weft_openssl.X509_VERIFY_PARAM_set1_ip_asc(weft_openssl.SSL_get0_param(ssl), host) == 1
         } else {
-            SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
-            ok = SSL_set1_host(ssl, host) == 1 && weft_ssl_set_sni(ssl, host) == 1
+            weft_openssl.SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+            ok = weft_openssl.SSL_set1_host(ssl, host) == 1 && weft_ssl_set_sni(ssl, host) == 1
         }
         let alpn: [UInt8] = [8] + Array("http/1.1".utf8)
-        ok = ok && SSL_set_alpn_protos(ssl, alpn, UInt32(alpn.count)) == 0
+        ok = ok && weft_openssl.SSL_set_alpn_protos(ssl, alpn, UInt32(alpn.count)) == 0
         if !ok {
             throw ScriptThrow(ErrorKinds.ioError, "cannot set up TLS for \(quoteString(host)): \(errors())")
         }
-        SSL_set_connect_state(ssl)
-        let (r, err) = try tls.drive(vm, waits) { SSL_connect(ssl) }
+        weft_openssl.SSL_set_connect_state(ssl)
+        let (r, err) = try tls.drive(vm, waits) { weft_openssl.SSL_connect(ssl) }
         if r != 1 {
-            let verify = SSL_get_verify_result(ssl)
+            let verify = weft_openssl.SSL_get_verify_result(ssl)
             let queued = errors()
             if verify != X509_V_OK {
-                let reason = String(cString: X509_verify_cert_error_string(verify))
+                let reason = String(cString: weft_openssl.X509_verify_cert_error_string(verify)!)
                 throw ScriptThrow(ErrorKinds.ioError,
                                   "TLS certificate verification failed for \(endpoint): \(reason)")
             }
@@ -171,7 +177,7 @@ final class TLSClient {
         while off < data.count {
             let n = min(data.count - off, 16384)
             let (r, err) = try data.withUnsafeBytes { b in
-                try drive(vm, waits) { SSL_write(ssl, b.baseAddress! + off, Int32(n)) }
+                try drive(vm, waits) { weft_openssl.SSL_write(ssl, b.baseAddress! + off, Int32(n)) }
             }
             if r <= 0 { throw failure("writing to", err) }
             off += Int(r)
@@ -180,7 +186,7 @@ final class TLSClient {
 
     /// The next decrypted bytes; empty at the end of the stream.
     func recv(_ vm: VM, _ waits: Waits) throws -> [UInt8] {
-        let (r, err) = try drive(vm, waits) { SSL_read(ssl, buf, Int32(TLSClient.bufSize)) }
+        let (r, err) = try drive(vm, waits) { weft_openssl.SSL_read(ssl, buf, Int32(TLSClient.bufSize)) }
         if r > 0 { return Array(UnsafeBufferPointer(start: buf, count: Int(r))) }
         if err == SSL_ERROR_ZERO_RETURN { return [] }
         let why = TLSClient.errors()
@@ -191,9 +197,9 @@ final class TLSClient {
     /// Sends close_notify if the socket takes it at once (best effort, no wait).
     func close() {
         if failed { return }
-        ERR_clear_error()
-        if SSL_shutdown(ssl) < 0 { ERR_clear_error() }
-        let n = BIO_read(wbio, buf, Int32(TLSClient.bufSize))
+        weft_openssl.ERR_clear_error()
+        if weft_openssl.SSL_shutdown(ssl) < 0 { weft_openssl.ERR_clear_error() }
+        let n = weft_openssl.BIO_read(wbio, buf, Int32(TLSClient.bufSize))
         if n > 0 {
             _ = try? conn.using("close") { fd in
                 Glibc.send(fd, buf, Int(n), Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -211,9 +217,9 @@ final class TLSClient {
     /// Returns op's result and its SSL_get_error code.
     private func drive(_ vm: VM, _ waits: Waits, _ op: () -> Int32) throws -> (Int32, Int32) {
         while true {
-            ERR_clear_error()
+            weft_openssl.ERR_clear_error()
             let r = op()
-            let err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, r)
+            let err = r > 0 ? SSL_ERROR_NONE : weft_openssl.SSL_get_error(ssl, r)
             do { try flush(vm, waits) } catch { failed = true; throw error }
             switch err {
             case SSL_ERROR_NONE:
@@ -233,7 +239,7 @@ final class TLSClient {
     /// Sends everything OpenSSL has written to the socket.
     private func flush(_ vm: VM, _ waits: Waits) throws {
         while weft_bio_pending(wbio) > 0 {
-            let n = BIO_read(wbio, buf, Int32(TLSClient.bufSize))
+            let n = weft_openssl.BIO_read(wbio, buf, Int32(TLSClient.bufSize))
             if n <= 0 { return }
             try sendRaw(vm, UnsafeRawBufferPointer(start: buf, count: Int(n)), waits)
         }
@@ -268,7 +274,7 @@ final class TLSClient {
             while true {
                 let n = Glibc.recv(fd, buf, TLSClient.bufSize, 0)
                 if n > 0 {
-                    _ = BIO_write(rbio, buf, Int32(n))
+                    _ = weft_openssl.BIO_write(rbio, buf, Int32(n))
                     return
                 }
                 if n == 0 {
