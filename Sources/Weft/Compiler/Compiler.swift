@@ -84,6 +84,12 @@ final class Compiler {
     /// Compiles a condition and a jump taken when it is false; returns the jump's pc.
     /// Comparisons fuse with the branch into one instruction.
     private func compileJumpIfFalse(_ cond: Expr) -> Int {
+        if case .compare(let op, let a, .nilLit, let p) = cond, op == .isSame || op == .isNot {
+            // `x is nil` / `x is not nil`: no nil pushed, no bool made.
+            compileExpr(a)
+            fs.pos = p
+            return fs.emit(op == .isSame ? .jumpUnlessNil : .jumpIfNil, 0, effect: -1)
+        }
         if case .compare(let op, let a, let b, let p) = cond {
             let fused: Op?
             switch compareOpcode(op) {
@@ -1006,13 +1012,33 @@ final class Compiler {
         fs.patch(toEnd, to: fs.here)
     }
 
+    /// The slice `xs[a:b]` when `base` and the first step are `reversed(xs[a:b])`
+    /// of the builtin (not shadowed).
+    private func reversedSlice(_ base: Expr, _ steps: ArraySlice<ChainStep>) -> Expr? {
+        guard case .name("reversed", _) = base, let first = steps.first,
+              case .call(let args) = first, args.count == 1,
+              case .positional(let arg) = args[0],
+              case .chain(_, let argSteps, _) = arg, case .slice = argSteps.last,
+              case .builtin = resolve("reversed") else { return nil }
+        return arg
+    }
+
     /// Compiles `base` and then each step in turn, leaving the value on the stack.
     /// Steps compile in a loop, so a chain of any length costs one level of recursion
     /// (its operands recurse, and those are as deep as the source nests them).
     /// `.attr(name)` followed by a call compiles to one `invoke`.
     private func compileChain(_ base: Expr, _ steps: ArraySlice<ChainStep>, _ p: SourcePos) {
-        compileExpr(base)
         var i = steps.startIndex
+        if let slice = reversedSlice(base, steps) {
+            // `reversed(xs[a:b])`: the slice is a new list nobody else holds, so it is
+            // reversed where it is instead of copied again.
+            compileExpr(slice)
+            fs.pos = p
+            fs.emit(.reverseFresh, effect: 0)
+            i += 1
+        } else {
+            compileExpr(base)
+        }
         while i < steps.endIndex {
             fs.pos = p
             if case .attr(let name) = steps[i], i + 1 < steps.endIndex, case .call(let args) = steps[i + 1],

@@ -44,6 +44,8 @@ enum Op: UInt8, CaseIterable {
     case jumpIfNotMissing // A=slot B=target   parameter default prologue
     case jumpUnlessLt, jumpUnlessLe, jumpUnlessGt, jumpUnlessGe, jumpUnlessEq, jumpUnlessNe
                         // A=target       [a b] -> []   jump unless `a op b` (fused compare + branch)
+    case jumpUnlessNil  // A=target       [x] -> []     jump unless `x is nil`
+    case jumpIfNil      // A=target       [x] -> []     jump if `x is nil` (`x is not nil` is false)
     case addImm         // A=imm+2^23     [x] -> [x + imm]
     case subImm         // A=imm+2^23     [x] -> [x - imm]
 
@@ -56,6 +58,7 @@ enum Op: UInt8, CaseIterable {
     case indexImm       // A=imm+2^23     [a] -> [a[imm]]   (`xs[0]`: no pushInt)
     case storeIndex     //                [a i x] -> []    a[i] = x
     case slice          //                [a lo hi] -> [a[lo:hi]]  (nil = omitted)
+    case reverseFresh   //                [s] -> [reversed(s)]   s just made by `slice`
     case getAttr        // A=sym          [o] -> [o.name]
     case setAttr        // A=sym          [o x] -> []      o.name = x
     case getSuper       // A=sym          [self] -> [bound super method]
@@ -98,7 +101,8 @@ extension Op {
     var jumpsWithA: Bool {
         switch self {
         case .jump, .jumpIfFalse, .jumpIfTrue, .jumpIfFalseOrPop, .jumpIfTrueOrPop, .setupTry,
-             .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe, .jumpUnlessEq, .jumpUnlessNe:
+             .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe, .jumpUnlessEq, .jumpUnlessNe,
+             .jumpUnlessNil, .jumpIfNil:
             return true
         default: return false
         }

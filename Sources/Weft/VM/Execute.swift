@@ -299,6 +299,12 @@ extension VM {
                         if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                     case .jumpIfTrueOrPop:
                         if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
+                    case .jumpUnlessNil:
+                        sp -= 1
+                        if !sp.move().isNil { pc = a }
+                    case .jumpIfNil:
+                        sp -= 1
+                        if sp.move().isNil { pc = a }
                     case .jumpIfNotMissing:
                         let target = Int(code[pc])
                         pc &+= 1
@@ -407,6 +413,13 @@ extension VM {
                     case .slice:
                         let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.initialize(to: try slice(x, lo, hi)); sp += 1
+                    case .reverseFresh:
+                        if let l = (sp - 1).pointee.asList {
+                            l.reverseUnlocked()     // made by the slice just now: no other holder
+                        } else {                    // a str or bytes slice: its items, reversed
+                            let x = popPublishing(&sp, self)
+                            sp.initialize(to: .list(ListObj(try Sequences.items(self, x).reversed()))); sp += 1
+                        }
                     case .getAttr:
                         let l = sp - 1
                         if l.pointee.isInstance, let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
