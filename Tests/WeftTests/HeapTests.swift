@@ -78,6 +78,28 @@ final class HeapTests: XCTestCase {
         }
     }
 
+    /// A small list's block is inside the object, where ListObj finds it by offset;
+    /// it outgrows it into a block of its own and stays correct.
+    func testInlineBlockIsWhereListsLook() {
+        let l = ListObj([.int(1), .int(2)])
+        let object = Int(bitPattern: Unmanaged.passUnretained(l).toOpaque())
+        let field = withUnsafeMutablePointer(to: &l.inlineBlock) { Int(bitPattern: $0) }
+        XCTAssertEqual(field - object, ListObj.inlineOffset)
+        XCTAssertEqual(l.get(1)?.bits, Word.int(2).bits)
+        for i in 3...40 { l.appendUnlocked(.int(i)) }
+        XCTAssertEqual(l.count, 40)
+        XCTAssertEqual(l.get(39)?.bits, Word.int(40).bits)
+        XCTAssertEqual(l.get(0)?.bits, Word.int(1).bits)
+    }
+
+    /// An instance keeps its first fields inside the object the same way.
+    func testInlineBlockIsWhereInstancesLook() {
+        let inst = Instance(cls: ErrorKinds.base)
+        let object = Int(bitPattern: Unmanaged.passUnretained(inst).toOpaque())
+        let field = withUnsafeMutablePointer(to: &inst.inlineBlock) { Int(bitPattern: $0) }
+        XCTAssertEqual(field - object, Instance.inlineOffset)
+    }
+
     /// The stats a collection reports.
     func testStatsCountCollections() throws {
         let interp = Interpreter()

@@ -106,7 +106,7 @@ enum Heap {
     /// thread touches interpreter objects (the locking switch is off) nobody else
     /// can hold its address, and it is freed at once.
     @inline(__always) static func retire(_ block: WordBlock) {
-        if block.base == WordBlock.empty.base { return }
+        if block.capacity == 0 { return }     // the shared empty block
         if !Runtime.isMultithreaded { block.free(); return }
         if let ctx = weft_get_heap_context() {
             Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.retired.append(block.base) }

@@ -79,9 +79,33 @@ struct WordBlock {
     /// Frees a block nobody can reach any more (its container is dead, or it was
     /// retired before the last collection).
     func free() {
-        if base == WordBlock.empty.base { return }
-        if let size = BlockCache.sizeClass(capacity), BlockCache.put(base, size) { return }
+        // Only the shared empty block has capacity 0 (and comparing capacities
+        // avoids the lazy global's initialization check on every free).
+        let c = capacity
+        if c == 0 { return }
+        if let size = BlockCache.sizeClass(c), BlockCache.put(base, size) { return }
         base.deallocate()
+    }
+}
+
+/// The storage of a block of `capacity` words kept inside its container object
+/// (a stored property, so a small container is one allocation): the capacity word,
+/// then the words. The container owns it: it is never freed or retired on its own.
+struct InlineBlock {
+    static let capacity = 3
+    private var header: UInt64
+    private var words: (UInt64, UInt64, UInt64)
+
+    /// Capacity 3, every word `fill`.
+    static func filled(with fill: Word) -> InlineBlock {
+        let n = fill.bits
+        return InlineBlock(header: UInt64(capacity), words: (n, n, n))
+    }
+
+    /// The inline block stored `offset` bytes into `owner` (found from the object's
+    /// address, so no Swift access to the property races with lock-free readers).
+    @inline(__always) static func block(of owner: AnyObject, at offset: Int) -> WordBlock {
+        WordBlock(base: (Unmanaged.passUnretained(owner).toOpaque() + offset).assumingMemoryBound(to: UInt64.self))
     }
 }
 

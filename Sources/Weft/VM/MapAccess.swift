@@ -83,6 +83,33 @@ extension VM {
         let h = try hash(k)
         // The bound as a plain integer, so the closure does not capture the VM.
         let bound = core.limits.bound(.map)
+        if k.comparesWithoutScript {
+            // The common case in one locked probe, with nothing retained: the closures
+            // capture the map and the VM without counting (both outlive the call).
+            let vm = Unmanaged.passUnretained(self)
+            let outcome = try m.locked { () throws -> SetOutcome in
+                if m.frozen { throw ScriptThrow.frozen("map") }
+                let found = m.probe(k, hash: h, after: nil) { a, b in
+                    vm._withUnsafeGuaranteedRef { $0.simpleKeysEqual(a, b) }
+                }
+                switch found {
+                case .found(let e):
+                    m.setValue(at: e, v)
+                    return .stored
+                case .absent:
+                    if m.count >= bound { return .full }
+                    m.insertNew(k, hash: h, value: v)
+                    return .stored
+                case .compare:
+                    return .needsScriptEq
+                }
+            }
+            switch outcome {
+            case .stored: return
+            case .full: throw sizeExceeded(bound &+ 1, .map)
+            case .needsScriptEq: break
+            }
+        }
         let full = try withMapEntry(m, k, hash: h) { e -> Bool in
             if m.frozen { throw ScriptThrow.frozen("map") }
             if let e = e {
@@ -95,6 +122,9 @@ extension VM {
         }
         if full { throw sizeExceeded(bound &+ 1, .map) }
     }
+
+    /// How `mapSet`'s locked fast path ended.
+    private enum SetOutcome { case stored, full, needsScriptEq }
 
     func mapRemove(_ m: MapObj, _ k: Word) throws -> Word? {
         let h = try hash(k)

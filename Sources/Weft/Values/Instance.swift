@@ -77,16 +77,43 @@ final class Instance: Obj {
         didSet { nativeSet.store(native != nil, ordering: .releasing) }
     }
     private let nativeSet = Atomic<Bool>(false)
+    /// Room for 3 fields inside the object, as a list keeps its first elements
+    /// (ListObj.inlineBlock): an instance with at most 3 fields is one allocation.
+    @exclusivity(unchecked) var inlineBlock = InlineBlock.filled(with: .missing)
+    /// Where `inlineBlock` lives (the header, lock and mark, class, block address,
+    /// `frozen`, `native` and `nativeSet` come first). HeapTests checks it.
+    static let inlineOffset = 64
 
     init(cls: ClassObj) {
         clsRef = Ref(cls)
-        let b = WordBlock.allocate(capacity: cls.layout.count)
-        b.words.initialize(repeating: .missing, count: b.capacity)
-        blockAddress = Atomic(b.address)
+        let fields = cls.layout.count
+        if fields <= InlineBlock.capacity {
+            blockAddress = Atomic(0)
+            super.init()
+            blockAddress.store(inlineAddress.address, ordering: .relaxed)
+        } else {
+            let b = WordBlock.allocate(capacity: fields)
+            b.words.initialize(repeating: .missing, count: b.capacity)
+            blockAddress = Atomic(b.address)
+            super.init()
+        }
     }
 
     /// Runs in the collector's release of a dead instance: no reader remains.
-    deinit { block.free() }
+    deinit {
+        let b = block
+        if b.base != inlineAddress.base { b.free() }
+    }
+
+    /// The inline block (see `inlineBlock`).
+    @inline(__always) private var inlineAddress: WordBlock {
+        InlineBlock.block(of: self, at: Instance.inlineOffset)
+    }
+
+    /// Hands a block this instance no longer uses to the collector (not the inline one).
+    @inline(__always) private func retire(_ old: WordBlock) {
+        if old.base != inlineAddress.base { Heap.retire(old) }
+    }
 
     override var typeName: String { cls.name }
     override func trace(_ m: inout Marker) {
@@ -122,7 +149,7 @@ final class Instance: Obj {
         if s >= b.capacity {
             let bigger = b.grown(to: max(slots, s + 1), keeping: b.capacity, fill: .missing)
             blockAddress.store(bigger.address, ordering: .releasing)
-            Heap.retire(b)
+            retire(b)
             b = bigger
         }
         b.store(s, v)
@@ -151,7 +178,7 @@ final class Instance: Obj {
         for (i, v) in values.enumerated() { b.words[i] = v.isMissing ? v : try transform(v) }
         let old = block
         blockAddress.store(b.address, ordering: .releasing)
-        Heap.retire(old)
+        retire(old)
         native = copyNative(srcNative)
     }
 }

@@ -17,23 +17,44 @@ final class ListObj: Obj {
     private let blockAddress: Atomic<Int>
     private let countStore: Atomic<Int>
     @exclusivity(unchecked) var frozen = false
+    /// A block of 3 words inside the object (Heap/WordBlock.swift, `InlineBlock`):
+    /// a list that never holds more than 3 elements needs no second allocation.
+    /// Once a list outgrows it, it is never used again.
+    @exclusivity(unchecked) var inlineBlock = InlineBlock.filled(with: .nil)
+    /// Where `inlineBlock` lives in every list: after the 16-byte object header, the
+    /// lock and mark (padded to 8), the block address, the count and `frozen`.
+    /// Computed from the object's address, so no Swift access to the property races
+    /// with lock-free readers of the block. HeapTests checks it.
+    static let inlineOffset = 48
 
     init(_ items: [Word] = []) {
-        let block = WordBlock.allocate(capacity: items.count)
-        block.initialize(from: items)
-        blockAddress = Atomic(block.address)
         countStore = Atomic(items.count)
-        super.init()
+        if items.count <= InlineBlock.capacity {
+            blockAddress = Atomic(0)
+            super.init()
+            useInlineBlock().initialize(from: items)
+        } else {
+            let block = WordBlock.allocate(capacity: items.count)
+            block.initialize(from: items)
+            blockAddress = Atomic(block.address)
+            super.init()
+        }
     }
 
     /// A list of `count` words filled by `fill`, which must initialize all of them
     /// (sized once: slices, `+`, `*`).
     init(count: Int, handingOff: Bool = false, fill: (UnsafeMutablePointer<Word>) -> Void) {
-        let block = WordBlock.allocate(capacity: count)
-        fill(block.words)
-        blockAddress = Atomic(block.address)
         countStore = Atomic(count)
-        super.init(handingOff: handingOff)
+        if count <= InlineBlock.capacity {
+            blockAddress = Atomic(0)
+            super.init(handingOff: handingOff)
+            fill(useInlineBlock().words)
+        } else {
+            let block = WordBlock.allocate(capacity: count)
+            fill(block.words)
+            blockAddress = Atomic(block.address)
+            super.init(handingOff: handingOff)
+        }
     }
 
     /// A list of the given elements (sized once: slices, `+`, `reversed`).
@@ -70,15 +91,44 @@ final class ListObj: Obj {
 
     /// An empty list with room for `capacity` elements.
     init(capacity: Int, handingOff: Bool = false) {
-        let block = WordBlock.allocate(capacity: capacity)
-        block.words.initialize(repeating: .nil, count: block.capacity)
-        blockAddress = Atomic(block.address)
         countStore = Atomic(0)
-        super.init(handingOff: handingOff)
+        if capacity <= InlineBlock.capacity {
+            blockAddress = Atomic(0)
+            super.init(handingOff: handingOff)
+            _ = useInlineBlock()
+        } else {
+            let block = WordBlock.allocate(capacity: capacity)
+            block.words.initialize(repeating: .nil, count: block.capacity)
+            blockAddress = Atomic(block.address)
+            super.init(handingOff: handingOff)
+        }
+    }
+
+    /// Makes the inline block this list's block (in init, before anyone can see
+    /// the list) and returns it.
+    @inline(__always) private func useInlineBlock() -> WordBlock {
+        let b = inlineAddress
+        blockAddress.store(b.address, ordering: .relaxed)
+        return b
+    }
+
+    /// The inline block: inside the object, which lives as long as any reader of
+    /// the block can reach the list.
+    @inline(__always) private var inlineAddress: WordBlock {
+        InlineBlock.block(of: self, at: ListObj.inlineOffset)
+    }
+
+    /// Hands a block this list no longer uses to the collector (the inline block
+    /// simply stays unused: it goes when the list does).
+    @inline(__always) private func retire(_ old: WordBlock) {
+        if old.base != inlineAddress.base { Heap.retire(old) }
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.
-    deinit { block.free() }
+    deinit {
+        let b = block
+        if b.base != inlineAddress.base { b.free() }
+    }
 
     override var typeName: String { "list" }
     override func trace(_ m: inout Marker) {
@@ -139,7 +189,7 @@ final class ListObj: Obj {
         let old = block
         let new = old.grown(to: capacity, keeping: n)
         blockAddress.store(new.address, ordering: .releasing)
-        Heap.retire(old)
+        retire(old)
     }
 
     func appendUnlocked(_ v: Word) {
@@ -186,7 +236,7 @@ final class ListObj: Obj {
         countStore.store(0, ordering: .releasing)
         let old = block
         blockAddress.store(WordBlock.empty.address, ordering: .releasing)
-        Heap.retire(old)
+        retire(old)
     }
 
     /// Replaces every element (sort, `xs[a:b] = ...` results).
@@ -199,7 +249,7 @@ final class ListObj: Obj {
         if items.count < count { countStore.store(items.count, ordering: .releasing) }
         blockAddress.store(new.address, ordering: .releasing)
         countStore.store(items.count, ordering: .releasing)
-        Heap.retire(old)
+        retire(old)
     }
 
     func reverseUnlocked() {
