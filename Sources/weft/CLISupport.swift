@@ -1,8 +1,10 @@
-// The few things the tool took from full Foundation (FileHandle, NSLock, Thread,
-// String(format:), NSString paths, trimmingCharacters), done over libc instead, so
-// that the `weft` binary links only FoundationEssentials: full Foundation (with
-// ICU and CoreFoundation) cost about 6.5 MiB of resident memory at start-up
-// (docs/vm.md §8). Each does what the Foundation call it replaces did.
+// The few things the tool took from full Foundation (FileHandle, Thread, NSString
+// paths), done over libc instead, so that the `weft` binary links only
+// FoundationEssentials: full Foundation (with ICU and CoreFoundation) cost about
+// 6.5 MiB of resident memory at start-up (docs/vm.md §8). Each does what the Foundation call it replaces did. The lock,
+// the thread start, printf formatting and trimming are the library's own
+// (`package` access: shared inside this package, not part of the public API).
+import Weft
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #elseif canImport(Darwin)
@@ -35,94 +37,13 @@ func readAllStandardInput() -> [UInt8] {
     }
 }
 
-// MARK: - Threads and a lock
-
-/// A non-recursive mutex (what NSLock was), in an allocation of its own so that
-/// the pthread mutex never moves.
-final class CLILock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-}
-
-private final class ThreadBody {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
+// MARK: - A thread
 
 /// Runs `body` on a new detached thread with a `stackSize`-byte stack. Should the
 /// system refuse a thread, `body` runs on the calling thread instead (Foundation's
 /// Thread.start ignored the failure, and the REPL then waited forever).
 func startThread(stackSize: Int, _ body: @escaping () -> Void) {
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setstacksize(&attr, stackSize)
-    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-    var tid = pthread_t()
-    let rc = pthread_create(&tid, &attr, { arg in
-        Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().run()
-        return nil
-    }, box)
-    if rc != 0 {
-        Unmanaged<ThreadBody>.fromOpaque(box).takeRetainedValue().run()
-    }
-}
-
-// MARK: - Text
-
-/// `format` (one conversion taking a double, such as "%.3f ms") applied to `x`,
-/// through the C formatter String(format:) used.
-func formatDouble(_ format: String, _ x: Double) -> String {
-    let needed = withVaList([x]) { vsnprintf(nil, 0, format, $0) }
-    guard needed >= 0 else { return "" }
-    var buf = [CChar](repeating: 0, count: Int(needed) + 1)
-    _ = buf.withUnsafeMutableBufferPointer { b in
-        withVaList([x]) { vsnprintf(b.baseAddress, b.count, format, $0) }
-    }
-    return String(decoding: buf[0..<Int(needed)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-extension StringProtocol {
-    /// Without leading and trailing scalars for which `drop` is true
-    /// (trimmingCharacters(in:), which works on scalars).
-    private func trimmingScalars(where drop: (Unicode.Scalar) -> Bool) -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !drop($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !drop($0) })!
-        var kept = String.UnicodeScalarView()
-        kept.append(contentsOf: scalars[first...last])
-        return String(kept)
-    }
-
-    /// trimmingCharacters(in: .whitespaces): tab and the space separators (Zs).
-    func trimmingWhitespace() -> String {
-        trimmingScalars { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
-    }
-
-    /// trimmingCharacters(in: .whitespacesAndNewlines): those, plus U+000A-U+000D,
-    /// U+0085, U+2028 and U+2029.
-    func trimmingWhitespaceAndNewlines() -> String {
-        trimmingScalars {
-            switch $0.value {
-            case 0x09...0x0D, 0x85, 0x2028, 0x2029: return true
-            default: return $0.properties.generalCategory == .spaceSeparator
-            }
-        }
-    }
+    do { try NativeThread.start(stackSize: stackSize, body) } catch { body() }
 }
 
 // MARK: - Paths

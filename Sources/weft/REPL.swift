@@ -177,9 +177,9 @@ final class REPL {
     }
 
     static func formatDuration(_ s: Double) -> String {
-        if s < 1e-3 { return formatDouble("%.1f µs", s * 1e6) }
-        if s < 1 { return formatDouble("%.3f ms", s * 1e3) }
-        return formatDouble("%.3f s", s)
+        if s < 1e-3 { return PrintfFormat.double("%.1f µs", s * 1e6) }
+        if s < 1 { return PrintfFormat.double("%.3f ms", s * 1e3) }
+        return PrintfFormat.double("%.3f s", s)
     }
 
     // MARK: Evaluation

@@ -6,6 +6,7 @@
 // queue text (while the prompt is up) or write directly (while it is not), under
 // one lock, and wake the main thread through a pipe.
 @preconcurrency import CReadline
+import Weft
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -97,7 +98,7 @@ final class LineEditor: @unchecked Sendable {
     static let shared = LineEditor()
 
     /// Guards `atPrompt` and `pending`, and serializes every write to the terminal.
-    private let lock = CLILock()
+    private let lock = PosixLock()
     private var atPrompt = false
     private var pending: [(fd: Int32, text: String)] = []
 

@@ -1,4 +1,6 @@
-// The `weft` command-line tool (spec §9). It uses only the Weft library's public API.
+// The `weft` command-line tool (spec §9). It uses only the Weft library's public API
+// (and, for its own plumbing, the package-level lock, thread start, printf
+// formatting and trimming the library keeps for itself: see CLISupport.swift).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

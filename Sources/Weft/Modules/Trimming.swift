@@ -1,6 +1,7 @@
 // Trimming of white space at both ends of a string, as Foundation's
 // `trimmingCharacters(in:)` did before the library stopped linking Foundation: it
 // works on Unicode scalars (not characters) and uses CharacterSet's definitions.
+// Package-wide: the REPL trims its input with it too.
 
 extension StringProtocol {
     /// Without leading and trailing scalars for which `drop` is true.
@@ -15,13 +16,13 @@ extension StringProtocol {
 
     /// CharacterSet.whitespaces: tab and the space separators (Zs), such as
     /// U+0020 and U+00A0.
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         trimmingScalars(where: Whitespace.isBlank)
     }
 
     /// CharacterSet.whitespacesAndNewlines: those, plus U+000A-U+000D, U+0085,
     /// U+2028 and U+2029.
-    func trimmingWhitespaceAndNewlines() -> String {
+    package func trimmingWhitespaceAndNewlines() -> String {
         trimmingScalars(where: { Whitespace.isBlank($0) || Whitespace.isNewline($0) })
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 import Glibc
 #endif
 
-enum NativeThread {
+package enum NativeThread {
     private final class Box {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
@@ -19,7 +19,7 @@ enum NativeThread {
 
     /// Starts a detached OS thread with a `stackSize`-byte stack running `body`;
     /// throws `cannotStart()` when the system refuses.
-    static func start(stackSize: Int, _ body: @escaping () -> Void) throws {
+    package static func start(stackSize: Int, _ body: @escaping () -> Void) throws {
         var attr = pthread_attr_t()
         guard pthread_attr_init(&attr) == 0 else { throw cannotStart() }
         defer { pthread_attr_destroy(&attr) }
