@@ -107,6 +107,18 @@ struct InlineBlock {
     @inline(__always) static func block(of owner: AnyObject, at offset: Int) -> WordBlock {
         WordBlock(base: (Unmanaged.passUnretained(owner).toOpaque() + offset).assumingMemoryBound(to: UInt64.self))
     }
+
+    /// Frees `b`, a dead container's block, unless it is that container's inline
+    /// block `inline` (which goes with the object).
+    @inline(__always) static func free(_ b: WordBlock, unless inline: WordBlock) {
+        if b.base != inline.base { b.free() }
+    }
+
+    /// Retires `b`, a block its container no longer uses, unless it is the inline
+    /// block `inline` (whose words simply stay until the object dies).
+    @inline(__always) static func retire(_ b: WordBlock, unless inline: WordBlock) {
+        if b.base != inline.base { Heap.retire(b) }
+    }
 }
 
 /// Per-thread stacks of free small blocks (in the thread's AllocBuffer), so the

@@ -100,19 +100,15 @@ final class Instance: Obj {
     }
 
     /// Runs in the collector's release of a dead instance: no reader remains.
-    deinit {
-        let b = block
-        if b.base != inlineAddress.base { b.free() }
-    }
+    deinit { InlineBlock.free(block, unless: inlineAddress) }
 
     /// The inline block (see `inlineBlock`).
     @inline(__always) private var inlineAddress: WordBlock {
         InlineBlock.block(of: self, at: Instance.inlineOffset)
     }
 
-    /// Hands a block this instance no longer uses to the collector (not the inline one).
     @inline(__always) private func retire(_ old: WordBlock) {
-        if old.base != inlineAddress.base { Heap.retire(old) }
+        InlineBlock.retire(old, unless: inlineAddress)
     }
 
     override var typeName: String { cls.name }

@@ -118,17 +118,12 @@ final class ListObj: Obj {
         InlineBlock.block(of: self, at: ListObj.inlineOffset)
     }
 
-    /// Hands a block this list no longer uses to the collector (the inline block
-    /// simply stays unused: it goes when the list does).
     @inline(__always) private func retire(_ old: WordBlock) {
-        if old.base != inlineAddress.base { Heap.retire(old) }
+        InlineBlock.retire(old, unless: inlineAddress)
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.
-    deinit {
-        let b = block
-        if b.base != inlineAddress.base { b.free() }
-    }
+    deinit { InlineBlock.free(block, unless: inlineAddress) }
 
     override var typeName: String { "list" }
     override func trace(_ m: inout Marker) {
