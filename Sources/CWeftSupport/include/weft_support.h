@@ -81,4 +81,14 @@ static inline void weft_store_slot(void *p, int v) {
     __atomic_store_n((int *)p, v, __ATOMIC_RELEASE);
 }
 
+/// An object's remembered flag (Heap/Generations.swift): set by whichever script
+/// thread first stores a young object into an old one, possibly two at once, and
+/// cleared by the collector while every thread is stopped.
+static inline unsigned char weft_load_byte(const void *p) {
+    return __atomic_load_n((const unsigned char *)p, __ATOMIC_RELAXED);
+}
+static inline void weft_store_byte(void *p, unsigned char v) {
+    __atomic_store_n((unsigned char *)p, v, __ATOMIC_RELAXED);
+}
+
 #endif

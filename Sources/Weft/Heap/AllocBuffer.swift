@@ -1,14 +1,26 @@
-// A growable array of heap-object addresses, each holding the collector's one
-// owning (+1) Swift reference to its object. One per script thread for what it
-// allocates (only that thread appends, without a lock), one shared under the heap's
-// lock for allocations outside script threads, and one for the survivors of the
-// last collection.
+// A script thread's share of the heap: the objects it allocated since the last
+// collection (the young generation), each holding the collector's one owning (+1)
+// Swift reference to its object, and the survivors it swept (its part of the old
+// generation). Only that thread appends, without a lock; the collector reads and
+// swaps the lists while the thread is stopped. One more buffer, shared under the
+// heap's lock, takes allocations outside script threads, and one the survivors the
+// collector swept itself.
 import CWeftSupport
 
 final class AllocBuffer {
-    @exclusivity(unchecked) private(set) var items: UnsafeMutablePointer<UnsafeMutableRawPointer>
-    @exclusivity(unchecked) private(set) var count = 0
-    @exclusivity(unchecked) private var capacity: Int
+    /// Objects allocated since the last collection.
+    @exclusivity(unchecked) var young: PointerList
+    /// Objects that survived a collection (swept by this thread, or by the collector
+    /// for the survivors' buffer).
+    @exclusivity(unchecked) var old = PointerList()
+    /// Old objects here whose references change without the write barrier
+    /// (`Obj.rescannedWhenOld`): every minor collection traces them again.
+    @exclusivity(unchecked) var rescan = PointerList(capacity: 16)
+    /// Old objects this thread stored a young object into (Heap/Generations.swift).
+    @exclusivity(unchecked) var remembered = PointerList(capacity: 16)
+    /// List elements this thread stored a young object into, as pairs of entries:
+    /// the list, then the index plus one (Heap/Generations.swift).
+    @exclusivity(unchecked) var rememberedSlots = PointerList(capacity: 16)
     /// Bytes allocated since they were last added to the heap's total.
     @exclusivity(unchecked) var unreportedBytes = 0
     /// Copies of values that native code of this thread is working through (a
@@ -49,13 +61,12 @@ final class AllocBuffer {
     private let freeStacks = UnsafeMutablePointer<BlockStack>.allocate(capacity: BlockCache.classes)
 
     init(capacity: Int = 1024) {
-        self.capacity = capacity
-        items = .allocate(capacity: capacity)
+        young = PointerList(capacity: capacity)
         freeStacks.initialize(repeating: BlockStack(), count: BlockCache.classes)
     }
 
     deinit {
-        items.deallocate()
+        for list in [young, old, rescan, remembered, rememberedSlots] { list.free() }
         releaseBlocks()
         for k in 0..<BlockCache.classes { freeStacks[k].items?.deallocate() }
         freeStacks.deallocate()
@@ -85,51 +96,52 @@ final class AllocBuffer {
         }
     }
 
-    @inline(__always) func append(_ p: UnsafeMutableRawPointer) {
-        if count == capacity { grow() }
-        items[count] = p
-        count += 1
-    }
+    @inline(__always) func append(_ p: UnsafeMutableRawPointer) { young.append(p) }
 
-    @inline(never) private func grow() {
-        let bigger = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: capacity * 2)
-        bigger.moveInitialize(from: items, count: count)
-        items.deallocate()
-        items = bigger
-        capacity *= 2
-    }
-
-    /// Moves every entry of `other` here.
+    /// Moves every entry of `other` (young, old, rescanned and remembered) here.
     func take(_ other: AllocBuffer) {
-        for i in 0..<other.count { append(other.items[i]) }
-        other.count = 0
+        young.take(&other.young)
+        old.take(&other.old)
+        rescan.take(&other.rescan)
+        remembered.take(&other.remembered)
+        rememberedSlots.take(&other.rememberedSlots)
         retired += other.retired
         other.retired.removeAll()
     }
 
-    /// Exchanges the registered objects and retired blocks of two buffers (O(1): a
-    /// collection hands a thread's entries to the sweep while the thread goes on
-    /// filling a fresh array).
-    func swapEntries(with other: AllocBuffer) {
-        swap(&items, &other.items)
-        swap(&count, &other.count)
-        swap(&capacity, &other.capacity)
+    /// Hands the young objects and the retired blocks to `other` (which must have
+    /// none) and, for a major collection, the old ones too; this buffer goes on
+    /// with fresh lists (O(1): a collection takes a thread's entries for the sweep
+    /// while the thread goes on allocating).
+    func handOver(to other: AllocBuffer, includingOld: Bool) {
+        swap(&young, &other.young)
         swap(&retired, &other.retired)
-    }
-
-    /// Keeps the entries for which `live` is true, in order; calls `dead` for the others.
-    func sweep(live: (UnsafeMutableRawPointer) -> Bool, dead: (UnsafeMutableRawPointer) -> Void) {
-        var kept = 0
-        let d = Marker.prefetchDistance
-        for i in 0..<count {
-            if i &+ d < count { weft_prefetch(items[i &+ d]) }
-            let p = items[i]
-            if live(p) { items[kept] = p; kept += 1 } else { dead(p) }
+        if includingOld {
+            swap(&old, &other.old)
+            rescan.removeAll()
         }
-        count = kept
     }
 
-    func removeAll() { count = 0 }
+    /// After the sweep of `taken` (this buffer's entries handed over by a
+    /// collection): its survivors join this buffer's old objects, and those the
+    /// write barrier does not see are noted for rescanning.
+    func keepSurvivors(of taken: AllocBuffer) {
+        for list in [taken.young, taken.old] {
+            for i in 0..<list.count where Obj.isRescannedWhenOld(list.items[i]) { rescan.append(list.items[i]) }
+        }
+        old.take(&taken.young)
+        old.take(&taken.old)
+    }
+
+    /// Sweeps the young and old objects of this buffer (one a collection handed
+    /// its entries to): calls `dead` for those for which `live` is false.
+    func sweep(live: (UnsafeMutableRawPointer) -> Bool, dead: (UnsafeMutableRawPointer) -> Void) {
+        young.sweep(live: live, dead: dead)
+        old.sweep(live: live, dead: dead)
+    }
+
+    /// Objects in the young and old lists.
+    var count: Int { young.count + old.count }
 }
 
 /// A stack of free blocks of one size class.

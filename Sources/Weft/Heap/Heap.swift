@@ -29,8 +29,9 @@ enum Heap {
     static let pending = Atomic<Bool>(false)
     /// Whether a thread has taken the collector's role for the pending collection.
     nonisolated(unsafe) private static var collectorChosen = false
-    /// Survivors of earlier collections, and objects allocated outside script threads.
-    nonisolated(unsafe) private static let old = AllocBuffer(capacity: 1 << 16)
+    /// Survivors of earlier collections that the collector swept itself, and
+    /// objects allocated outside script threads.
+    nonisolated(unsafe) private static let old = AllocBuffer(capacity: 16)
     nonisolated(unsafe) private static let shared = AllocBuffer()
     /// Extra marking done by Swift structures that store values as words.
     nonisolated(unsafe) private static var rootSources: [(inout Marker) -> Void] = []
@@ -38,7 +39,20 @@ enum Heap {
 
     /// Bytes allocated since the last collection (flushed per thread in batches).
     private static let allocatedBytes = Atomic<Int>(0)
-    nonisolated(unsafe) private static var threshold = Heap.minimumThreshold
+    nonisolated(unsafe) private static var threshold = Heap.nurseryBytes > 0 ? Heap.nurseryBytes : Heap.minimumThreshold
+    /// The young generation's size (Heap/Generations.swift): a minor collection is
+    /// requested after this many bytes were allocated. `WEFT_GC_NURSERY` sets it;
+    /// 0 makes every collection a major one.
+    static let nurseryBytes: Int =
+        Int(ProcessInfo.processInfo.environment["WEFT_GC_NURSERY"] ?? "") ?? 1 << 20
+    /// `WEFT_GC_VERIFY=1`: after each minor collection, checks that no old object
+    /// refers to an unmarked one (a missing write barrier); debugging aid.
+    static let verifyGenerations = ProcessInfo.processInfo.environment["WEFT_GC_VERIFY"] != nil
+    /// Bytes reached by the last major collection, and promoted by minor ones since.
+    nonisolated(unsafe) private static var liveAfterMajor = 0
+    nonisolated(unsafe) private static var promotedSinceMajor = 0
+    /// `gc.collect()` asked for a major collection. Guarded by `cond`.
+    nonisolated(unsafe) private static var majorWanted = false
     /// The least allocation between collections, in bytes; `WEFT_GC_MINIMUM` sets it.
     static let minimumThreshold: Int =
         Int(ProcessInfo.processInfo.environment["WEFT_GC_MINIMUM"] ?? "") ?? 8 << 20
@@ -64,15 +78,16 @@ enum Heap {
     private static let statsLock = PosixLock()
     nonisolated(unsafe) private static var pauses: [Double] = []
     nonisolated(unsafe) private(set) static var collections = 0
+    nonisolated(unsafe) private(set) static var majorCollections = 0
     /// Objects the last collection reached.
     nonisolated(unsafe) private(set) static var liveObjects = 0
 
     /// Collection count and pause percentiles, in seconds.
-    static func stats() -> (count: Int, last: Double, p50: Double, p99: Double, max: Double, live: Int) {
+    static func stats() -> (count: Int, major: Int, last: Double, p50: Double, p99: Double, max: Double, live: Int) {
         statsLock.lock(); defer { statsLock.unlock() }
         let s = pauses.sorted()
         func pct(_ q: Double) -> Double { s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count - 1) * q + 0.5))] }
-        return (collections, pauses.last ?? 0, pct(0.5), pct(0.99), s.last ?? 0, liveObjects)
+        return (collections, majorCollections, pauses.last ?? 0, pct(0.5), pct(0.99), s.last ?? 0, liveObjects)
     }
 
     // MARK: Allocation
@@ -132,13 +147,24 @@ enum Heap {
     /// An object that holds an OS resource (a file or socket descriptor) was made:
     /// it counts as 1 MiB, so a program that drops open files without closing them
     /// collects (and closes them) every few files rather than running out.
-    static func accountResource() { account(1 << 20) }
+    static func accountResource() { account(resourceBytes) }
+    static let resourceBytes = 1 << 20
 
-    /// Collects now, from a script thread (`gc.collect()`): the calling native's
-    /// arguments are on the VM stack, and it holds nothing else.
+    /// Collects now, from a script thread (`gc.collect()`), a major collection: the
+    /// calling native's arguments are on the VM stack, and it holds nothing else.
     static func collectNow(_ vm: VM) {
+        cond.lock()
+        majorWanted = true
+        cond.unlock()
         request()
         safepoint(vm)
+    }
+
+    /// The write barrier's list for threads that run no script (Heap/Generations.swift).
+    @inline(never) static func rememberShared(_ p: UnsafeMutableRawPointer) {
+        cond.lock()
+        shared.remembered.append(p)
+        cond.unlock()
     }
 
     @inline(never) private static func registerShared(_ p: UnsafeMutableRawPointer) {
@@ -275,7 +301,7 @@ enum Heap {
         guard let taken = buffer.pendingSweep else { return }
         buffer.pendingSweep = nil
         sweep(taken, epoch: epoch)
-        buffer.take(taken)
+        buffer.keepSurvivors(of: taken)
     }
 
     /// With `cond` held: returns once no collection is pending, collecting if
@@ -292,9 +318,13 @@ enum Heap {
                 // The world runs again. The sweep frees what nobody reached among the
                 // objects the collection took; new objects go to fresh buffers. The
                 // next collection waits for it (`collectorChosen` stays set).
-                let survivors = sweep(taken)
+                let survivors = AllocBuffer(capacity: 16)
+                for t in taken {
+                    sweep(t, epoch: epoch)
+                    survivors.keepSurvivors(of: t)
+                }
                 cond.lock()
-                old.swapEntries(with: survivors)   // `old` is empty: collect() took it
+                old.take(survivors)
                 collectorChosen = false
                 cond.broadcast()
                 continue
@@ -330,54 +360,142 @@ enum Heap {
 
     /// With every thread stopped or parked and `cond` held: marks, then takes every
     /// buffer's entries (and the blocks retired so far) for `sweep`, which runs after
-    /// the threads resume.
+    /// the threads resume. A minor collection marks and takes only the young
+    /// objects (Heap/Generations.swift); a major one, everything.
     private static func collect() -> [AllocBuffer] {
         let start = DispatchTime.now().uptimeNanoseconds
-        epoch = epoch == 1 ? 2 : 1
+        var buffers = [old, shared]
+        for (_, vm) in vms { buffers.append(vm._withUnsafeGuaranteedRef { $0.allocations }) }
+        // A thread stopped for the last collection may not have run since (it
+        // found this one pending when it woke): its sweep of that collection's
+        // entries is done here, with that collection's epoch, so its survivors are
+        // in its lists before this collection reads them.
+        for b in buffers { sweepOwn(b) }
+        let major = isMajorDue()
+        if major { epoch = epoch == 1 ? 2 : 1 }
         var m = Marker(epoch: epoch)
         defer { m.release() }
-        chargeBudgetedInterpreters(&m)
+        if major {
+            majorWanted = false
+            chargeBudgetedInterpreters(&m)
+            for b in buffers { forgetRemembered(b) }
+        } else {
+            for b in buffers { traceOldReferrers(b, &m) }
+        }
         // Every VM's stack and frames.
         for (_, vm) in vms { vm._withUnsafeGuaranteedRef { $0.traceRoots(&m) } }
         for source in rootSources { source(&m) }
-        // Objects Swift code holds strongly (a count above the heap's own one).
-        var buffers = [old, shared]
-        for (_, vm) in vms { buffers.append(vm._withUnsafeGuaranteedRef { $0.allocations }) }
+        // Objects Swift code holds strongly (a count above the heap's own one); a
+        // minor collection needs only the young ones (the old are not swept).
         let t0 = DispatchTime.now().uptimeNanoseconds
+        var scanned = 0
         for b in buffers {
-            let n = b.count, d = Marker.prefetchDistance
-            for i in 0..<n {
-                if i &+ d < n { weft_prefetch(b.items[i &+ d]) }
-                if weft_has_extra_strong_refs(b.items[i]) != 0 { m.mark(address: b.items[i]) }
-            }
+            markSwiftHeld(b.young, &m)
+            scanned += b.young.count
+            if major { markSwiftHeld(b.old, &m); scanned += b.old.count }
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         m.drain()
+        if verifyGenerations && !major { verifyOldGeneration(buffers) }
         if traceCollections {
             let t2 = DispatchTime.now().uptimeNanoseconds
-            StandardStreams.writeErr("gc: roots \((t0 - start) / 1000) us, Swift-held scan \((t1 - t0) / 1000) us " +
-                                     "over \(buffers.reduce(0) { $0 + $1.count }) objects, mark \((t2 - t1) / 1000) us, " +
-                                     "\(m.marked) reached\n")
+            StandardStreams.writeErr("gc: \(major ? "major" : "minor"), roots \((t0 - start) / 1000) us, " +
+                                     "Swift-held scan \((t1 - t0) / 1000) us over \(scanned) objects, " +
+                                     "mark \((t2 - t1) / 1000) us, \(m.marked) reached\n")
         }
         // Each thread stopped at a safepoint sweeps its own entries when it resumes
         // (`sweepOwn`); the collector sweeps the rest.
         var taken: [AllocBuffer] = []
         for b in buffers {
             let t = AllocBuffer(capacity: 16)
-            t.swapEntries(with: b)
+            b.handOver(to: t, includingOld: major)
             if let vm = b.owner, vm.gcState == .stopped { b.pendingSweep = t } else { taken.append(t) }
         }
-        let live = m.marked * objectBytes
-        threshold = max(minimumThreshold, live * pause / 100)
+        if major {
+            liveAfterMajor = m.bytes
+            promotedSinceMajor = 0
+        } else {
+            promotedSinceMajor += m.bytes
+        }
+        threshold = nurseryBytes > 0 ? nurseryBytes : max(minimumThreshold, m.marked * objectBytes * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statsLock.lock()
         collections += 1
-        liveObjects = m.marked
+        if major { majorCollections += 1; liveObjects = m.marked } else { liveObjects += m.marked }
         pauses.append(pause)
         if pauses.count > 10_000 { pauses.removeFirst(5_000) }
         statsLock.unlock()
         return taken
+    }
+
+    /// Whether the collection about to run marks everything: always without a
+    /// young generation, when `gc.collect()` asked, when an interpreter has a
+    /// memory budget (its live bytes are measured by a full mark), every fourth
+    /// collection under `WEFT_GC_STRESS`, and otherwise once the minor collections
+    /// since the last major one promoted `pause`% of what it found live (at least
+    /// the `WEFT_GC_MINIMUM` floor): the old generation doubled, as the heap may
+    /// double between collections without generations.
+    private static func isMajorDue() -> Bool {
+        if nurseryBytes == 0 || majorWanted { return true }
+        if stressInterval > 0 { return collections % 4 == 0 }
+        for (_, vm) in vms where vm._withUnsafeGuaranteedRef({ $0.core.memory != nil }) { return true }
+        return promotedSinceMajor >= max(minimumThreshold, liveAfterMajor * pause / 100)
+    }
+
+    /// Marks the objects of `list` that Swift code holds a strong reference to.
+    private static func markSwiftHeld(_ list: PointerList, _ m: inout Marker) {
+        let n = list.count, d = Marker.prefetchDistance, items = list.items
+        for i in 0..<n {
+            if i &+ d < n { weft_prefetch(items[i &+ d]) }
+            if weft_has_extra_strong_refs(items[i]) != 0 { m.mark(address: items[i]) }
+        }
+    }
+
+    /// A minor collection: traces the old objects of `b` that may refer to young
+    /// ones (those the write barrier remembered, and those it cannot see), and
+    /// forgets the remembered ones.
+    private static func traceOldReferrers(_ b: AllocBuffer, _ m: inout Marker) {
+        for i in 0..<b.remembered.count {
+            let p = b.remembered.items[i]
+            weft_store_byte(p + rememberedOffset, 0)
+            m.traceOld(p)
+        }
+        b.remembered.removeAll()
+        for i in 0..<b.rescan.count { m.traceOld(b.rescan.items[i]) }
+        let slots = b.rememberedSlots   // read only; emptied below through `b`
+        for i in stride(from: 0, to: slots.count, by: 2) {
+            let index = Int(bitPattern: slots.items[i + 1]) &- 1
+            Unmanaged<ListObj>.fromOpaque(slots.items[i])._withUnsafeGuaranteedRef { list in
+                if let v = list.get(index) { m.mark(v) }
+            }
+        }
+        b.rememberedSlots.removeAll()
+    }
+
+    /// A major collection marks everything: the remembered objects are forgotten
+    /// (before the sweep, which may free them).
+    private static func forgetRemembered(_ b: AllocBuffer) {
+        for i in 0..<b.remembered.count { weft_store_byte(b.remembered.items[i] + rememberedOffset, 0) }
+        b.remembered.removeAll()
+        b.rememberedSlots.removeAll()
+    }
+
+    /// `WEFT_GC_VERIFY`: after a minor collection's mark, every old object must refer
+    /// only to old or marked objects.
+    private static func verifyOldGeneration(_ buffers: [AllocBuffer]) {
+        var v = Marker(epoch: epoch, verifying: true)
+        defer { v.release() }
+        for b in buffers {
+            for i in 0..<b.old.count { v.traceOld(b.old.items[i]) }
+        }
+    }
+
+    /// What `WEFT_GC_VERIFY` reports: the object at `p` is young and unmarked, yet an
+    /// old object refers to it, so it would be freed while still reachable.
+    static func unmarkedReferent(_ p: UnsafeRawPointer) -> Never {
+        let type = Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.typeName }
+        fatalError("gc verify: an old object refers to an unmarked young \(type) (a missing write barrier)")
     }
 
     /// Marks first what each interpreter with a memory budget reaches from its own
@@ -402,19 +520,6 @@ enum Heap {
             m.drain()
             core.memory?.collected(live: m.bytes - before)
         }
-    }
-
-    /// After a collection, with the threads running: releases the objects of `taken`
-    /// that were not marked (their deinit frees their blocks and OS resources) and
-    /// frees the blocks retired before the collection (no thread can be reading one
-    /// now, rule C4). Returns the survivors, in one buffer.
-    private static func sweep(_ taken: [AllocBuffer]) -> AllocBuffer {
-        let survivors = taken[0]
-        for (i, b) in taken.enumerated() {
-            sweep(b, epoch: epoch)
-            if i > 0 { survivors.take(b) }
-        }
-        return survivors
     }
 
     /// Releases the unmarked objects of `b`, keeps the marked ones, and frees the

@@ -23,8 +23,14 @@ struct Marker {
     /// Called by `trace`: the object being traced owns `n` bytes of storage.
     @inline(__always) mutating func countBytes(_ n: Int) { storageBytes &+= n }
 
-    init(epoch: UInt8) {
+    /// `WEFT_GC_VERIFY`'s check after a minor collection (Heap/Generations.swift):
+    /// tracing an old object must find only marked objects; an unmarked one means a
+    /// missing write barrier, and stops the process.
+    private let verifying: Bool
+
+    init(epoch: UInt8, verifying: Bool = false) {
         self.epoch = epoch
+        self.verifying = verifying
         stack = .allocate(capacity: capacity)
     }
 
@@ -61,6 +67,7 @@ struct Marker {
     @inline(__always) mutating func mark(address p: UnsafeRawPointer) {
         let markByte = UnsafeMutableRawPointer(mutating: p) + Heap.markOffset
         if markByte.load(as: UInt8.self) == epoch { return }
+        if verifying { Heap.unmarkedReferent(p) }
         markByte.storeBytes(of: epoch, as: UInt8.self)
         marked += 1
         if count == capacity { grow() }
@@ -74,6 +81,12 @@ struct Marker {
         stack.deallocate()
         stack = bigger
         capacity *= 2
+    }
+
+    /// Traces `p` whether or not it is marked: an old object that a minor
+    /// collection must look into (it was remembered, or is rescanned).
+    mutating func traceOld(_ p: UnsafeRawPointer) {
+        Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.trace(&self) }
     }
 
     /// Traces grey objects until none is left.

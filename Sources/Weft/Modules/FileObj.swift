@@ -35,6 +35,10 @@ final class FileObj: Obj, @unchecked Sendable {
     deinit { if fd >= 0 { close(fd) } }
 
     override var typeName: String { "File" }
+    /// An open file counts as `Heap.resourceBytes` wherever the collector counts
+    /// bytes, so promoting dropped files soon brings a major collection that closes them.
+    override func trace(_ m: inout Marker) { m.countBytes(Heap.resourceBytes) }
+    override var rescannedWhenOld: Bool { false }
     override func method(_ sym: Int32) -> NativeFn? { FileObj.methods.find(sym) }
     override func methodNames() -> [String] { FileObj.methods.names + ["path", "mode", "closed"] }
 

@@ -1,6 +1,7 @@
-// `import gc`: the collector's controls (docs/vm.md §3). `collect()` runs a full
-// collection now; `stats()` returns {"collections", "live_objects", "last_pause",
-// "p50_pause", "p99_pause", "max_pause"} with pauses in seconds.
+// `import gc`: the collector's controls (docs/vm.md §3-4). `collect()` runs a full
+// (major) collection now; `stats()` returns {"collections", "major_collections",
+// "live_objects", "last_pause", "p50_pause", "p99_pause", "max_pause"} with pauses
+// in seconds.
 
 enum GCModule {
     static func make() -> ModuleObj {
@@ -17,7 +18,8 @@ enum GCModule {
             try args.check(min: 0, max: 0)
             let s = Heap.stats()
             return try IOSupport.map(vm, [
-                ("collections", .int(s.count)), ("live_objects", .int(s.live)),
+                ("collections", .int(s.count)), ("major_collections", .int(s.major)),
+                ("live_objects", .int(s.live)),
                 ("last_pause", .float(s.last)), ("p50_pause", .float(s.p50)),
                 ("p99_pause", .float(s.p99)), ("max_pause", .float(s.max)),
             ])

@@ -37,6 +37,9 @@ class SocketObj: Obj, @unchecked Sendable {
 
     deinit { if fd >= 0 { Glibc.close(fd) } }
 
+    /// Counts as `Heap.resourceBytes`, like an open file (FileObj.trace).
+    override func trace(_ m: inout Marker) { m.countBytes(Heap.resourceBytes) }
+
     var isClosed: Bool { mutex.lock(); defer { mutex.unlock() }; return closedFlag }
 
     /// What an error about a closed socket calls this one.

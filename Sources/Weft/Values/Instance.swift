@@ -112,6 +112,7 @@ final class Instance: Obj {
     }
 
     override var typeName: String { cls.name }
+    override var rescannedWhenOld: Bool { false }
     override func trace(_ m: inout Marker) {
         m.mark(address: clsRef.address)
         let b = block
@@ -149,6 +150,7 @@ final class Instance: Obj {
             b = bigger
         }
         b.store(s, v)
+        Heap.noteStore(into: self, v)
     }
 
     func setField(_ sym: Int32, _ v: Word) {
@@ -175,6 +177,7 @@ final class Instance: Obj {
         let old = block
         blockAddress.store(b.address, ordering: .releasing)
         retire(old)
+        Heap.noteBulkStore(into: self)
         native = copyNative(srcNative)
     }
 }

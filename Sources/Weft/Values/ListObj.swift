@@ -126,6 +126,7 @@ final class ListObj: Obj {
     deinit { InlineBlock.free(block, unless: inlineAddress) }
 
     override var typeName: String { "list" }
+    override var rescannedWhenOld: Bool { false }
     override func trace(_ m: inout Marker) {
         let b = block
         m.countBytes(b.capacity &* 8)
@@ -192,6 +193,7 @@ final class ListObj: Obj {
         if n == block.capacity { replaceBlock(capacity: max(4, n * 2), keeping: n) }
         block.store(n, v)
         countStore.store(n + 1, ordering: .releasing)
+        Heap.noteStore(into: self, at: n, v)
     }
 
     func appendUnlocked<C: Collection>(contentsOf values: C) where C.Element == Word {
@@ -202,10 +204,15 @@ final class ListObj: Obj {
         var i = n
         for v in values { b.store(i, v); i += 1 }
         countStore.store(n + k, ordering: .releasing)
+        i = n
+        for v in values { Heap.noteStore(into: self, at: i, v); i += 1 }
     }
 
     /// Sets element `i`, which must be in range.
-    func setUnlocked(_ i: Int, _ v: Word) { block.store(i, v) }
+    func setUnlocked(_ i: Int, _ v: Word) {
+        block.store(i, v)
+        Heap.noteStore(into: self, at: i, v)
+    }
 
     func insertUnlocked(_ v: Word, at j: Int) {
         let n = count
@@ -215,6 +222,7 @@ final class ListObj: Obj {
         while i > j { b.store(i, b.load(i - 1)); i -= 1 }
         b.store(j, v)
         countStore.store(n + 1, ordering: .releasing)
+        Heap.noteBulkStore(into: self)   // the elements after `j` moved
     }
 
     /// Removes and returns element `j`, which must be in range.
@@ -224,6 +232,7 @@ final class ListObj: Obj {
         let v = b.load(j)
         for i in j..<(n - 1) { b.store(i, b.load(i + 1)) }
         countStore.store(n - 1, ordering: .releasing)
+        if j < n - 1 { Heap.noteBulkStore(into: self) }   // the elements after `j` moved
         return v
     }
 
@@ -245,6 +254,7 @@ final class ListObj: Obj {
         blockAddress.store(new.address, ordering: .releasing)
         countStore.store(items.count, ordering: .releasing)
         retire(old)
+        Heap.noteBulkStore(into: self)
     }
 
     func reverseUnlocked() {
@@ -256,11 +266,13 @@ final class ListObj: Obj {
             b.store(i, b.load(j)); b.store(j, t)
             i += 1; j -= 1
         }
+        Heap.noteBulkStore(into: self)
     }
 
     func swapUnlocked(_ i: Int, _ j: Int) {
         let b = block
         let t = b.load(i)
         b.store(i, b.load(j)); b.store(j, t)
+        Heap.noteBulkStore(into: self)
     }
 }

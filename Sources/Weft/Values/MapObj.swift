@@ -79,6 +79,7 @@ final class MapObj: Obj {
     deinit { if !storage.isEmpty { storage.block.free() } }
 
     override var typeName: String { "map" }
+    override var rescannedWhenOld: Bool { false }
     override func trace(_ m: inout Marker) {
         let b = storage
         if !b.isEmpty { m.countBytes(b.block.capacity &* 8) }
@@ -180,7 +181,10 @@ final class MapObj: Obj {
     @inline(__always) func value(at e: Int) -> Word { storage.value(e) }
 
     /// Replaces the value of entry `e` (locked).
-    @inline(__always) func setValue(at e: Int, _ v: Word) { storage.setValue(e, v) }
+    @inline(__always) func setValue(at e: Int, _ v: Word) {
+        storage.setValue(e, v)
+        Heap.noteStore(into: self, v)
+    }
 
     /// Appends a new entry for a key known to be absent (locked).
     func insertNew(_ key: Word, hash: Int, value: Word) {
@@ -197,6 +201,8 @@ final class MapObj: Obj {
         while b.slot(i) >= 0 { i = (i + 1) & mask }
         b.setSlot(i, e)
         liveCount.store(count + 1, ordering: .relaxed)
+        Heap.noteStore(into: self, key)
+        Heap.noteStore(into: self, value)
     }
 
     /// Removes entry `e`, returning its value (locked). The value word stays (see
@@ -306,12 +312,13 @@ final class MapObj: Obj {
             return src.count
         }
         liveCount.store(live, ordering: .relaxed)
+        Heap.noteBulkStore(into: self)
     }
 
     /// Replaces every live value with `transform(value)` (a map no other thread
     /// can see yet: deep copies).
     func transformValues(_ transform: (Word) throws -> Word) rethrows {
         let b = storage
-        try forEachEntry { e in b.setValue(e, try transform(b.value(e))) }
+        try forEachEntry { e in setValue(at: e, try transform(b.value(e))) }
     }
 }

@@ -18,6 +18,9 @@ class Obj {
     /// (`Heap.markOffset`) without forming a class reference (which the optimizer
     /// would retain and release per object).
     @exclusivity(unchecked) final var gcMark: UInt8 = 0
+    /// Set while the object is in a thread's remembered list (Heap/Generations.swift),
+    /// at `Heap.rememberedOffset`, right after the mark.
+    @exclusivity(unchecked) final var gcRemembered: UInt8 = 0
 
     /// Every heap object is registered with the collector, which owns it from now on.
     /// With `handingOff`, the heap takes no reference of its own: the creator must
@@ -27,6 +30,12 @@ class Obj {
     /// Reports the values and objects this object refers to (the collector's mark
     /// phase). Every subclass that stores a value or a heap object overrides it.
     func trace(_ m: inout Marker) {}
+
+    /// Whether an old object of this class must be traced by every minor collection
+    /// because what it refers to can change without the write barrier
+    /// (Heap/Generations.swift). Classes that call `Heap.noteStore` on every store,
+    /// and those whose references never change after their initializer, say no.
+    var rescannedWhenOld: Bool { true }
 
     /// The name `type(x)` prints for this object.
     var typeName: String { "object" }
@@ -202,6 +211,7 @@ final class StrObj: Obj {
     }
 
     override var typeName: String { "str" }
+    override var rescannedWhenOld: Bool { false }   // its prefix is set once
     override var isTruthy: Bool { count != 0 }
 
     @inline(__always) var isASCII: Bool { count == utf8Count }
@@ -262,6 +272,7 @@ final class BytesObj: Obj {
     }
     override func trace(_ m: inout Marker) { m.countBytes(bytes.count) }
     override var typeName: String { "bytes" }
+    override var rescannedWhenOld: Bool { false }
     override var isTruthy: Bool { !bytes.isEmpty }
 }
 
@@ -281,6 +292,7 @@ final class RangeObj: Obj {
     }
 
     override var typeName: String { "range" }
+    override var rescannedWhenOld: Bool { false }
     override var isTruthy: Bool { count > 0 }
 
     /// The element count, in unsigned arithmetic so no bounds overflow it; ranges
@@ -325,10 +337,14 @@ final class Cell: Obj {
 
     override var typeName: String { "cell" }
     override func trace(_ m: inout Marker) { m.mark(stored) }
+    override var rescannedWhenOld: Bool { false }
 
     @inline(__always) var value: Word {
         get { locked { stored } }
-        set { locked { stored = newValue } }
+        set {
+            locked { stored = newValue }
+            Heap.noteStore(into: self, newValue)
+        }
     }
 }
 
@@ -368,6 +384,7 @@ final class BoundMethod: Obj {
     @exclusivity(unchecked) private(set) var method: Word
     init(receiver: Word, method: Word) { self.receiver = receiver; self.method = method }
     override func trace(_ m: inout Marker) { m.mark(receiver); m.mark(method) }
+    override var rescannedWhenOld: Bool { false }   // both are set once
 
     override var typeName: String { "fn" }
 }

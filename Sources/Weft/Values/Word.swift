@@ -248,6 +248,7 @@ final class BigIntBox: Obj {
     }
     override var typeName: String { "int" }
     override var isTruthy: Bool { true }
+    override var rescannedWhenOld: Bool { false }
 }
 
 /// Internal marker object for `unpacked` of `Word.missing`; never visible to scripts.

@@ -1,0 +1,89 @@
+// Generational collection (docs/vm.md §4): most objects die young, so most
+// collections are *minor*: they mark only what was allocated since the last
+// collection (the young generation) and sweep only that. Objects are never moved:
+// an object is old once a collection has marked it, and its mark stays equal to the
+// current epoch until the next *major* collection flips the epoch and marks
+// everything again ("sticky" mark bits). A minor collection's marking stops at old
+// objects, so an old object's references to young ones must be known some other way:
+// - containers the VM writes all the time (lists, maps, instances, cells) call the
+//   write barrier `Heap.noteStore` after storing a value: the first time a young
+//   object is stored into an old container, the container is *remembered* (a flag
+//   byte in its header, and an entry in the storing thread's list), and the next
+//   minor collection traces it. A list records the element instead (the list and
+//   the index, in the thread's `rememberedSlots`), so a minor collection after
+//   `xs.append(Point())` or `xs[i] = [...]` on a long old list looks at the
+//   elements stored, not at the whole list; an operation that moves elements
+//   (insert, remove, reverse, sort) remembers the whole list;
+// - every other kind of object that can change what it refers to (classes, runtime
+//   objects, iterators, closures' prototypes...) is traced again by every minor
+//   collection once it is old (`Obj.rescannedWhenOld`): there are few of them;
+// - roots (stacks, globals' tables, native roots, Swift-held young objects) are
+//   traced as in a major collection.
+import CWeftSupport
+
+extension Heap {
+    /// Where `Obj.gcRemembered` lives: right after the mark byte. HeapTests checks it.
+    static let rememberedOffset = 18
+
+    /// The write barrier: `container` (an object the VM stores into) was just given
+    /// `v`. Remembers the container when it is old and `v` is a young object (mark
+    /// 0), unless it is remembered already. Two loads and compares in the common
+    /// case (a value that is no heap object, or an old one, or a young container).
+    @inline(__always) static func noteStore(into container: AnyObject, _ v: Word) {
+        guard v.isHeap, v.heapAddress.load(fromByteOffset: markOffset, as: UInt8.self) == 0 else { return }
+        let p = Unmanaged.passUnretained(container).toOpaque()
+        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
+              weft_load_byte(p + rememberedOffset) == 0 else { return }
+        remember(p)
+    }
+
+    /// The write barrier of a list element: `list[i]` was just set to `v`. Records
+    /// the element when the list is old and `v` young, unless the whole list is
+    /// remembered.
+    @inline(__always) static func noteStore(into list: ListObj, at i: Int, _ v: Word) {
+        guard v.isHeap, v.heapAddress.load(fromByteOffset: markOffset, as: UInt8.self) == 0 else { return }
+        let p = Unmanaged.passUnretained(list).toOpaque()
+        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
+              weft_load_byte(p + rememberedOffset) == 0 else { return }
+        rememberSlot(p, i)
+    }
+
+    /// How many list elements a thread records before it asks for a collection
+    /// (which empties the record), so a loop that stores one young object into
+    /// every element of an old list keeps the record small.
+    static let rememberedSlotLimit = 1 << 16
+
+    @inline(never) private static func rememberSlot(_ p: UnsafeMutableRawPointer, _ i: Int) {
+        guard let ctx = weft_get_heap_context() else { remember(p); return }
+        Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { b in
+            b.rememberedSlots.append(p)
+            b.rememberedSlots.append(UnsafeMutableRawPointer(bitPattern: i &+ 1)!)
+            if b.rememberedSlots.count == 2 * rememberedSlotLimit { request() }
+        }
+    }
+
+    /// The write barrier for a bulk store (an append of many values, a copy of a
+    /// whole container): remembers `container` if it is old, whatever it was given.
+    static func noteBulkStore(into container: AnyObject) {
+        let p = Unmanaged.passUnretained(container).toOpaque()
+        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
+              weft_load_byte(p + rememberedOffset) == 0 else { return }
+        remember(p)
+    }
+
+    @inline(never) private static func remember(_ p: UnsafeMutableRawPointer) {
+        weft_store_byte(p + rememberedOffset, 1)
+        if let ctx = weft_get_heap_context() {
+            Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.remembered.append(p) }
+        } else {
+            rememberShared(p)
+        }
+    }
+}
+
+extension Obj {
+    /// `rescannedWhenOld` of the object at `p`.
+    static func isRescannedWhenOld(_ p: UnsafeMutableRawPointer) -> Bool {
+        Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.rescannedWhenOld }
+    }
+}
