@@ -78,6 +78,38 @@ final class HeapTests: XCTestCase {
         }
     }
 
+    /// The write barrier sets the remembered flag by address (`Heap.rememberedOffset`).
+    func testRememberedByteIsWhereTheBarrierLooks() {
+        for o in [ListObj(), MapObj(), Instance(cls: ErrorKinds.base), Cell(.nil)] as [Obj] {
+            o.gcRemembered = 0x5A
+            let p = UnsafeRawPointer(Unmanaged.passUnretained(o).toOpaque())
+            XCTAssertEqual(p.load(fromByteOffset: Heap.rememberedOffset, as: UInt8.self), 0x5A)
+            XCTAssertEqual(p.load(fromByteOffset: Heap.markOffset, as: UInt8.self), 0)
+            o.gcRemembered = 0
+        }
+    }
+
+    /// A minor collection frees young garbage and keeps a young object stored into
+    /// an old list; old garbage waits for the next major collection.
+    func testMinorCollectionsFreeOnlyYoungGarbage() throws {
+        let interp = Interpreter()
+        _ = try interp.eval("import gc\nvar keep = [[0]]\nvar oldDrop = [\"old\" * 2]\ngc.collect()")
+        weak var oldDropped: Obj?
+        weak var youngDropped: Obj?
+        weak var youngKept: Obj?
+        oldDropped = try interp.eval("oldDrop").object
+        _ = try interp.eval("var youngDrop = [\"young\" * 2]\nkeep.append([\"kept\" * 2])")
+        youngDropped = try interp.eval("youngDrop").object
+        youngKept = try interp.eval("keep[1]").object
+        _ = try interp.eval("oldDrop = nil\nyoungDrop = nil\ngc.collect(0)")
+        XCTAssertNil(youngDropped, "a minor collection kept young garbage")
+        XCTAssertNotNil(youngKept, "a young list stored into an old one was freed")
+        XCTAssertNotNil(oldDropped, "a minor collection freed an old object")
+        _ = try interp.eval("gc.collect()")
+        XCTAssertNil(oldDropped, "a major collection kept old garbage")
+        XCTAssertEqual(try interp.eval("keep[1][0]").description, "keptkept")
+    }
+
     /// A small list's block is inside the object, where ListObj finds it by offset;
     /// it outgrows it into a block of its own and stays correct.
     func testInlineBlockIsWhereListsLook() {

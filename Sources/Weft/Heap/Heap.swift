@@ -150,11 +150,12 @@ enum Heap {
     static func accountResource() { account(resourceBytes) }
     static let resourceBytes = 1 << 20
 
-    /// Collects now, from a script thread (`gc.collect()`), a major collection: the
+    /// Collects now, from a script thread (`gc.collect()`): a major collection, or
+    /// with `major` false a minor one (unless a major one is due anyway). The
     /// calling native's arguments are on the VM stack, and it holds nothing else.
-    static func collectNow(_ vm: VM) {
+    static func collectNow(_ vm: VM, major: Bool = true) {
         cond.lock()
-        majorWanted = true
+        if major { majorWanted = true }
         cond.unlock()
         request()
         safepoint(vm)
