@@ -37,6 +37,11 @@ extension Heap {
         remember(p)
     }
 
+    /// Whether `o` has survived a collection (its mark is the epoch's, not 0).
+    @inline(__always) static func isOld(_ o: AnyObject) -> Bool {
+        Unmanaged.passUnretained(o).toOpaque().load(fromByteOffset: markOffset, as: UInt8.self) != 0
+    }
+
     /// The write barrier of a list element: `list[i]` was just set to `v`. Records
     /// the element when the list is old and `v` young, unless the whole list is
     /// remembered.

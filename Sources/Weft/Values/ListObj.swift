@@ -204,8 +204,10 @@ final class ListObj: Obj {
         var i = n
         for v in values { b.store(i, v); i += 1 }
         countStore.store(n + k, ordering: .releasing)
-        i = n
-        for v in values { Heap.noteStore(into: self, at: i, v); i += 1 }
+        if Heap.isOld(self) {
+            i = n
+            for v in values { Heap.noteStore(into: self, at: i, v); i += 1 }
+        }
     }
 
     /// Sets element `i`, which must be in range.
