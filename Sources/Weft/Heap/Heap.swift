@@ -418,7 +418,11 @@ enum Heap {
         } else {
             promotedSinceMajor += m.bytes
         }
-        threshold = nurseryBytes > 0 ? nurseryBytes : max(minimumThreshold, m.marked * objectBytes * pause / 100)
+        // The young generation is a nursery per attached thread: two threads that
+        // allocate stop for one collection per 2 MiB, not one per 1 MiB, so each
+        // thread's young objects still fit its caches between collections.
+        threshold = nurseryBytes > 0 ? nurseryBytes * max(1, vms.count)
+                                     : max(minimumThreshold, m.marked * objectBytes * pause / 100)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statsLock.lock()
