@@ -8,9 +8,8 @@ struct Marker {
     /// Marks equal to `epoch` mean "reached in this collection"; the epoch alternates
     /// between 1 and 2, so marks never need clearing (new objects start at 0).
     let epoch: UInt8
-    private var stack: UnsafeMutablePointer<UnsafeRawPointer>
-    private var count = 0
-    private var capacity = 4096
+    /// The grey objects: marked, not yet traced.
+    private var stack = PointerList(capacity: 4096)
     /// Objects reached so far.
     private(set) var marked = 0
     /// Bytes of storage the reached objects own beyond their object (`countBytes`).
@@ -31,10 +30,9 @@ struct Marker {
     init(epoch: UInt8, verifying: Bool = false) {
         self.epoch = epoch
         self.verifying = verifying
-        stack = .allocate(capacity: capacity)
     }
 
-    func release() { stack.deallocate() }
+    func release() { stack.free() }
 
     @inline(__always) mutating func mark(_ v: Word) {
         if v.isHeap { mark(address: v.heapAddress) }
@@ -70,17 +68,7 @@ struct Marker {
         if verifying { Heap.unmarkedReferent(p) }
         markByte.storeBytes(of: epoch, as: UInt8.self)
         marked += 1
-        if count == capacity { grow() }
-        stack[count] = p
-        count += 1
-    }
-
-    @inline(never) private mutating func grow() {
-        let bigger = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: capacity * 2)
-        bigger.moveInitialize(from: stack, count: count)
-        stack.deallocate()
-        stack = bigger
-        capacity *= 2
+        stack.append(UnsafeMutableRawPointer(mutating: p))
     }
 
     /// Traces `p` whether or not it is marked: an old object that a minor
@@ -92,12 +80,12 @@ struct Marker {
     /// Traces grey objects until none is left.
     mutating func drain() {
         let d = Marker.prefetchDistance
-        while count > 0 {
-            count -= 1
+        while stack.count > 0 {
+            let p = stack.removeLast()
             // The objects below on the stack are traced next (unless this one
             // pushes more): start loading one of them now.
-            if count >= d { weft_prefetch(stack[count &- d]) }
-            Unmanaged<Obj>.fromOpaque(stack[count])._withUnsafeGuaranteedRef { $0.trace(&self) }
+            if stack.count >= d { weft_prefetch(stack.items[stack.count &- d]) }
+            Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.trace(&self) }
         }
     }
 }

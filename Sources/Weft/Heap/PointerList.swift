@@ -1,7 +1,8 @@
 // A growable array of object addresses, written by one thread at a time: an
 // allocation buffer's young objects, a thread's share of the old generation, the
-// old objects a minor collection must trace again, and the ones the write barrier
-// remembered (Heap/AllocBuffer.swift, Heap/Generations.swift).
+// old objects a minor collection must trace again, the ones the write barrier
+// remembered (Heap/AllocBuffer.swift, Heap/Generations.swift), and the marker's
+// stack of grey objects.
 // A struct that owns its storage, so appending costs no reference counting (as a
 // class stored in the AllocBuffer it was retained for every registered object):
 // its owner moves it (`swap`, `take`), never copies it to mutate, and frees it.
@@ -32,6 +33,12 @@ struct PointerList {
         items.deallocate()
         items = bigger
         capacity *= 2
+    }
+
+    /// Removes and returns the last entry (there must be one).
+    @inline(__always) mutating func removeLast() -> UnsafeMutableRawPointer {
+        count -= 1
+        return items[count]
     }
 
     /// Moves every entry of `other` here.
