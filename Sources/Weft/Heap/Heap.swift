@@ -408,7 +408,10 @@ enum Heap {
         // (`sweepOwn`); the collector sweeps the rest.
         var taken: [AllocBuffer] = []
         for b in buffers {
-            let t = AllocBuffer(capacity: 16)
+            // The thread goes on with `t`'s young list: room for as many objects as
+            // it made since the last collection, so it does not grow it again from
+            // nothing after each minor collection.
+            let t = AllocBuffer(capacity: max(16, b.young.count))
             b.handOver(to: t, includingOld: major)
             if let vm = b.owner, vm.gcState == .stopped { b.pendingSweep = t } else { taken.append(t) }
         }
