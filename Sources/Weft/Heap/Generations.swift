@@ -1,4 +1,4 @@
-// Generational collection (docs/vm.md §4): most objects die young, so most
+// Generational collection (docs/vm.md §3, "Generations"): most objects die young, so most
 // collections are *minor*: they mark only what was allocated since the last
 // collection (the young generation) and sweep only that. Objects are never moved:
 // an object is old once a collection has marked it, and its mark stays equal to the
