@@ -126,11 +126,14 @@ final class AllocBuffer {
     /// collection): its survivors join this buffer's old objects, and those the
     /// write barrier does not see are noted for rescanning.
     func keepSurvivors(of taken: AllocBuffer) {
-        for list in [taken.young, taken.old] {
-            for i in 0..<list.count where Obj.isRescannedWhenOld(list.items[i]) { rescan.append(list.items[i]) }
-        }
+        noteRescanned(taken.young)
+        noteRescanned(taken.old)
         old.take(&taken.young)
         old.take(&taken.old)
+    }
+
+    private func noteRescanned(_ list: PointerList) {
+        for i in 0..<list.count where Obj.isRescannedWhenOld(list.items[i]) { rescan.append(list.items[i]) }
     }
 
     /// Sweeps the young and old objects of this buffer (one a collection handed
@@ -139,9 +142,6 @@ final class AllocBuffer {
         young.sweep(live: live, dead: dead)
         old.sweep(live: live, dead: dead)
     }
-
-    /// Objects in the young and old lists.
-    var count: Int { young.count + old.count }
 }
 
 /// A stack of free blocks of one size class.

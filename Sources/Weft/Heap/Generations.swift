@@ -30,11 +30,9 @@ extension Heap {
     /// 0), unless it is remembered already. Two loads and compares in the common
     /// case (a value that is no heap object, or an old one, or a young container).
     @inline(__always) static func noteStore(into container: AnyObject, _ v: Word) {
-        guard v.isHeap, v.heapAddress.load(fromByteOffset: markOffset, as: UInt8.self) == 0 else { return }
+        guard isYoungObject(v) else { return }
         let p = Unmanaged.passUnretained(container).toOpaque()
-        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
-              weft_load_byte(p + rememberedOffset) == 0 else { return }
-        remember(p)
+        if isOldAndUnremembered(p) { remember(p) }
     }
 
     /// Whether `o` has survived a collection (its mark is the epoch's, not 0).
@@ -42,15 +40,23 @@ extension Heap {
         Unmanaged.passUnretained(o).toOpaque().load(fromByteOffset: markOffset, as: UInt8.self) != 0
     }
 
+    /// Whether `v` is a heap object no collection has marked yet.
+    @inline(__always) private static func isYoungObject(_ v: Word) -> Bool {
+        v.isHeap && v.heapAddress.load(fromByteOffset: markOffset, as: UInt8.self) == 0
+    }
+
+    /// Whether the object at `p` is old and not remembered yet.
+    @inline(__always) private static func isOldAndUnremembered(_ p: UnsafeMutableRawPointer) -> Bool {
+        p.load(fromByteOffset: markOffset, as: UInt8.self) != 0 && weft_load_byte(p + rememberedOffset) == 0
+    }
+
     /// The write barrier of a list element: `list[i]` was just set to `v`. Records
     /// the element when the list is old and `v` young, unless the whole list is
     /// remembered.
     @inline(__always) static func noteStore(into list: ListObj, at i: Int, _ v: Word) {
-        guard v.isHeap, v.heapAddress.load(fromByteOffset: markOffset, as: UInt8.self) == 0 else { return }
+        guard isYoungObject(v) else { return }
         let p = Unmanaged.passUnretained(list).toOpaque()
-        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
-              weft_load_byte(p + rememberedOffset) == 0 else { return }
-        rememberSlot(p, i)
+        if isOldAndUnremembered(p) { rememberSlot(p, i) }
     }
 
     /// How many list elements a thread records before it asks for a collection
@@ -71,9 +77,7 @@ extension Heap {
     /// whole container): remembers `container` if it is old, whatever it was given.
     static func noteBulkStore(into container: AnyObject) {
         let p = Unmanaged.passUnretained(container).toOpaque()
-        guard p.load(fromByteOffset: markOffset, as: UInt8.self) != 0,
-              weft_load_byte(p + rememberedOffset) == 0 else { return }
-        remember(p)
+        if isOldAndUnremembered(p) { remember(p) }
     }
 
     @inline(never) private static func remember(_ p: UnsafeMutableRawPointer) {
