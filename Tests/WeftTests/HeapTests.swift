@@ -2,6 +2,7 @@
 // the Swift-held roots. Weak references observe whether an object was freed.
 import XCTest
 @testable import Weft
+import CWeftSupport
 
 final class HeapTests: XCTestCase {
     private func collect(_ interp: Interpreter) throws {
@@ -24,6 +25,37 @@ final class HeapTests: XCTestCase {
         XCTAssertNotNil(item, "a string referenced only from a Swift-held list was freed")
         XCTAssertEqual(list.get(0)?.asStr?.value.count, 100)
         withExtendedLifetime(list) {}
+    }
+
+    /// The sweep frees a dead object's memory directly only while its counts show the
+    /// collector's reference alone; any other reference (a Swift strong, unowned or
+    /// weak one) sends it through Swift's release. An instance whose `native` is set
+    /// still needs its deinit.
+    func testDeadObjectsAreFreedDirectly() throws {
+        let interp = Interpreter()
+        // The temporary's reference ends with the statement: the heap's is left.
+        let p = Unmanaged.passUnretained(ListObj([.int(1)])).toOpaque()
+        XCTAssertEqual(weft_held_only_by_collector(p), 1)
+        let strong = Unmanaged<ListObj>.fromOpaque(p).retain()
+        XCTAssertEqual(weft_held_only_by_collector(p), 0, "a strong reference from Swift")
+        strong.release()
+        XCTAssertEqual(weft_held_only_by_collector(p), 1)
+        do {
+            unowned let u = Unmanaged<ListObj>.fromOpaque(p).takeUnretainedValue()
+            XCTAssertEqual(weft_held_only_by_collector(p), 0, "an unowned reference")
+            XCTAssertEqual(u.count, 1)
+        }
+        XCTAssertEqual(weft_held_only_by_collector(p), 1)
+        weak var w = Unmanaged<ListObj>.fromOpaque(p).takeUnretainedValue()
+        XCTAssertEqual(weft_held_only_by_collector(p), 0, "a weak reference (a side table)")
+        XCTAssertEqual(w?.count, 1)
+
+        let cls = ClassObj(name: "C", superclass: nil, methods: [:])
+        let withNative = Instance(cls: cls)
+        withNative.native = ListObj()
+        XCTAssertFalse(withNative.releaseOwnedStorage(), "an instance with native state needs its deinit")
+        try collect(interp)
+        XCTAssertNil(w, "the weakly referenced list was not freed")
     }
 
     /// What nothing reaches is freed by the next collection.

@@ -49,6 +49,26 @@ static inline void weft_release_dead(void *object) {
     swift_nonatomic_release(object);
 }
 
+/// Whether a dead object's inline counts show nothing but the collector's
+/// reference: no extra strong count, no unowned or weak reference (either would
+/// need the memory to outlive the object), no side table, not deiniting. Such an
+/// object's memory may be freed directly, skipping the runtime's release, deinit
+/// and deallocation chain (Heap.sweep). Checked by
+/// HeapTests.testDeadObjectsAreFreedDirectly.
+static inline int weft_held_only_by_collector(const void *object) {
+    unsigned long long bits = __atomic_load_n((const unsigned long long *)((const char *)object + 8), __ATOMIC_RELAXED);
+    // Bits 32-63: deiniting, the extra strong count, the side-table flag; bits
+    // 1-31: the unowned count, which is 1 for all strong references together.
+    return (bits >> 32) == 0 && ((bits >> 1) & 0x7FFFFFFFull) == 1;
+}
+
+/// Frees the memory of such an object. The runtime allocates objects of alignment
+/// 16 or less with malloc (swift_slowAlloc), so free is their deallocation.
+static inline void weft_free_dead(void *object) {
+    extern void free(void *);
+    free(object);
+}
+
 /// Asks the CPU to start loading the cache line at `p` (an object header the
 /// collector is about to read and write): the collector's loops issue these a few
 /// objects ahead, so the cache misses of a scattered heap overlap instead of

@@ -26,7 +26,10 @@ final class AllocBuffer {
     /// Copies of values that native code of this thread is working through (a
     /// list's snapshot while an `eq` or a key function runs): roots until the
     /// native call or the frame that made them is done (the VM truncates this).
-    @exclusivity(unchecked) var roots: [[Word]] = []
+    @exclusivity(unchecked) private(set) var roots: [[Word]] = []
+    /// `roots.count`, kept in a plain field: every call and return reads it, and
+    /// Array's `count` of an array of arrays is an out-of-line call.
+    @exclusivity(unchecked) private(set) var rootCount = 0
     /// The script thread using this buffer, poked when `roots` grows long, so its
     /// loop drops the finished ones at the next backward jump.
     @exclusivity(unchecked) weak var thread: ThreadObj?
@@ -47,13 +50,16 @@ final class AllocBuffer {
 
     func addRoot(_ values: [Word]) {
         roots.append(values)
-        if roots.count & 63 == 0 { thread?.attention.store(true, ordering: .relaxed) }
+        rootCount += 1
+        if rootCount & 63 == 0 { thread?.attention.store(true, ordering: .relaxed) }
     }
 
     /// Drops the roots made after there were `mark` of them.
     @inline(__always) func truncateRoots(to mark: Int) {
-        if roots.count > mark { roots.removeSubrange(mark...) }
+        if rootCount > mark { roots.removeSubrange(mark...); rootCount = mark }
     }
+
+    func clearRoots() { truncateRoots(to: 0) }
 
     /// Free small container blocks, one stack per size class (Heap/WordBlock.swift,
     /// BlockCache). Each stack starts small and doubles up to `BlockCache.limit`, so a

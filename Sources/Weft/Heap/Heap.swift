@@ -227,7 +227,7 @@ enum Heap {
     static func detach(_ vm: VM) {
         sweepOwn(vm.allocations)
         weft_set_heap_context(nil)
-        vm.allocations.roots.removeAll()
+        vm.allocations.clearRoots()
         vm.allocations.releaseBlocks()
         cond.lock()
         if vm.gcState == .running { running -= 1 }
@@ -533,11 +533,23 @@ enum Heap {
         }
     }
 
+    /// Frees a dead object: directly when only the collector refers to it and its
+    /// class has nothing left for a deinit to release (`Obj.releaseOwnedStorage`:
+    /// lists and instances, most of what programs allocate), else by dropping the
+    /// collector's reference, which runs the deinit.
+    @inline(__always) private static func release(_ p: UnsafeMutableRawPointer) {
+        if weft_held_only_by_collector(p) != 0,
+           Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef({ $0.releaseOwnedStorage() }) {
+            weft_free_dead(p)
+        } else {
+            weft_release_dead(p)
+        }
+    }
+
     /// Releases the unmarked objects of `b`, keeps the marked ones, and frees the
     /// blocks retired before the collection.
     private static func sweep(_ b: AllocBuffer, epoch e: UInt8) {
-        b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e },
-                dead: { weft_release_dead($0) })
+        b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e }, dead: release)
         for block in b.retired { WordBlock(base: block).free() }
         b.retired.removeAll()
     }

@@ -54,7 +54,7 @@ extension VM {
                     argc: Int, kw: KeywordNames?) throws {
         let total = argc + (kw?.ids.count ?? 0)
         sp = calleePos + 1 + total
-        let rootMark = allocations.roots.count
+        let rootMark = allocations.rootCount
         defer { allocations.truncateRoots(to: rootMark) }
         let result = try n.body(self, receiver, Args(base: calleePos + 1, count: argc, keywords: kw, function: n))
         var p = calleePos + 1

@@ -271,7 +271,7 @@ final class VM {
             try bindArguments(proto, base: base, hasSelf: hasSelf, argc: argc, kw: kw)
         }
         frames[frameCount] = Frame(closure: closure, pc: 0, base: base, ret: calleePos, isConstructor: isConstructor)
-        frames[frameCount].rootMark = allocations.roots.count
+        frames[frameCount].rootMark = allocations.rootCount
         frameCount += 1
     }
 

@@ -101,6 +101,11 @@ final class Instance: Obj {
 
     /// Runs in the collector's release of a dead instance: no reader remains.
     deinit { InlineBlock.free(block, unless: inlineAddress) }
+    override func releaseOwnedStorage() -> Bool {
+        if nativeSet.load(ordering: .relaxed) { return false }   // `native` needs its release
+        InlineBlock.free(block, unless: inlineAddress)
+        return true
+    }
 
     /// The inline block (see `inlineBlock`).
     @inline(__always) private var inlineAddress: WordBlock {

@@ -123,7 +123,11 @@ final class ListObj: Obj {
     }
 
     /// Runs in the collector's release of a dead list: no reader remains.
-    deinit { InlineBlock.free(block, unless: inlineAddress) }
+    deinit { _ = releaseOwnedStorage() }
+    override func releaseOwnedStorage() -> Bool {
+        InlineBlock.free(block, unless: inlineAddress)
+        return true
+    }
 
     override var typeName: String { "list" }
     override var rescannedWhenOld: Bool { false }

@@ -76,7 +76,11 @@ final class MapObj: Obj {
     init() { super.init() }
 
     /// Runs in the collector's release of a dead map: no reader remains.
-    deinit { if !storage.isEmpty { storage.block.free() } }
+    deinit { _ = releaseOwnedStorage() }
+    override func releaseOwnedStorage() -> Bool {
+        if !storage.isEmpty { storage.block.free() }
+        return true
+    }
 
     override var typeName: String { "map" }
     override var rescannedWhenOld: Bool { false }

@@ -31,6 +31,14 @@ class Obj {
     /// phase). Every subclass that stores a value or a heap object overrides it.
     func trace(_ m: inout Marker) {}
 
+    /// Frees what a dead object owns outside its own memory and returns true when
+    /// that was everything its deinit would do (no stored property holds a Swift
+    /// reference that needs releasing): the sweep then frees the object's memory
+    /// directly instead of through Swift's release (Heap.sweep). Returns false,
+    /// having freed nothing, for the deinit to run. Called once, by the sweep, on an
+    /// object no thread can reach.
+    func releaseOwnedStorage() -> Bool { false }
+
     /// Whether an old object of this class must be traced by every minor collection
     /// because what it refers to can change without the write barrier
     /// (Heap/Generations.swift). Classes that call `Heap.noteStore` on every store,
