@@ -39,16 +39,8 @@ struct Args {
     /// Keyword argument `name`, if passed.
     func kw(_ name: String) -> Word? {
         guard let k = keywords else { return nil }
-        for (i, n) in k.names.enumerated() where sameName(n, name) { return base[count + i] }
+        for (i, n) in k.names.enumerated() where n == name { return base[count + i] }
         return nil
-    }
-
-    /// Name equality that first compares byte counts: the names a native asks for
-    /// rarely share a length with the ones passed, and String's `==` on two
-    /// different strings is an out-of-line comparison (k-nucleotide's
-    /// `get(k, default: 0)` asked it three times a call).
-    @inline(__always) private func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a == b
     }
 
     /// Parameter `name` at position `i`: passed positionally or by keyword.
@@ -78,7 +70,7 @@ struct Args {
         }
         if let k = keywords {
             let names = allowed()
-            for n in k.names where !names.contains(where: { sameName($0, n) }) {
+            for n in k.names where !names.contains(n) {
                 throw ScriptThrow.typeError("\(fnName)() got an unexpected keyword argument '\(n)'")
             }
         }
