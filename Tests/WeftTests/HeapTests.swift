@@ -58,6 +58,19 @@ final class HeapTests: XCTestCase {
         XCTAssertNil(w, "the weakly referenced list was not freed")
     }
 
+    /// One-character ASCII strings are shared, so indexing, one-character slices,
+    /// iteration and `chr` of ASCII text allocate nothing; other characters still
+    /// get strings of their own.
+    func testOneCharacterASCIIStringsAreShared() throws {
+        let interp = Interpreter()
+        let words = try ["\"abc\"[0]", "\"xa\"[1]", "\"za\"[1:2]", "[c for c in \"aa\"][1]", "chr(97)", "\"ba\".chars()[1]"]
+            .map { try interp.eval($0).word.bits }
+        XCTAssertEqual(Set(words).count, 1, "every way of making \"a\" gives the shared string")
+        XCTAssertEqual(try interp.eval("\"abc\"[0] is \"xa\"[1]"), .bool(true))
+        XCTAssertNotEqual(try interp.eval("\"é\"[0]").word.bits, try interp.eval("\"é\"[0]").word.bits)
+        XCTAssertEqual(try interp.eval("\"é\"[0] == \"é\"[0]"), .bool(true))
+    }
+
     /// What nothing reaches is freed by the next collection.
     func testUnreachableObjectsAreFreed() throws {
         let interp = Interpreter()

@@ -150,7 +150,7 @@ enum Builtins {
         guard let u = Unicode.Scalar(UInt32(i)) else {
             throw ScriptThrow.valueError("chr() arg is a surrogate code point (\(i))")
         }
-        return .str(StrObj(String(Character(u)), count: 1))
+        return StrObj.char(u)
     }
 
     static func ord(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {

@@ -8,7 +8,9 @@ enum MapMethods {
         NativeEntry("get", { vm, r, args in
             try args.check(min: 1, max: 2, keywords: ["default"])
             guard r.isMap else { _ = try MethodSupport.map(r, "get"); return .nil }
-            let k = try MethodSupport.required(args, 0, "key")
+            // `key` cannot come as a keyword (only `default` may), so the check above
+            // guarantees it is positional: no search of the keyword names for it.
+            let k = args[0]
             // The map borrowed, not retained: `m.get(k, 0)` is the counting loop's call.
             return try r.withObject(MapObj.self) { try vm.mapGet($0, k) } ?? (try args.arg(1, "default") ?? .nil)
         }),

@@ -137,7 +137,7 @@ enum StrMethods {
             let s = try MethodSupport.strReceiver(r, "chars")
             var out: [Word] = []
             out.reserveCapacity(s.count)
-            for u in s.value.unicodeScalars { out.append(.str(StrObj(String(u), count: 1))) }
+            for u in s.value.unicodeScalars { out.append(StrObj.char(u)) }
             return .list(ListObj(out))
         }),
     ]

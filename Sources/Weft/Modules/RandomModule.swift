@@ -109,7 +109,7 @@ enum RandomModule {
                 return v
             case .str(let s):
                 if s.count == 0 { throw empty }
-                return .str(StrObj(String(s.scalar(at: Int(rng.below(UInt64(s.count))))), count: 1))
+                return StrObj.char(s.scalar(at: Int(rng.below(UInt64(s.count)))))
             case .object(let o as RangeObj):
                 let n = o.count
                 if n <= 0 { throw empty }

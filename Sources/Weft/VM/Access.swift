@@ -108,8 +108,7 @@ extension VM {
         case .str(let s):
             let n = try intIndex(i, "str")
             guard let j = normalize(n, s.count) else { throw ScriptThrow.indexError("string index out of range") }
-            let c = s.scalar(at: j)
-            return .str(StrObj(String(Character(c)), count: 1))
+            return StrObj.char(s.scalar(at: j))
         case .map(let m):
             if let v = try mapGet(m, i) { return v }
             throw ScriptThrow.keyError("\(try repr(i)) not in map")
@@ -175,6 +174,7 @@ extension VM {
         if x.isStr {
             return try x.withObject(StrObj.self) { s in
                 let (a, b) = try sliceBounds(lo, hi, count: s.count)
+                if b - a == 1 { return StrObj.char(s.scalar(at: a)) }
                 return .handedOff(StrObj(s.substring(a, b), count: b - a, handingOff: true), tag: Word.strTag)
             }
         }

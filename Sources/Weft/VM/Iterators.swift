@@ -100,7 +100,7 @@ extension VM {
     func makeIterator(_ x: Word, pairs: Bool = false) throws -> IteratorObj {
         switch x.unpacked {
         case .list(let l): return ListIterator(l)
-        case .str(let s): return ArrayIterator(s.value.unicodeScalars.map { .str(StrObj(String(Character($0)), count: 1)) })
+        case .str(let s): return ArrayIterator(s.value.unicodeScalars.map(StrObj.char))
         case .map(let m):
             if pairs {
                 let entries = m.entries

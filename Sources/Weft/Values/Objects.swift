@@ -226,10 +226,7 @@ final class StrObj: Obj {
 
     /// The scalar at `i` (0 <= i < count).
     func scalar(at i: Int) -> Unicode.Scalar {
-        if isASCII {
-            let u = value.utf8
-            return Unicode.Scalar(u[u.index(u.startIndex, offsetBy: i)])
-        }
+        if isASCII { return Unicode.Scalar(withUTF8Bytes { $0[i] }) }
         let s = value.unicodeScalars
         return s[s.index(s.startIndex, offsetBy: i)]
     }
@@ -246,6 +243,27 @@ final class StrObj: Obj {
         let s = value.unicodeScalars
         let a = s.index(s.startIndex, offsetBy: lo), b = s.index(a, offsetBy: hi - lo)
         return String(String.UnicodeScalarView(s[a..<b]))
+    }
+}
+
+extension StrObj {
+    /// The one-character strings of the code points below 128, made once and shared
+    /// (as CPython shares its one-character strings): indexing, one-character
+    /// slices and iteration of ASCII text allocate nothing. Strings are immutable,
+    /// so sharing is invisible except to `is`.
+    private static let asciiChars: UnsafeMutablePointer<Word> = {
+        let table = UnsafeMutablePointer<Word>.allocate(capacity: 128)
+        for b in 0..<128 {
+            let s = StrObj(String(Unicode.Scalar(UInt8(b))), count: 1)
+            Heap.pin(s)
+            (table + b).initialize(to: .str(s))
+        }
+        return table
+    }()
+
+    /// The string of the one code point `u`.
+    static func char(_ u: Unicode.Scalar) -> Word {
+        u.value < 128 ? asciiChars[Int(u.value)] : .str(StrObj(String(Character(u)), count: 1))
     }
 }
 
