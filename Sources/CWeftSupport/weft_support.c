@@ -6,6 +6,8 @@ void weft_release_fence(void) {}
 
 __thread void *weft_heap_context;
 
+const void *weft_class_pointers[5];
+
 
 void weft_retain_unpublished(void *object) {
     extern void *swift_retain(void *);

@@ -5,6 +5,7 @@
 // 0xFFF9 << 48: nil and bools, 48-bit ints, and unretained pointers to heap objects
 // (Swift classes kept alive by the collector, Heap/). Copying a value is a
 // register move: nothing is retained or released.
+import CWeftSupport
 
 struct Word {
     /// The encoded word; see the tag constants below.
@@ -294,12 +295,25 @@ struct Ref<T: AnyObject> {
 
 /// The class pointers of the final object classes the VM tells apart on hot paths
 /// (compared with `Word.classPointer`: no cast, no retain).
+/// Kept in C globals (weft_support.h says why), filled by the first reader; two
+/// threads filling them at once store the same values.
 enum ClassPointers {
-    static let instance = pointer(Instance.self)
-    static let nativeFn = pointer(NativeFn.self)
-    static let boundMethod = pointer(BoundMethod.self)
-    static let classObj = pointer(ClassObj.self)
-    static let module = pointer(ModuleObj.self)
+    @inline(__always) static var instance: UnsafeRawPointer { pointer(0) }
+    @inline(__always) static var nativeFn: UnsafeRawPointer { pointer(1) }
+    @inline(__always) static var boundMethod: UnsafeRawPointer { pointer(2) }
+    @inline(__always) static var classObj: UnsafeRawPointer { pointer(3) }
+    @inline(__always) static var module: UnsafeRawPointer { pointer(4) }
 
-    private static func pointer(_ c: AnyClass) -> UnsafeRawPointer { unsafeBitCast(c, to: UnsafeRawPointer.self) }
+    @inline(__always) private static func pointer(_ i: Int32) -> UnsafeRawPointer {
+        if let p = weft_class_pointer(i) { return p }
+        return fill(i)
+    }
+
+    @inline(never) private static func fill(_ i: Int32) -> UnsafeRawPointer {
+        let classes: [AnyClass] = [Instance.self, NativeFn.self, BoundMethod.self, ClassObj.self, ModuleObj.self]
+        for (k, c) in classes.enumerated() {
+            weft_set_class_pointer(Int32(k), unsafeBitCast(c, to: UnsafeRawPointer.self))
+        }
+        return weft_class_pointer(i)!
+    }
 }
