@@ -37,6 +37,11 @@ final class FuncProto {
     /// retained and released the names around every keyword call).
     let keywordSetRefs: UnsafeMutablePointer<Unmanaged<KeywordNames>>
     let globals: GlobalTable
+    /// One byte per code word: for a field read or write, the slot it found last time
+    /// (FieldLayout.slot(of:hint:)), tried before scanning the class's slots.
+    /// Written racily by any thread, as single bytes; every value is safe, because a
+    /// hint is checked against the layout before it is used.
+    let fieldHints: UnsafeMutablePointer<UInt8>
 
     init(name: String, file: String, paramNames: [String], hasDefault: [Bool], restIndex: Int?,
          isMethod: Bool, slotCount: Int, maxStack: Int, captures: [CaptureSpec],
@@ -65,10 +70,13 @@ final class FuncProto {
         keywordSetRefs = .allocate(capacity: max(keywordSets.count, 1))
         keywordSetRefs.initialize(from: keywordSets.map { Unmanaged.passUnretained($0) }, count: keywordSets.count)
         self.globals = globals
+        fieldHints = .allocate(capacity: max(code.count, 1))
+        fieldHints.initialize(repeating: 0, count: max(code.count, 1))
     }
 
     deinit {
         keywordSetRefs.deallocate()
+        fieldHints.deallocate()
         code.deallocate()
         constants.deinitialize(count: constantCount)
         constants.deallocate()

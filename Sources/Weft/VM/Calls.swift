@@ -109,8 +109,8 @@ extension VM {
         if recvPos.pointee.isInstance {
             // Fast path: a script method found in the class (no field shadows it).
             let method: Word? = recvPos.withUnretained(Instance.self) { inst in
-                guard let slot = inst.withClass({ $0.findMethodSlot(sym) }), slot.pointee.isFunction,
-                      !inst.hasField(sym) else { return nil }
+                guard let (slot, check) = inst.withClass({ c in c.findMethodSlot(sym).map { ($0, c.mayHaveFieldNamedLikeMethod) } }),
+                      slot.pointee.isFunction, !(check && inst.hasField(sym)) else { return nil }
                 return slot.pointee
             }
             if let m = method {

@@ -422,7 +422,10 @@ extension VM {
                         }
                     case .getAttr:
                         let l = sp - 1
-                        if l.pointee.isInstance, let v = l.withUnretained(Instance.self, { $0.field(Int32(a)) }) {
+                        // (A `let`: a closure capturing the loop's `var pc` pays a
+                        // dynamic exclusivity check per read.)
+                        let hint = proto.fieldHints + (pc &- 1)
+                        if l.pointee.isInstance, let v = l.withUnretained(Instance.self, { $0.field(Int32(a), hint: hint) }) {
                             drop(l)
                             l.initialize(to: v)
                             break
@@ -436,7 +439,8 @@ extension VM {
                            target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
                             sp -= 1
                             let v = sp.move()
-                            target.withUnretained(Instance.self) { inst in inst.locked { inst.setFieldUnlocked(Int32(a), v) } }
+                            let hint = proto.fieldHints + (pc &- 1)
+                            target.withUnretained(Instance.self) { inst in inst.locked { inst.setFieldUnlocked(Int32(a), v, hint: hint) } }
                             sp -= 1
                             drop(sp)
                             break

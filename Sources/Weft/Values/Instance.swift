@@ -8,6 +8,7 @@
 // word load, with no lock: slots are only ever added, and a block that grows is
 // replaced and retired like a list's (rule C4, docs/concurrency-model.md §7).
 // Field writes hold the instance's lock (and, to add a slot, the class's).
+import CWeftSupport
 import Synchronization
 
 /// The field slots of a class: an append-only list of symbols. Stored inline in
@@ -32,7 +33,21 @@ struct FieldLayout: ~Copyable {
         return nil
     }
 
-    /// The slot of field `sym`, adding one if needed.
+    /// The slot of field `sym`, trying first the slot `hint` names (what this
+    /// instruction found last time: instances reaching one instruction mostly share
+    /// a layout, or layouts that begin alike) and updating it after a scan. Any hint
+    /// is safe: it is used only if that slot holds `sym`.
+    @inline(__always) func slot(of sym: Int32, hint: UnsafeMutablePointer<UInt8>) -> Int? {
+        let h = Int(weft_load_byte(hint))
+        let b = block
+        if h < min(count, b.capacity) && b.load(h).bits == UInt64(UInt32(bitPattern: sym)) { return h }
+        guard let s = slot(of: sym) else { return nil }
+        if s <= Int(UInt8.max) { weft_store_byte(hint, UInt8(s)) }
+        return s
+    }
+
+    /// The slot of field `sym`, adding one if needed (ClassObj.fieldSlotAdding, which
+    /// notes fields named like methods first).
     func slotAdding(_ sym: Int32) -> Int {
         if let s = slot(of: sym) { return s }
         lock.lock(); defer { lock.unlock() }
@@ -135,6 +150,17 @@ final class Instance: Obj {
     /// Field `sym`, or nil when unset. No lock (see the file comment).
     @inline(__always) func field(_ sym: Int32) -> Word? {
         guard let s = slot(of: sym) else { return nil }
+        return field(atSlot: s)
+    }
+
+    /// Field `sym` read by the instruction whose hint byte is `hint`
+    /// (FieldLayout.slot(of:hint:)).
+    @inline(__always) func field(_ sym: Int32, hint: UnsafeMutablePointer<UInt8>) -> Word? {
+        guard let s = clsRef.with({ $0.layout.slot(of: sym, hint: hint) }) else { return nil }
+        return field(atSlot: s)
+    }
+
+    @inline(__always) private func field(atSlot s: Int) -> Word? {
         let b = block
         guard s < b.capacity else { return nil }
         let v = b.load(s)
@@ -145,8 +171,8 @@ final class Instance: Obj {
     @inline(__always) func hasField(_ sym: Int32) -> Bool { field(sym) != nil }
 
     /// Sets field `sym`; the caller holds the lock (or the instance is not shared).
-    func setFieldUnlocked(_ sym: Int32, _ v: Word) {
-        let (s, slots) = clsRef.with { ($0.layout.slotAdding(sym), $0.layout.count) }
+    func setFieldUnlocked(_ sym: Int32, _ v: Word, hint: UnsafeMutablePointer<UInt8>? = nil) {
+        let (s, slots) = clsRef.with { ($0.fieldSlotAdding(sym, hint: hint), $0.layout.count) }
         var b = block
         if s >= b.capacity {
             let bigger = b.grown(to: max(slots, s + 1), keeping: b.capacity, fill: .missing)

@@ -434,6 +434,18 @@ final class ClassObj: Obj {
     var makeNative: ((Instance, VM) -> Obj)?
     /// The slot of each field name its instances use (Values/Instance.swift).
     let layout = FieldLayout()
+    /// Set (before the slot is published) once an instance of this class gets a
+    /// field named like one of its methods: until then a method call need not look
+    /// for a field shadowing the method, which is a scan of every slot.
+    private let fieldNamedLikeMethod = Atomic<Bool>(false)
+    @inline(__always) var mayHaveFieldNamedLikeMethod: Bool { fieldNamedLikeMethod.load(ordering: .acquiring) }
+
+    /// The slot of field `sym`, adding one if needed (Instance.setFieldUnlocked).
+    @inline(__always) func fieldSlotAdding(_ sym: Int32, hint: UnsafeMutablePointer<UInt8>?) -> Int {
+        if let hint = hint, let s = layout.slot(of: sym, hint: hint) { return s }
+        if findMethodSlot(sym) != nil { fieldNamedLikeMethod.store(true, ordering: .releasing) }
+        return layout.slotAdding(sym)
+    }
 
     init(name: String, superclass: ClassObj?, methods: [Int32: Word],
          attrs: [Int32: Word] = [:], isBuiltin: Bool = false) {
