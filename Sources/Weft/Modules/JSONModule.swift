@@ -317,28 +317,28 @@ enum JSON {
     /// Serialises `v`; `indent` nil for compact output, else spaces per level.
     static func stringify(_ v: Word, indent: Int?) throws -> String {
         let indent = indent.map { max(0, min($0, 1000)) }
-        var out = ""
+        var out = JSONOutput()
         var stack: [Frame] = []
         var active = Set<ObjectIdentifier>()
 
         func newline(_ depth: Int) {
             guard let n = indent else { return }
-            out += "\n"
-            out += String(repeating: " ", count: n * depth)
+            out.write(UInt8(ascii: "\n"))
+            out.write(UInt8(ascii: " "), times: n * depth)
         }
         func key(_ k: Word) throws {
             switch k.unpacked {
-            case .str(let s): writeString(s.value, into: &out)
-            case .int(let i): out += "\"\(i)\""
+            case .str(let s): out.writeString(s)
+            case .int(let i): out.write("\"\(i)\"")
             case .float(let d):
                 guard d.isFinite else { throw ScriptThrow.valueError("json: \(d.weftDescription) is not valid JSON") }
-                out += "\"\(d.weftDescription)\""
-            case .bool(let b): out += b ? "\"true\"" : "\"false\""
-            case .nil: out += "\"null\""
+                out.write("\"\(d.weftDescription)\"")
+            case .bool(let b): out.write(b ? "\"true\"" : "\"false\"")
+            case .nil: out.write("\"null\"")
             default:
                 throw ScriptThrow.typeError("json: map keys must be str, int, float, bool or nil, not \(k.typeName)")
             }
-            out += indent == nil ? ":" : ": "
+            out.write(indent == nil ? ":" : ": ")
         }
         func checkDepth() throws {
             if stack.count >= JSON.maxDepth {
@@ -356,19 +356,19 @@ enum JSON {
             if let value = current {
                 current = nil
                 switch value.unpacked {
-                case .nil: out += "null"
-                case .bool(let b): out += b ? "true" : "false"
-                case .int(let i): out += String(i)
+                case .nil: out.write("null")
+                case .bool(let b): out.write(b ? "true" : "false")
+                case .int(let i): out.write(String(i))
                 case .float(let d):
                     guard d.isFinite else { throw ScriptThrow.valueError("json: \(d.weftDescription) is not valid JSON") }
-                    out += d.weftDescription
-                case .str(let s): writeString(s.value, into: &out)
+                    out.write(d.weftDescription)
+                case .str(let s): out.writeString(s)
                 case .list(let l):
                     try checkDepth()
                     let items = l.snapshot
-                    if items.isEmpty { out += "[]"; break }
+                    if items.isEmpty { out.write("[]"); break }
                     try enter(l)
-                    out += "["
+                    out.write(UInt8(ascii: "["))
                     stack.append(.list(items, 0, ObjectIdentifier(l)))
                     newline(stack.count)
                     current = items[0]
@@ -376,9 +376,9 @@ enum JSON {
                 case .map(let m):
                     try checkDepth()
                     let entries = m.entries
-                    if entries.isEmpty { out += "{}"; break }
+                    if entries.isEmpty { out.write("{}"); break }
                     try enter(m)
-                    out += "{"
+                    out.write(UInt8(ascii: "{"))
                     stack.append(.map(entries, 0, ObjectIdentifier(m)))
                     newline(stack.count)
                     try key(entries[0].key)
@@ -389,29 +389,29 @@ enum JSON {
                 }
             }
             // The value just written completes an item of the innermost container.
-            guard let top = stack.popLast() else { return out }
+            guard let top = stack.popLast() else { return out.string }
             switch top {
             case .list(let items, let i, let id):
                 if i + 1 < items.count {
-                    out += ","
+                    out.write(UInt8(ascii: ","))
                     stack.append(.list(items, i + 1, id))
                     newline(stack.count)
                     current = items[i + 1]
                 } else {
                     newline(stack.count)
-                    out += "]"
+                    out.write(UInt8(ascii: "]"))
                     active.remove(id)
                 }
             case .map(let entries, let i, let id):
                 if i + 1 < entries.count {
-                    out += ","
+                    out.write(UInt8(ascii: ","))
                     stack.append(.map(entries, i + 1, id))
                     newline(stack.count)
                     try key(entries[i + 1].key)
                     current = entries[i + 1].value
                 } else {
                     newline(stack.count)
-                    out += "}"
+                    out.write(UInt8(ascii: "}"))
                     active.remove(id)
                 }
             }
@@ -421,32 +421,6 @@ enum JSON {
     private enum Frame {
         case list([Word], Int, ObjectIdentifier)
         case map([(key: Word, value: Word)], Int, ObjectIdentifier)
-    }
-
-    /// A JSON string literal: `"` `\` and control characters escaped, the rest as-is.
-    static func writeString(_ s: String, into out: inout String) {
-        let needsEscape = s.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }
-        if !needsEscape { out += "\""; out += s; out += "\""; return }
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
     }
 
     // MARK: - Module
