@@ -42,17 +42,12 @@ enum StrMethods {
             let s = try MethodSupport.strReceiver(r, "join")
             let items: [Word]
             if case .list(let l) = args[0].unpacked { items = l.snapshot } else { items = try vm.collect(args[0]) }
-            var out = ""
-            var count = 0
-            for (i, v) in items.enumerated() {
-                guard case .str(let piece) = v.unpacked else {
-                    throw ScriptThrow.typeError("join() item \(i) must be str, not \(v.typeName)")
-                }
-                if i > 0 { out += s.value; count += s.count }
-                out += piece.value; count += piece.count
-                try vm.checkSize(out.utf8.count, .string)
+            for (i, v) in items.enumerated() where !v.isStr {
+                throw ScriptThrow.typeError("join() item \(i) must be str, not \(v.typeName)")
             }
-            return .str(StrObj(out, count: count))
+            return .str(try StrObj.joining(items.count, separator: s, check: { try vm.checkSize($0, .string) }) {
+                items[$0].unchecked(StrObj.self)
+            })
         }),
         NativeEntry("replace", { vm, r, args in
             try args.check(min: 2, max: 2)

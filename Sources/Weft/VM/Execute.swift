@@ -646,16 +646,17 @@ extension VM {
                             sp.initialize(to: .string(try str(x))); sp += 1
                         }
                     case .concat:
-                        var s = ""
-                        var count = 0
-                        for i in 0..<a {
-                            if let part = (sp - a + i).pointee.asStr { s += part.value; count += part.count }
-                        }
-                        (sp - a).deinitialize(count: a)
-                        sp -= a
+                        // The parts are strings (constants, or values through `toStr`);
+                        // anything else is converted rather than trusted.
+                        let parts = sp - a
                         self.sp = sp
-                        try checkSize(s.utf8.count, .string)
-                        sp.initialize(to: .str(StrObj(s, count: count))); sp += 1
+                        for i in 0..<a where !parts[i].isStr { parts[i] = .string(try str(parts[i])) }
+                        let s = try StrObj.joining(a, check: { try checkSize($0, .string) }) {
+                            parts[$0].unchecked(StrObj.self)
+                        }
+                        parts.deinitialize(count: a)
+                        sp = parts
+                        sp.initialize(to: .str(s)); sp += 1
                     case .assertCatchable:
                         let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)
                         sp.initialize(to: .bool(try errorMatches(e, kind))); sp += 1
