@@ -100,11 +100,33 @@ final class StrObj: Obj {
     let utf8Count: Int
     /// Cached hash (0 = not yet computed); see Operators.swift.
     let hashCache = Atomic<Int>(0)
-    /// Where the UTF-8 bytes of a flat string of more than 15 bytes live: in the
-    /// storage object `flat` holds, which nothing mutates (only a rope's `flat` is
-    /// ever replaced, and ropes have no base). Shorter strings are stored inside the
-    /// `String` value itself, so copying one retains nothing.
-    private let utf8Base: UnsafePointer<UInt8>?
+    /// Where the UTF-8 bytes of a flat string live: for more than 15 bytes, in the
+    /// storage object `flat` holds; for fewer, usually inside `flat` itself, in this
+    /// object (`inlineBase`). Nothing mutates either (only a rope's `flat` is ever
+    /// replaced, and ropes have no base). Set in init, before the string is shared.
+    @exclusivity(unchecked) private var utf8Base: UnsafePointer<UInt8>?
+
+    /// Where `flat` lives in every string object: after the 16-byte header and the
+    /// lock and mark bytes, padded to 8.
+    private static var flatOffset: Int { 24 }
+
+    /// Swift keeps a string of up to 15 UTF-8 bytes inside the `String` value (a
+    /// small string); on this platform its bytes come first, in order, so they sit
+    /// at `flat`'s address in the object. That is checked, not assumed: the address
+    /// is used only if the bytes there are this string's bytes, and they stay so
+    /// because `flat` never changes. Without it every hash, comparison or slice of
+    /// a short string copied `flat` out (a retain and a release of its bits, which
+    /// the runtime must inspect: 5% of k-nucleotide).
+    private func inlineBase() -> UnsafePointer<UInt8>? {
+        guard utf8Count <= 15, prefixRef == nil else { return nil }
+        let p = (UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()) + StrObj.flatOffset)
+            .assumingMemoryBound(to: UInt8.self)
+        var copy = flat
+        let same = copy.withUTF8 { b in
+            b.count == utf8Count && (b.count == 0 || memcmp(b.baseAddress!, p, b.count) == 0)
+        }
+        return same ? p : nil
+    }
 
     /// Ropes are made only past this many bytes; shorter strings are copied.
     static let ropeThreshold = 256
@@ -121,6 +143,7 @@ final class StrObj: Obj {
         }
         utf8Base = StrObj.storedBase(value)
         super.init()
+        if utf8Base == nil { utf8Base = inlineBase() }
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
@@ -131,6 +154,7 @@ final class StrObj: Obj {
         utf8Count = value.utf8.count
         utf8Base = StrObj.storedBase(value)
         super.init(handingOff: handingOff)
+        if utf8Base == nil { utf8Base = inlineBase() }
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
