@@ -173,7 +173,7 @@ final class StrObj: Obj {
     static func concat(_ a: StrObj, _ b: StrObj) -> StrObj {
         if b.count == 0 { return a }
         if a.utf8Count >= ropeThreshold { return StrObj(rope: a, b) }
-        return StrObj(a.value + b.value, count: a.count + b.count)
+        return joining(2, check: { _ in }) { $0 == 0 ? a : b }
     }
 
     /// The contents (flattening a rope once).
