@@ -59,8 +59,6 @@ final class AllocBuffer {
         if rootCount > mark { roots.removeSubrange(mark...); rootCount = mark }
     }
 
-    func clearRoots() { truncateRoots(to: 0) }
-
     /// Free small container blocks, one stack per size class (Heap/WordBlock.swift,
     /// BlockCache). Each stack starts small and doubles up to `BlockCache.limit`, so a
     /// thread that makes few containers reserves little.

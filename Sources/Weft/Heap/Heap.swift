@@ -227,7 +227,7 @@ enum Heap {
     static func detach(_ vm: VM) {
         sweepOwn(vm.allocations)
         weft_set_heap_context(nil)
-        vm.allocations.clearRoots()
+        vm.allocations.truncateRoots(to: 0)
         vm.allocations.releaseBlocks()
         cond.lock()
         if vm.gcState == .running { running -= 1 }

@@ -48,11 +48,12 @@ struct JSONOutput {
         case 0x09: write("\\t")
         case 0x08: write("\\b")
         case 0x0C: write("\\f")
-        default:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        default:   // another control character: \u00XX, lowercase hex
             write("\\u00")
-            write(hex[Int(b >> 4)])
-            write(hex[Int(b & 0xF)])
+            write(hexDigit(b >> 4))
+            write(hexDigit(b & 0xF))
         }
     }
+
+    private func hexDigit(_ d: UInt8) -> UInt8 { d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10 }
 }

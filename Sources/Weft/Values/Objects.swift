@@ -497,7 +497,9 @@ final class ClassObj: Obj {
 
     /// The slot of field `sym`, adding one if needed (Instance.setFieldUnlocked).
     @inline(__always) func fieldSlotAdding(_ sym: Int32, hint: UnsafeMutablePointer<UInt8>?) -> Int {
-        if let hint = hint, let s = layout.slot(of: sym, hint: hint) { return s }
+        let existing = hint.map { layout.slot(of: sym, hint: $0) } ?? layout.slot(of: sym)
+        if let s = existing { return s }
+        // A new slot (unless another thread adds it first): note a method it shadows.
         if findMethodSlot(sym) != nil { fieldNamedLikeMethod.store(true, ordering: .releasing) }
         return layout.slotAdding(sym)
     }
