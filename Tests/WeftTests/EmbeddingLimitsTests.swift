@@ -67,6 +67,12 @@ final class EmbeddingLimitsTests: XCTestCase {
         let zero = Interpreter(options: .init(maxStringLength: -5, maxListLength: Int.min))
         XCTAssertEqual(scriptError { try zero.eval("[1]") }?.kind, nil, "a literal is not checked")
         XCTAssertEqual(scriptError { try zero.eval("[1] + [2]") }?.kind, "LimitError")
+        // `+` on a list just made appends in place (VM concatSlice, concatFresh): still checked.
+        let small = Interpreter(options: .init(maxListLength: 5))
+        for script in ["let a = [1, 2, 3]\na[0:3] + a[0:3]", "let a = [1, 2, 3]\n[0, 0, 0] + a", "let a = [1, 2, 3]\na[:] + a"] {
+            XCTAssertEqual(scriptError { try small.eval(script) }?.description, "LimitError: list length limit of 5 exceeded", script)
+        }
+        XCTAssertEqual(try small.eval("let a = [1, 2, 3]\nlen(a[0:2] + a[0:3])").as(Int.self), 5)
         XCTAssertEqual(scriptError { try zero.eval("\"a\" + \"b\"") }?.kind, "LimitError")
     }
 

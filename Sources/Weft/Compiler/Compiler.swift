@@ -1029,6 +1029,10 @@ final class Compiler {
     /// `.attr(name)` followed by a call compiles to one `invoke`.
     private func compileChain(_ base: Expr, _ steps: ArraySlice<ChainStep>, _ p: SourcePos) {
         var i = steps.startIndex
+        // Whether the value on the stack was just made by a slice, a list display,
+        // a comprehension or such a `+` (a new list nobody else holds, when it is a
+        // list).
+        var fresh = false
         if let slice = reversedSlice(base, steps) {
             // `reversed(xs[a:b])`: the slice is a new list nobody else holds, so it is
             // reversed where it is instead of copied again.
@@ -1036,8 +1040,13 @@ final class Compiler {
             fs.pos = p
             fs.emit(.reverseFresh, effect: 0)
             i += 1
+            fresh = true
         } else {
             compileExpr(base)
+            switch base {
+            case .list, .listComp: fresh = true
+            default: break
+            }
         }
         while i < steps.endIndex {
             fs.pos = p
@@ -1045,12 +1054,48 @@ final class Compiler {
                !Self.hasSpread(args) {
                 compileInvoke(name, args, p)
                 i += 2
+                fresh = false
+            } else if fresh, case .binary(.add, let rhs) = steps[i], let (sliced, lo, hi, rhsPos) = Self.sliceParts(rhs) {
+                // `xs[a:b] + ys[c:d]`: ys's elements are appended to the new slice
+                // where it is, instead of being copied into a second new list and
+                // both into a third. `concatSlice` skips the `add` after it when it
+                // did that, and otherwise leaves the slice for it (a str, an error
+                // reported where the `+` is).
+                compileExpr(sliced)
+                compileSliceBounds(lo, hi)
+                fs.pos = rhsPos
+                fs.emit(.concatSlice, effect: -2)
+                fs.pos = p
+                fs.emit(.add, effect: -1)
+                i += 1
+            } else if fresh, case .binary(.add, let rhs) = steps[i] {
+                // `xs[a:b] + ys`, `[x] + ys`: the same, for any right operand.
+                compileExpr(rhs)
+                fs.pos = p
+                fs.emit(.concatFresh, effect: 0)
+                fs.emit(.add, effect: -1)
+                i += 1
             } else {
                 compileStep(steps[i], p)
+                if case .slice = steps[i] { fresh = true } else { fresh = false }
                 i += 1
             }
         }
         fs.pos = p
+    }
+
+    /// `ys[c:d]` as the expression sliced, the bounds and the slice's position, or
+    /// nil for anything else.
+    private static func sliceParts(_ e: Expr) -> (Expr, Expr?, Expr?, SourcePos)? {
+        guard case .chain(let base, let steps, let p) = e, case .slice(let lo, let hi) = steps.last else { return nil }
+        let sliced = steps.count == 1 ? base : Expr.chain(base, Array(steps.dropLast()), p)
+        return (sliced, lo, hi, p)
+    }
+
+    /// Pushes a slice's bounds (nil for one left out).
+    private func compileSliceBounds(_ lo: Expr?, _ hi: Expr?) {
+        if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
+        if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
     }
 
     /// One step of a chain, applied to the value on the stack.
@@ -1080,8 +1125,7 @@ final class Compiler {
             fs.pos = p
             fs.emit(.index, effect: -1)
         case .slice(let lo, let hi):
-            if let l = lo { compileExpr(l) } else { fs.emit(.pushNil, effect: 1) }
-            if let h = hi { compileExpr(h) } else { fs.emit(.pushNil, effect: 1) }
+            compileSliceBounds(lo, hi)
             fs.pos = p
             fs.emit(.slice, effect: -2)
         case .attr(let name):

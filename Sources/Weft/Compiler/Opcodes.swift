@@ -59,6 +59,10 @@ enum Op: UInt8, CaseIterable {
     case storeIndex     //                [a i x] -> []    a[i] = x
     case slice          //                [a lo hi] -> [a[lo:hi]]  (nil = omitted)
     case reverseFresh   //                [s] -> [reversed(s)]   s just made by `slice`
+    case concatSlice    //                [s a lo hi] -> [s + a[lo:hi]], skipping the `add` that follows,
+                        //                when s (just made) and a are lists; else [s a[lo:hi]]
+    case concatFresh    //                [s y] -> [s + y], skipping the `add` that follows, when s (just
+                        //                made) and y are lists; else unchanged, for the `add`
     case getAttr        // A=sym          [o] -> [o.name]
     case setAttr        // A=sym          [o x] -> []      o.name = x
     case getSuper       // A=sym          [self] -> [bound super method]

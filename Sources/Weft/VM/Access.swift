@@ -187,6 +187,23 @@ extension VM {
         }
     }
 
+    /// Appends `x[lo:hi]` to `fresh`, a list just made that no other code can
+    /// hold, when `x` is a list (`xs[a:b] + ys[c:d]`); false, with nothing done,
+    /// for anything else.
+    func appendSlice(of x: Word, _ lo: Word, _ hi: Word, to fresh: ListObj) throws -> Bool {
+        guard x.isList else { return false }
+        try x.withObject(ListObj.self) { l in
+            try l.locked {
+                try l.withElements { items in
+                    let (a, b) = try sliceBounds(lo, hi, count: items.count)
+                    try checkSize(fresh.count &+ (b - a), .list)
+                    fresh.appendUnlocked(contentsOf: UnsafeBufferPointer(rebasing: items[a..<b]))
+                }
+            }
+        }
+        return true
+    }
+
     // MARK: - Destructuring, ranges, in-place add
 
     func unpack(_ x: Word, count: Int) throws -> [Word] {

@@ -420,6 +420,26 @@ extension VM {
                             let x = popPublishing(&sp, self)
                             sp.initialize(to: .list(ListObj(try Sequences.items(self, x).reversed()))); sp += 1
                         }
+                    case .concatSlice:
+                        let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
+                        if let fresh = (sp - 1).pointee.asList, try appendSlice(of: x, lo, hi, to: fresh) {
+                            pc &+= 1        // the `add` is done
+                        } else {
+                            sp.initialize(to: try slice(x, lo, hi)); sp += 1
+                        }
+                    case .concatFresh:
+                        if let fresh = (sp - 2).pointee.asList, (sp - 1).pointee.isList {
+                            let y = popPublishing(&sp, self)
+                            try y.withObject(ListObj.self) { l in
+                                try l.locked {
+                                    try l.withElements {
+                                        try checkSize(fresh.count &+ $0.count, .list)
+                                        fresh.appendUnlocked(contentsOf: $0)
+                                    }
+                                }
+                            }
+                            pc &+= 1        // the `add` is done
+                        }
                     case .getAttr:
                         let l = sp - 1
                         // (A `let`: a closure capturing the loop's `var pc` pays a
