@@ -230,6 +230,7 @@ enum Conversions {
         guard args.count > 0 else { return .list(ListObj()) }
         switch args[0].unpacked {
         case .list(let l): return .list(ListObj(l.copyItems))
+        case .object(let r as RangeObj): return try vm.list(of: r, reversed: false)
         default: return .list(ListObj(try vm.collect(args[0])))
         }
     }

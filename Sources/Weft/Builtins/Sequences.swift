@@ -124,6 +124,7 @@ enum Sequences {
     static func reversed(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
         if args[0].isList { return args[0].withObject(ListObj.self) { $0.reversedCopy() } }
+        if case .object(let r as RangeObj) = args[0].unpacked { return try vm.list(of: r, reversed: true) }
         return .list(ListObj(try items(vm, args[0]).reversed()))
     }
 

@@ -102,6 +102,18 @@ struct InlineBlock {
         return InlineBlock(header: UInt64(capacity), words: (n, n, n))
     }
 
+    /// Capacity 3, the first `count` words initialized by `fill` and the others
+    /// `rest`. Containers build their inline block this way before their
+    /// `super.init`: filled through the object's address afterwards, the optimizer
+    /// kept the object alive around the fill with a retain and a release (two
+    /// atomic operations per small list: 5% of binary_trees).
+    @inline(__always)
+    static func filled(count: Int, rest: Word, by fill: (UnsafeMutablePointer<Word>) -> Void) -> InlineBlock {
+        var b = filled(with: rest)
+        withUnsafeMutablePointer(to: &b.words) { fill(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Word.self)) }
+        return b
+    }
+
     /// The inline block stored `offset` bytes into `owner` (found from the object's
     /// address, so no Swift access to the property races with lock-free readers).
     @inline(__always) static func block(of owner: AnyObject, at offset: Int) -> WordBlock {

@@ -99,7 +99,9 @@ final class Instance: Obj {
     /// `frozen`, `native` and `nativeSet` come first). HeapTests checks it.
     static let inlineOffset = 64
 
-    init(cls: ClassObj) {
+    /// (`__shared`: the instance keeps a plain word, so a consumed reference would
+    /// only be released again.)
+    init(cls: __shared ClassObj) {
         clsRef = Ref(cls)
         let fields = cls.layout.count
         if fields <= InlineBlock.capacity {

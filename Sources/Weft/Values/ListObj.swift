@@ -30,9 +30,12 @@ final class ListObj: Obj {
     init(_ items: [Word] = []) {
         countStore = Atomic(items.count)
         if items.count <= InlineBlock.capacity {
+            inlineBlock = InlineBlock.filled(count: items.count, rest: .nil) { p in
+                items.withUnsafeBufferPointer { if let src = $0.baseAddress { p.initialize(from: src, count: $0.count) } }
+            }
             blockAddress = Atomic(0)
             super.init()
-            useInlineBlock().initialize(from: items)
+            _ = useInlineBlock()
         } else {
             let block = WordBlock.allocate(capacity: items.count)
             block.initialize(from: items)
@@ -46,9 +49,10 @@ final class ListObj: Obj {
     init(count: Int, handingOff: Bool = false, fill: (UnsafeMutablePointer<Word>) -> Void) {
         countStore = Atomic(count)
         if count <= InlineBlock.capacity {
+            inlineBlock = InlineBlock.filled(count: count, rest: .nil, by: fill)
             blockAddress = Atomic(0)
             super.init(handingOff: handingOff)
-            fill(useInlineBlock().words)
+            _ = useInlineBlock()
         } else {
             let block = WordBlock.allocate(capacity: count)
             fill(block.words)
