@@ -123,9 +123,14 @@ enum Sequences {
 
     static func reversed(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 1, max: 1)
-        if args[0].isList { return args[0].withObject(ListObj.self) { $0.reversedCopy() } }
-        if case .object(let r as RangeObj) = args[0].unpacked { return try vm.list(of: r, reversed: true) }
-        return .list(ListObj(try items(vm, args[0]).reversed()))
+        return try reversed(vm, args[0])
+    }
+
+    /// `reversed(x)`: a new list of x's items, last first.
+    static func reversed(_ vm: VM, _ x: Word) throws -> Word {
+        if x.isList { return x.withObject(ListObj.self) { $0.reversedCopy() } }
+        if case .object(let r as RangeObj) = x.unpacked { return try vm.list(of: r, reversed: true) }
+        return .list(ListObj(try items(vm, x).reversed()))
     }
 
     // MARK: - sorted

@@ -400,9 +400,20 @@ final class Compiler {
     /// How `for targets in iterable` walks: with two targets, `enumerate(x)` and
     /// `zip(x, y)` of the builtins (not shadowed) give their pairs without building a
     /// list per step, from the items the builtin would have gathered (mode 2, 3); any
-    /// other iterable's elements are split in two as they come (mode 1).
+    /// other iterable's elements are split in two as they come (mode 1). With one
+    /// target, `reversed(x)` of the builtin walks a range backwards (mode 4); every
+    /// other loop iterates its value (mode 0).
     private func pairLoop(_ targets: [Target], _ iterable: Expr) -> (mode: Int, operands: [Expr]) {
-        guard targets.count == 2 else { return (0, [iterable]) }
+        guard targets.count == 2 else {
+            // `for x in reversed(e)` of the builtin: a range is walked backwards
+            // without a list (iterInit mode 4).
+            if targets.count == 1, case .chain(.name("reversed", _), let steps, _) = iterable, steps.count == 1,
+               case .call(let args) = steps[0], args.count == 1, case .positional(let e) = args[0],
+               case .builtin = resolve("reversed") {
+                return (4, [e])
+            }
+            return (0, [iterable])
+        }
         if case .chain(.name(let name, _), let steps, _) = iterable, steps.count == 1,
            case .call(let args) = steps[0], name == "enumerate" || name == "zip" {
             let operands = args.compactMap { arg -> Expr? in
@@ -429,8 +440,8 @@ final class Compiler {
         fs.pos = pos
         fs.emit(.iterInit, it, effect: -operands.count); fs.word(mode)
         let top = fs.here
-        let pushed = mode == 0 ? 1 : 2
-        let next = fs.emit(mode == 0 ? .iterNext : .iterNext2, it, effect: pushed); fs.word(0)
+        let pushed = mode == 0 || mode == 4 ? 1 : 2
+        let next = fs.emit(pushed == 1 ? .iterNext : .iterNext2, it, effect: pushed); fs.word(0)
         return (top, next, pushed)
     }
 

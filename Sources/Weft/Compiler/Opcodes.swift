@@ -78,7 +78,8 @@ enum Op: UInt8, CaseIterable {
     case makeClass      // A=k (ClassTemplate) [super|nil m1..mn a1..am] -> [class]
 
     case iterInit       // A=slot B=mode [it] -> []        L[s] = iterator(it); mode: 0 one target,
-                        //   1 two targets, 2 `enumerate(x)` [x], 3 `zip(x, y)` [x y] (Compiler.pairLoop)
+                        //   1 two targets, 2 `enumerate(x)` [x], 3 `zip(x, y)` [x y], 4 `reversed(x)` [x]
+                        //   with one target (Compiler.pairLoop)
     case iterNext       // A=slot B=target [] -> [x] or jump when exhausted
     case iterNext2      // A=slot B=target [] -> [b a] (a on top) or jump when exhausted
 

@@ -599,6 +599,13 @@ extension VM {
                             let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                             let columns = try Sequences.zipColumns(self, [x, y])
                             base[a] = .object(PairIterator(first: columns[0], second: columns[1]))
+                        case 4:     // `for x in reversed(e)`: a range backwards, anything else as the builtin
+                            let x = popPublishing(&sp, self)
+                            if case .object(let r as RangeObj) = x.unpacked {
+                                base[a] = .object(RangeIterator(reversing: r))
+                            } else {
+                                base[a] = .object(try makeIterator(try Sequences.reversed(self, x)))
+                            }
                         default:
                             let x = popPublishing(&sp, self)
                             base[a] = .object(try makeIterator(x, pairs: mode == 1))

@@ -18,6 +18,13 @@ final class RangeIterator: IteratorObj {
     var remaining: Int
     let step: Int
     init(_ r: RangeObj) { current = r.start; remaining = r.count; step = r.step }
+    /// The elements of `r`, last first (`for x in reversed(r)`). Wrapping arithmetic
+    /// is exact here: every element yielded is in range.
+    init(reversing r: RangeObj) {
+        remaining = r.count
+        current = r.element(remaining &- 1)
+        step = 0 &- r.step
+    }
 
     override func next(_ vm: VM) throws -> Word? {
         guard remaining > 0 else { return nil }
