@@ -25,7 +25,7 @@ enum MathModule {
             def(name) { _, _, args in
                 try args.check(min: 1, max: 1)
                 let x = try MethodSupport.number(args[0], name, "x")
-                return .float(try checked(f(x), inputs: [x], poleIsDomainError: poleIsDomainError))
+                return .float(try checked(f(x), input: x, poleIsDomainError: poleIsDomainError))
             }
         }
 
@@ -45,10 +45,10 @@ enum MathModule {
         def("log") { _, _, args in
             try args.check(min: 1, max: 2, keywords: ["base"])
             let x = try MethodSupport.number(args[0], "log", "x")
-            let lx = try checked(x < 0 ? .nan : Glibc.log(x), inputs: [x], poleIsDomainError: true)
+            let lx = try checked(x < 0 ? .nan : Glibc.log(x), input: x, poleIsDomainError: true)
             guard let bv = try args.arg(1, "base") else { return .float(lx) }
             let b = try MethodSupport.number(bv, "log", "base")
-            let lb = try checked(b < 0 ? .nan : Glibc.log(b), inputs: [b], poleIsDomainError: true)
+            let lb = try checked(b < 0 ? .nan : Glibc.log(b), input: b, poleIsDomainError: true)
             if lb == 0 { throw ScriptThrow.zeroDivision("float division by zero") }
             return .float(lx / lb)
         }
@@ -111,9 +111,10 @@ enum MathModule {
 
     /// Python's checks on a libm result: NaN from non-NaN input is a domain error;
     /// infinity from finite input is a range error, or a domain error at a pole (log(0)).
-    static func checked(_ r: Double, inputs: [Double], poleIsDomainError: Bool) throws -> Double {
-        if r.isNaN && !inputs.contains(where: { $0.isNaN }) { throw domainError }
-        if r.isInfinite && inputs.allSatisfy({ $0.isFinite }) {
+    /// (One input, not an array of them: an array was an allocation per `math.sin`.)
+    static func checked(_ r: Double, input: Double, poleIsDomainError: Bool) throws -> Double {
+        if r.isNaN && !input.isNaN { throw domainError }
+        if r.isInfinite && input.isFinite {
             throw poleIsDomainError ? domainError : rangeError
         }
         return r
