@@ -113,19 +113,26 @@ final class StrObj: Obj {
     /// Swift keeps a string of up to 15 UTF-8 bytes inside the `String` value (a
     /// small string); on this platform its bytes come first, in order, so they sit
     /// at `flat`'s address in the object. That is checked, not assumed: the address
-    /// is used only if the bytes there are this string's bytes, and they stay so
-    /// because `flat` never changes. Without it every hash, comparison or slice of
-    /// a short string copied `flat` out (a retain and a release of its bits, which
-    /// the runtime must inspect: 5% of k-nucleotide).
-    private func inlineBase() -> UnsafePointer<UInt8>? {
-        guard utf8Count <= 15, prefixRef == nil else { return nil }
-        let p = (UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()) + StrObj.flatOffset)
-            .assumingMemoryBound(to: UInt8.self)
-        var copy = flat
-        let same = copy.withUTF8 { b in
-            b.count == utf8Count && (b.count == 0 || memcmp(b.baseAddress!, p, b.count) == 0)
+    /// is used only if the bytes of the value stored in `flat` are its UTF-8 bytes,
+    /// and they stay so because `flat` never changes. Without it every hash,
+    /// comparison or slice of a short string copied `flat` out (a retain and a
+    /// release of its bits, which the runtime must inspect: 5% of k-nucleotide).
+    /// The check reads the value's bits before the object exists: reading them
+    /// through the new object made the optimizer retain and release it around the
+    /// comparison (two atomic operations per short string).
+    private static func bytesAreInline(_ value: String, utf8Count n: Int) -> Bool {
+        guard n <= 15 else { return false }
+        var bits = unsafeBitCast(value, to: (UInt64, UInt64).self)
+        var copy = value
+        return copy.withUTF8 { b in
+            b.count == n && (n == 0 || withUnsafeBytes(of: &bits) { memcmp($0.baseAddress!, b.baseAddress!, n) == 0 })
         }
-        return same ? p : nil
+    }
+
+    /// The address of `flat`'s bytes in this object (see `bytesAreInline`).
+    @inline(__always) private var inlineBytes: UnsafePointer<UInt8> {
+        (UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()) + StrObj.flatOffset)
+            .assumingMemoryBound(to: UInt8.self)
     }
 
     /// Ropes are made only past this many bytes; shorter strings are copied.
@@ -142,8 +149,9 @@ final class StrObj: Obj {
             return (n, bytes.count)
         }
         utf8Base = StrObj.storedBase(value)
+        let inline = StrObj.bytesAreInline(value, utf8Count: value.utf8.count)
         super.init()
-        if utf8Base == nil { utf8Base = inlineBase() }
+        if inline { utf8Base = inlineBytes }
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
@@ -151,10 +159,12 @@ final class StrObj: Obj {
         flat = value
         isFlat = Atomic(true)
         self.count = count
-        utf8Count = value.utf8.count
+        let n = value.utf8.count
+        utf8Count = n
         utf8Base = StrObj.storedBase(value)
+        let inline = StrObj.bytesAreInline(value, utf8Count: n)
         super.init(handingOff: handingOff)
-        if utf8Base == nil { utf8Base = inlineBase() }
+        if inline { utf8Base = inlineBytes }
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
