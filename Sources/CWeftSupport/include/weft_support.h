@@ -29,6 +29,19 @@ static inline void weft_set_class_pointer(int i, const void *p) {
     __atomic_store_n(&weft_class_pointers[i], p, __ATOMIC_RELAXED);
 }
 
+/// Tables built once that the VM reads on hot paths (the method tables of str,
+/// list and map, the shared one-character strings), for the same reason: kept
+/// here, filled by the first reader from the `static let` that builds them.
+/// Published with release and read with acquire ordering, so a reader that sees
+/// a table sees it filled.
+extern const void *weft_tables[4];
+static inline const void *weft_table(int i) {
+    return __atomic_load_n(&weft_tables[i], __ATOMIC_ACQUIRE);
+}
+static inline void weft_set_table(int i, const void *p) {
+    __atomic_store_n(&weft_tables[i], p, __ATOMIC_RELEASE);
+}
+
 /// Whether a Swift heap object has a strong reference besides one (the collector's
 /// own): the collector's test for objects that Swift code holds. Reads the inline
 /// reference count (64-bit layout: the strong count minus one in bits 33-62; bit 63

@@ -10,6 +10,8 @@
 // (`vm.call`, `vm.less`, `vm.equals`) only ever runs on a snapshot, never while a
 // lock is held.
 
+import CWeftSupport
+
 enum MethodTables {
     /// One type's methods: by symbol for dispatch, by name for completion.
     struct MethodSet {
@@ -33,34 +35,46 @@ enum MethodTables {
     /// call `s.method(...)` looks its method up without hashing or reference counting.
     /// (Handing out the whole `MethodSet` retained its three arrays on every call.)
     struct MethodIndex {
-        private let slots: UnsafeMutablePointer<UnsafeRawPointer?>
-        private let count: Int
+        /// Word 0 holds the slot count; the slots follow, one per symbol.
+        fileprivate let base: UnsafeMutablePointer<UnsafeRawPointer?>
 
         init(_ table: [Int32: NativeFn]) {
-            count = Int(table.keys.max() ?? 0) + 1
-            slots = .allocate(capacity: count)
-            slots.initialize(repeating: nil, count: count)
-            for (sym, fn) in table { slots[Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
+            let count = Int(table.keys.max() ?? 0) + 1
+            base = .allocate(capacity: count + 1)
+            base.initialize(to: UnsafeRawPointer(bitPattern: count))
+            (base + 1).initialize(repeating: nil, count: count)
+            for (sym, fn) in table { base[1 + Int(sym)] = UnsafeRawPointer(Unmanaged.passUnretained(fn).toOpaque()) }
         }
+
+        fileprivate init(base: UnsafeMutablePointer<UnsafeRawPointer?>) { self.base = base }
 
         /// Calls `body` with method `sym` borrowed, or returns nil when there is none.
         @inline(__always) func withMethod<R>(_ sym: Int32, _ body: (NativeFn) throws -> R) rethrows -> R? {
-            guard sym >= 0, Int(sym) < count, let p = slots[Int(sym)] else { return nil }
+            let count = Int(bitPattern: base[0])
+            guard sym >= 0, Int(sym) < count, let p = base[1 + Int(sym)] else { return nil }
             return try Unmanaged<NativeFn>.fromOpaque(p)._withUnsafeGuaranteedRef(body)
         }
     }
 
     /// The method index of a str, list or map receiver (tested on the word), or nil.
     @inline(__always) static func index(of receiver: Word) -> MethodIndex? {
-        if receiver.isStr { return strIndex }
-        if receiver.isList { return listIndex }
-        if receiver.isMap { return mapIndex }
+        if receiver.isStr { return index(0) }
+        if receiver.isList { return index(1) }
+        if receiver.isMap { return index(2) }
         return nil
     }
 
-    private static let strIndex = str.index
-    private static let listIndex = list.index
-    private static let mapIndex = map.index
+    /// The indexes live in C globals (weft_support.h, `weft_tables`): read through
+    /// the `static let`s below, every call `s.method()` paid a swift_once.
+    @inline(__always) private static func index(_ i: Int32) -> MethodIndex {
+        if let p = weft_table(i) { return MethodIndex(base: UnsafeMutablePointer(mutating: p.assumingMemoryBound(to: UnsafeRawPointer?.self))) }
+        return fillIndexes(i)
+    }
+
+    @inline(never) private static func fillIndexes(_ i: Int32) -> MethodIndex {
+        for (k, set) in [str, list, map].enumerated() { weft_set_table(Int32(k), UnsafeRawPointer(set.index.base)) }
+        return index(i)
+    }
 
     static let str = MethodSet(StrMethods.methods)
     static let bytes = MethodSet(BytesMethods.methods)

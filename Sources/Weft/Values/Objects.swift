@@ -8,6 +8,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import CWeftSupport
 
 class Obj {
     /// First, so it sits right after the object header (offset 16, which
@@ -297,7 +298,15 @@ extension StrObj {
 
     /// The string of the one code point `u`.
     static func char(_ u: Unicode.Scalar) -> Word {
-        u.value < 128 ? asciiChars[Int(u.value)] : .str(StrObj(String(Character(u)), count: 1))
+        u.value < 128 ? sharedChars[Int(u.value)] : .str(StrObj(String(Character(u)), count: 1))
+    }
+
+    /// `asciiChars`, kept in a C global (weft_support.h, `weft_tables`): reading
+    /// the `static let` paid a swift_once per character.
+    @inline(__always) private static var sharedChars: UnsafePointer<Word> {
+        if let p = weft_table(3) { return p.assumingMemoryBound(to: Word.self) }
+        weft_set_table(3, UnsafeRawPointer(asciiChars))
+        return UnsafePointer(asciiChars)
     }
 }
 
