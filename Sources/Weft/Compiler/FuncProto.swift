@@ -25,6 +25,12 @@ final class FuncProto {
     let isMethod: Bool           // slot 0 is `self`
     let slotCount: Int           // locals including params (and self)
     let maxStack: Int            // operand stack high-water mark
+    /// `slotCount + maxStack`: the stack words a call needs above its base.
+    let frameWords: Int
+    /// The parameter count, or -1 with a rest parameter: the most positional
+    /// arguments a call binds without `VM.bindArguments` (one load for the call's
+    /// fast path, instead of an array's count and an optional).
+    let plainArity: Int
     let captures: [CaptureSpec]
     let code: UnsafeMutablePointer<UInt32>
     let codeCount: Int
@@ -55,6 +61,8 @@ final class FuncProto {
         while k > 0 && hasDefault[k - 1] { k -= 1 }
         self.defaultsFrom = k
         self.isMethod = isMethod; self.slotCount = slotCount; self.maxStack = maxStack
+        frameWords = slotCount + maxStack
+        plainArity = restIndex == nil ? paramNames.count : -1
         self.captures = captures
         self.code = .allocate(capacity: max(code.count, 1))
         self.code.initialize(from: code, count: code.count)

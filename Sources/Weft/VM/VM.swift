@@ -249,16 +249,15 @@ final class VM {
         }
         let steps = stepsLeft.pointee &- 1
         stepsLeft.pointee = steps
-        if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit || steps < 0 {
+        if frameCount >= maxDepth || base + proto.frameWords >= stackLimit || steps < 0 {
             if steps < 0 { try refillSteps() }
-            if frameCount >= maxDepth || base + proto.slotCount + proto.maxStack >= stackLimit {
+            if frameCount >= maxDepth || base + proto.frameWords >= stackLimit {
                 throw ScriptThrow(ErrorKinds.recursionError, "maximum call depth exceeded")
             }
         }
         let hasSelf = proto.isMethod && base == calleePos
-        let n = proto.paramCount
-        if kw == nil && argc <= n && argc >= proto.defaultsFrom && proto.restIndex == nil
-            && (hasSelf || !proto.isMethod) {
+        let n = proto.plainArity
+        if kw == nil && argc <= n && argc >= proto.defaultsFrom && (hasSelf || !proto.isMethod) {
             // Positional arguments only, and every parameter left out has a default:
             // its slot gets the `missing` marker, which the prologue replaces.
             var p = base + (hasSelf ? 1 : 0) + argc
