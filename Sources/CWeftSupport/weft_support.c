@@ -6,7 +6,7 @@ void weft_release_fence(void) {}
 
 __thread void *weft_heap_context;
 
-const void *weft_class_pointers[5];
+const void *weft_class_pointers[8];
 const void *weft_tables[4];
 
 

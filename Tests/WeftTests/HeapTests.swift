@@ -61,6 +61,16 @@ final class HeapTests: XCTestCase {
     /// One-character ASCII strings are shared, so indexing, one-character slices,
     /// iteration and `chr` of ASCII text allocate nothing; other characters still
     /// get strings of their own.
+    func testRescanFastPathAgreesWithTheClasses() {
+        let cls = ClassObj(name: "C", superclass: nil, methods: [:])
+        let objects: [Obj] = [ListObj([.int(1)]), MapObj(), StrObj("s"), Instance(cls: cls), cls, RangeObj(start: 0, end: 2, step: 1)]
+        for o in objects {
+            let p = Unmanaged.passUnretained(o).toOpaque()
+            XCTAssertEqual(Obj.isRescannedWhenOld(p), o.rescannedWhenOld, o.typeName)
+        }
+        XCTAssertTrue(Obj.isRescannedWhenOld(Unmanaged.passUnretained(cls).toOpaque()), "a class is rescanned")
+    }
+
     func testOneCharacterASCIIStringsAreShared() throws {
         let interp = Interpreter()
         let words = try ["\"abc\"[0]", "\"xa\"[1]", "\"za\"[1:2]", "[c for c in \"aa\"][1]", "chr(97)", "\"ba\".chars()[1]"]

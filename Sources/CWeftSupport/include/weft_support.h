@@ -21,7 +21,7 @@ static inline void weft_set_heap_context(void *p) { weft_heap_context = p; }
 /// (Values/Word.swift, `ClassPointers`): filled on first use, then read with one
 /// plain load. A Swift `static let` of a class's metadata costs a call to
 /// swift_once on every read (3% of richards' instructions).
-extern const void *weft_class_pointers[5];
+extern const void *weft_class_pointers[8];
 static inline const void *weft_class_pointer(int i) {
     return __atomic_load_n(&weft_class_pointers[i], __ATOMIC_RELAXED);
 }

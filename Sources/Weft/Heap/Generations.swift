@@ -91,8 +91,14 @@ extension Heap {
 }
 
 extension Obj {
-    /// `rescannedWhenOld` of the object at `p`.
+    /// `rescannedWhenOld` of the object at `p`. Every survivor of a collection is
+    /// asked: the common containers are told by their class pointer, without a
+    /// virtual call.
     static func isRescannedWhenOld(_ p: UnsafeMutableRawPointer) -> Bool {
-        Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.rescannedWhenOld }
+        let c = p.load(as: UnsafeRawPointer.self)
+        if c == ClassPointers.list || c == ClassPointers.instance || c == ClassPointers.str || c == ClassPointers.map {
+            return false
+        }
+        return Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.rescannedWhenOld }
     }
 }

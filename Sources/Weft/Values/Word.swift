@@ -303,6 +303,9 @@ enum ClassPointers {
     @inline(__always) static var boundMethod: UnsafeRawPointer { pointer(2) }
     @inline(__always) static var classObj: UnsafeRawPointer { pointer(3) }
     @inline(__always) static var module: UnsafeRawPointer { pointer(4) }
+    @inline(__always) static var list: UnsafeRawPointer { pointer(5) }
+    @inline(__always) static var map: UnsafeRawPointer { pointer(6) }
+    @inline(__always) static var str: UnsafeRawPointer { pointer(7) }
 
     @inline(__always) private static func pointer(_ i: Int32) -> UnsafeRawPointer {
         if let p = weft_class_pointer(i) { return p }
@@ -310,7 +313,8 @@ enum ClassPointers {
     }
 
     @inline(never) private static func fill(_ i: Int32) -> UnsafeRawPointer {
-        let classes: [AnyClass] = [Instance.self, NativeFn.self, BoundMethod.self, ClassObj.self, ModuleObj.self]
+        let classes: [AnyClass] = [Instance.self, NativeFn.self, BoundMethod.self, ClassObj.self, ModuleObj.self,
+                                   ListObj.self, MapObj.self, StrObj.self]
         for (k, c) in classes.enumerated() {
             weft_set_class_pointer(Int32(k), unsafeBitCast(c, to: UnsafeRawPointer.self))
         }
