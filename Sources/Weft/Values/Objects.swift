@@ -103,7 +103,7 @@ final class StrObj: Obj {
     let hashCache = Atomic<Int>(0)
     /// Where the UTF-8 bytes of a flat string live: for more than 15 bytes, in the
     /// storage object `flat` holds; for fewer, usually inside `flat` itself, in this
-    /// object (`inlineBase`). Nothing mutates either (only a rope's `flat` is ever
+    /// object (`inlineBytes`). Nothing mutates either (only a rope's `flat` is ever
     /// replaced, and ropes have no base). Set in init, before the string is shared.
     @exclusivity(unchecked) private var utf8Base: UnsafePointer<UInt8>?
 
