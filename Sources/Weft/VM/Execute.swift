@@ -1,6 +1,11 @@
 // The dispatch loop. State of the running frame (pc, slot base, stack top, code,
 // constants) lives in locals; it is written back to the Frame only when the frame
 // calls out or raises, so the common instructions touch no shared memory.
+//
+// Stack slots are written with `pointee =` and read with `pointee`, not with
+// `initialize(to:)` and `move()`: a word is a trivial value, so both mean the same,
+// and in a function this large the optimizer left those two generic calls out of
+// line (5.4 million calls in binary_trees).
 
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +37,7 @@ extension VM {
             handlers.removeLast()
             frameCount = h.frameIndex + 1
             unwindStack(to: frames[h.frameIndex].base + h.depth)
-            sp.initialize(to: e.value)
+            sp.pointee = e.value
             sp += 1
             frames[h.frameIndex].pc = h.target
             return
@@ -92,46 +97,46 @@ extension VM {
                     case .nop:
                         break
                     case .constant:
-                        sp.initialize(to: consts[a]); sp += 1
+                        sp.pointee = consts[a]; sp += 1
                     case .pushNil:
-                        sp.initialize(to: .nil); sp += 1
+                        sp.pointee = .nil; sp += 1
                     case .pushTrue:
-                        sp.initialize(to: .bool(true)); sp += 1
+                        sp.pointee = .bool(true); sp += 1
                     case .pushFalse:
-                        sp.initialize(to: .bool(false)); sp += 1
+                        sp.pointee = .bool(false); sp += 1
                     case .pushInt:
-                        sp.initialize(to: .int(a - (1 << 23))); sp += 1
+                        sp.pointee = .int(a - (1 << 23)); sp += 1
                     case .pop:
                         sp -= 1
                         drop(sp)
                     case .dup:
-                        sp.initialize(to: (sp - 1).pointee); sp += 1
+                        sp.pointee = (sp - 1).pointee; sp += 1
                     case .dup2:
                         let x = (sp - 2).pointee, y = (sp - 1).pointee
-                        sp.initialize(to: x); sp += 1; sp.initialize(to: y); sp += 1
+                        sp.pointee = x; sp += 1; sp.pointee = y; sp += 1
 
                     case .loadLocal:
-                        sp.initialize(to: base[a]); sp += 1
+                        sp.pointee = base[a]; sp += 1
                     case .storeLocal:
                         sp -= 1
                         drop(base + a)
-                        (base + a).initialize(to: sp.move())
+                        (base + a).pointee = sp.pointee
                     case .loadCell:
-                        sp.initialize(to: cellAt(base + a).value); sp += 1
+                        sp.pointee = cellAt(base + a).value; sp += 1
                     case .storeCell:
                         sp -= 1
-                        cellAt(base + a).value = sp.move()
+                        cellAt(base + a).value = sp.pointee
                     case .boxLocal:
                         if base[a].isObjectTag && base[a].objectUnchecked is Cell {} else { base[a] = .object(Cell(base[a])) }
                     case .newCell:
                         base[a] = .object(Cell(.nil))
                     case .loadCapture:
-                        sp.initialize(to: frame.pointee.closure.capture(a)); sp += 1
+                        sp.pointee = frame.pointee.closure.capture(a); sp += 1
                     case .loadCaptureCell:
-                        sp.initialize(to: frame.pointee.closure.capture(a).withObject(Cell.self) { $0.value }); sp += 1
+                        sp.pointee = frame.pointee.closure.capture(a).withObject(Cell.self) { $0.value }; sp += 1
                     case .storeCaptureCell:
                         sp -= 1
-                        let v = sp.move()
+                        let v = sp.pointee
                         frame.pointee.closure.capture(a).withObject(Cell.self) { $0.value = v }
                     case .loadGlobal:
                         let v = globals.with { $0.get(a) }
@@ -140,16 +145,16 @@ extension VM {
                             let g = globals.object
                             throw ScriptThrow(ErrorKinds.nameError, "name '\(g.locked { g.names[a] })' is not defined")
                         }
-                        sp.initialize(to: v); sp += 1
+                        sp.pointee = v; sp += 1
                     case .storeGlobal:
                         sp -= 1
-                        let v = sp.move()
+                        let v = sp.pointee
                         globals.with { $0.put(a, v) }
                     case .addLocal, .subLocal:
                         let isAdd = word & 0xFF == UInt32(Op.addLocal.rawValue)
                         sp -= 1
                         self.sp = sp
-                        let rhs = sp.move()
+                        let rhs = sp.pointee
                         let slot = base + a
                         if slot.pointee.isSmallInt && rhs.isSmallInt {
                             let x = slot.pointee.smallIntValue, y = rhs.smallIntValue
@@ -167,7 +172,7 @@ extension VM {
                             l.pointee = .float(l.pointee.asDouble + r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(.add, x, y)); sp += 1
+                        sp.pointee = try binary(.add, x, y); sp += 1
                     case .sub:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isSmallInt && r.pointee.isSmallInt {
@@ -177,7 +182,7 @@ extension VM {
                             l.pointee = .float(l.pointee.asDouble - r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(.sub, x, y)); sp += 1
+                        sp.pointee = try binary(.sub, x, y); sp += 1
                     case .mul:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isSmallInt && r.pointee.isSmallInt {
@@ -188,14 +193,14 @@ extension VM {
                             l.pointee = .float(l.pointee.asDouble * r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(.mul, x, y)); sp += 1
+                        sp.pointee = try binary(.mul, x, y); sp += 1
                     case .div:
                         let l = sp - 2, r = sp - 1
                         if bothNumbers(l.pointee, r.pointee) && r.pointee.asDouble != 0 {
                             l.pointee = .float(l.pointee.asDouble / r.pointee.asDouble); sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(.div, x, y)); sp += 1
+                        sp.pointee = try binary(.div, x, y); sp += 1
                     case .floorDiv, .mod:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isSmallInt && r.pointee.isSmallInt && r.pointee.smallIntValue != 0 {
@@ -208,7 +213,7 @@ extension VM {
                             sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
+                        sp.pointee = try binary(decodeOp(word), x, y); sp += 1
                     case .pow:
                         // A float raised to a float or int power, with a base where
                         // pow is defined for every exponent; the rest (int powers,
@@ -221,22 +226,22 @@ extension VM {
                             }
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(.pow, x, y)); sp += 1
+                        sp.pointee = try binary(.pow, x, y); sp += 1
                     case .bitAnd, .bitOr, .bitXor, .shl, .shr:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try binary(decodeOp(word), x, y)); sp += 1
+                        sp.pointee = try binary(decodeOp(word), x, y); sp += 1
                     case .neg:
                         let x = popPublishing(&sp, self)
-                        sp.initialize(to: try negate(x)); sp += 1
+                        sp.pointee = try negate(x); sp += 1
                     case .bitNot:
                         let x = popPublishing(&sp, self)
                         guard case .int(let i) = x.unpacked else {
                             throw ScriptThrow.typeError("bad operand type for ~: '\(x.typeName)'")
                         }
-                        sp.initialize(to: .int(~i)); sp += 1
+                        sp.pointee = .int(~i); sp += 1
                     case .not:
                         let x = popPublishing(&sp, self)
-                        sp.initialize(to: .bool(!x.isTruthy)); sp += 1
+                        sp.pointee = .bool(!x.isTruthy); sp += 1
 
                     case .eq, .ne:
                         let l = sp - 2, r = sp - 1
@@ -250,7 +255,7 @@ extension VM {
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
-                        sp.initialize(to: .bool(try equals(x, y) != negate)); sp += 1
+                        sp.pointee = .bool(try equals(x, y) != negate); sp += 1
                     case .lt, .le, .gt, .ge:
                         let l = sp - 2, r = sp - 1
                         let op = decodeOp(word)
@@ -262,15 +267,15 @@ extension VM {
                             sp = r; break
                         }
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: .bool(try compare(op, x, y))); sp += 1
+                        sp.pointee = .bool(try compare(op, x, y)); sp += 1
                     case .isIn, .notIn:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         let r = try contains(y, x)
-                        sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r)); sp += 1
+                        sp.pointee = .bool(word & 0xFF == UInt32(Op.isIn.rawValue) ? r : !r); sp += 1
                     case .isSame, .isNot:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         let r = x.isIdentical(to: y)
-                        sp.initialize(to: .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r)); sp += 1
+                        sp.pointee = .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r); sp += 1
 
                     case .jump:
                         if a < pc {
@@ -289,11 +294,11 @@ extension VM {
                         pc = a
                     case .jumpIfFalse:
                         sp -= 1
-                        let c = sp.move()
+                        let c = sp.pointee
                         if !c.isTruthy { pc = a }
                     case .jumpIfTrue:
                         sp -= 1
-                        let c = sp.move()
+                        let c = sp.pointee
                         if c.isTruthy { pc = a }
                     case .jumpIfFalseOrPop:
                         if !(sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
@@ -301,10 +306,10 @@ extension VM {
                         if (sp - 1).pointee.isTruthy { pc = a } else { sp -= 1; drop(sp) }
                     case .jumpUnlessNil:
                         sp -= 1
-                        if !sp.move().isNil { pc = a }
+                        if !sp.pointee.isNil { pc = a }
                     case .jumpIfNil:
                         sp -= 1
-                        if sp.move().isNil { pc = a }
+                        if sp.pointee.isNil { pc = a }
                     case .jumpIfNotMissing:
                         let target = Int(code[pc])
                         pc &+= 1
@@ -357,14 +362,14 @@ extension VM {
                         }
                         let x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
-                        sp.initialize(to: try binary(isAdd ? .add : .sub, x, .int(k))); sp += 1
+                        sp.pointee = try binary(isAdd ? .add : .sub, x, .int(k)); sp += 1
                     case .buildList:
                         // Copied straight from the stack into the list's block (no
                         // intermediate array: allocating one was a malloc per list).
                         let list = ListObj.word(copying: UnsafeBufferPointer(start: sp - a, count: a))
                         (sp - a).deinitialize(count: a)
                         sp -= a
-                        sp.initialize(to: list); sp += 1
+                        sp.pointee = list; sp += 1
                     case .buildMap:
                         let m = MapObj()
                         self.sp = sp
@@ -372,7 +377,7 @@ extension VM {
                         for i in 0..<a { try mapSet(m, start[2 * i], start[2 * i + 1]) }
                         start.deinitialize(count: 2 * a)
                         sp = start
-                        sp.initialize(to: .map(m)); sp += 1
+                        sp.pointee = .map(m); sp += 1
                     case .appendLocal:
                         let v = popPublishing(&sp, self)
                         if base[a].isList {
@@ -389,7 +394,7 @@ extension VM {
                         if base[a].isMap { try base[a].withObject(MapObj.self) { try mapSet($0, k, v) } }
                     case .makeRange:
                         let y = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try makeRange(x, y, inclusive: a == 1)); sp += 1
+                        sp.pointee = try makeRange(x, y, inclusive: a == 1); sp += 1
                     case .index:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isList && r.pointee.isSmallInt {
@@ -399,33 +404,33 @@ extension VM {
                             }
                         }
                         let i = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try index(x, i)); sp += 1
+                        sp.pointee = try index(x, i); sp += 1
                     case .indexImm:
                         let l = sp - 1, i = a - (1 << 23)
                         if l.pointee.isList, let v = l.withUnretained(ListObj.self, { $0.get(normalizing: i) }) {
                             l.pointee = v; break
                         }
                         let x = popPublishing(&sp, self)
-                        sp.initialize(to: try index(x, .smallInt(i))); sp += 1
+                        sp.pointee = try index(x, .smallInt(i)); sp += 1
                     case .storeIndex:
                         let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         try setIndex(x, i, v)
                     case .slice:
                         let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        sp.initialize(to: try slice(x, lo, hi)); sp += 1
+                        sp.pointee = try slice(x, lo, hi); sp += 1
                     case .reverseFresh:
                         if let l = (sp - 1).pointee.asList {
                             l.reverseUnlocked()     // made by the slice just now: no other holder
                         } else {                    // a str or bytes slice: its items, reversed
                             let x = popPublishing(&sp, self)
-                            sp.initialize(to: .list(ListObj(try Sequences.items(self, x).reversed()))); sp += 1
+                            sp.pointee = .list(ListObj(try Sequences.items(self, x).reversed())); sp += 1
                         }
                     case .concatSlice:
                         let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         if let fresh = (sp - 1).pointee.asList, try appendSlice(of: x, lo, hi, to: fresh) {
                             pc &+= 1        // the `add` is done
                         } else {
-                            sp.initialize(to: try slice(x, lo, hi)); sp += 1
+                            sp.pointee = try slice(x, lo, hi); sp += 1
                         }
                     case .concatFresh:
                         if let fresh = (sp - 2).pointee.asList, (sp - 1).pointee.isList {
@@ -447,18 +452,18 @@ extension VM {
                         let hint = proto.fieldHints + (pc &- 1)
                         if l.pointee.isInstance, let v = l.withUnretained(Instance.self, { $0.field(Int32(a), hint: hint) }) {
                             drop(l)
-                            l.initialize(to: v)
+                            l.pointee = v
                             break
                         }
                         let x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
-                        sp.initialize(to: try getAttribute(x, Int32(a))); sp += 1
+                        sp.pointee = try getAttribute(x, Int32(a)); sp += 1
                     case .setAttr:
                         let target = sp - 2
                         if target.pointee.isInstance,
                            target.withUnretained(Instance.self, { !$0.frozen && !$0.hasNative }) {
                             sp -= 1
-                            let v = sp.move()
+                            let v = sp.pointee
                             let hint = proto.fieldHints + (pc &- 1)
                             target.withUnretained(Instance.self) { inst in inst.locked { inst.setFieldUnlocked(Int32(a), v, hint: hint) } }
                             sp -= 1
@@ -470,7 +475,7 @@ extension VM {
                         try setAttribute(x, Int32(a), v)
                     case .getSuper:
                         let x = popPublishing(&sp, self)
-                        sp.initialize(to: try superMethod(frame.pointee.closure, x, Int32(a))); sp += 1
+                        sp.pointee = try superMethod(frame.pointee.closure, x, Int32(a)); sp += 1
                     case .unpack:
                         let x = popPublishing(&sp, self)
                         if x.isList {
@@ -480,7 +485,7 @@ extension VM {
                                 l.locked {
                                     l.withElements { items -> Bool in
                                         guard items.count == a else { return false }
-                                        for v in items.reversed() { top.initialize(to: v); top += 1 }
+                                        for v in items.reversed() { top.pointee = v; top += 1 }
                                         return true
                                     }
                                 }
@@ -488,7 +493,7 @@ extension VM {
                             if done { sp = top; break }
                         }
                         let items = try unpack(x, count: a)
-                        for v in items.reversed() { sp.initialize(to: v); sp += 1 }
+                        for v in items.reversed() { sp.pointee = v; sp += 1 }
 
                     case .call:
                         frame.pointee.pc = pc; self.sp = sp
@@ -556,7 +561,7 @@ extension VM {
                             result = base[0]
                             sp.deinitialize(count: 1)
                         } else {
-                            result = sp.move()
+                            result = sp.pointee
                         }
                         // What this frame's operations rooted is done with (a native
                         // that called it rooted its own values before the call).
@@ -564,7 +569,7 @@ extension VM {
                         let r = frame.pointee.ret
                         var p = r
                         while p < sp { drop(p); p += 1 }
-                        r.initialize(to: result)
+                        r.pointee = result
                         sp = r + 1
                         frameCount -= 1
                         if frameCount == entry {
@@ -575,7 +580,7 @@ extension VM {
 
                     case .closure:
                         let p = unsafeDowncast(consts[a].heapObject!, to: ProtoBox.self).proto
-                        sp.initialize(to: .function(makeClosure(p, frame: frame.pointee))); sp += 1
+                        sp.pointee = .function(makeClosure(p, frame: frame.pointee)); sp += 1
                     case .makeClass:
                         let t = unsafeDowncast(consts[a].heapObject!, to: ClassTemplate.self)
                         let n = t.methodNames.count + t.attrNames.count
@@ -584,7 +589,7 @@ extension VM {
                         sp -= n
                         let sup = popPublishing(&sp, self)
                         frame.pointee.pc = pc
-                        sp.initialize(to: try makeClass(t, superclass: sup, values: values)); sp += 1
+                        sp.pointee = try makeClass(t, superclass: sup, values: values); sp += 1
 
                     case .iterInit:
                         let mode = code[pc]
@@ -617,7 +622,7 @@ extension VM {
                         if type(of: it) == RangeIterator.self {
                             unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
                             if r.remaining > 0 {
-                                sp.initialize(to: .int(r.current)); sp += 1
+                                sp.pointee = .int(r.current); sp += 1
                                 r.current &+= r.step        // unused once remaining hits 0
                                 r.remaining &-= 1
                             } else {
@@ -627,7 +632,7 @@ extension VM {
                         }
                         frame.pointee.pc = pc; self.sp = sp
                         if let v = try (base + a).withUnretained(IteratorObj.self, { try $0.next(self) }) {
-                            sp.initialize(to: v); sp += 1
+                            sp.pointee = v; sp += 1
                         } else {
                             pc = target
                         }
@@ -648,8 +653,8 @@ extension VM {
                             }
                         }
                         if let (x, y) = pair {
-                            sp.initialize(to: y); sp += 1
-                            sp.initialize(to: x); sp += 1
+                            sp.pointee = y; sp += 1
+                            sp.pointee = x; sp += 1
                         } else {
                             pc = target
                         }
@@ -665,12 +670,12 @@ extension VM {
                     case .importModule:
                         frame.pointee.pc = pc; self.sp = sp
                         guard let key = consts[a].asStr else { break }
-                        sp.initialize(to: try importModule(key.value, from: proto.file)); sp += 1
+                        sp.pointee = try importModule(key.value, from: proto.file); sp += 1
                     case .toStr:
                         let x = popPublishing(&sp, self)
-                        if x.isStr { sp.initialize(to: x); sp += 1 } else {
+                        if x.isStr { sp.pointee = x; sp += 1 } else {
                             frame.pointee.pc = pc; self.sp = sp
-                            sp.initialize(to: .string(try str(x))); sp += 1
+                            sp.pointee = .string(try str(x)); sp += 1
                         }
                     case .concat:
                         // The parts are strings (constants, or values through `toStr`);
@@ -683,10 +688,10 @@ extension VM {
                         }
                         parts.deinitialize(count: a)
                         sp = parts
-                        sp.initialize(to: .str(s)); sp += 1
+                        sp.pointee = .str(s); sp += 1
                     case .assertCatchable:
                         let kind = popPublishing(&sp, self), e = popPublishing(&sp, self)
-                        sp.initialize(to: .bool(try errorMatches(e, kind))); sp += 1
+                        sp.pointee = .bool(try errorMatches(e, kind)); sp += 1
                     }
                 }
             }
