@@ -193,6 +193,13 @@ final class HeapTests: XCTestCase {
         XCTAssertEqual(l.count, 40)
         XCTAssertEqual(l.get(39)?.bits, Word.int(40).bits)
         XCTAssertEqual(l.get(0)?.bits, Word.int(1).bits)
+        // The dispatch loop reads elements through the list's address.
+        let p = UnsafeRawPointer(Unmanaged.passUnretained(l).toOpaque())
+        for i in [0, 5, 39, -1, -40] {
+            XCTAssertEqual(ListObj.element(ofListAt: p, i)?.bits, l.get(normalizing: i)?.bits, "index \(i)")
+        }
+        XCTAssertNil(ListObj.element(ofListAt: p, 40))
+        XCTAssertNil(ListObj.element(ofListAt: p, -41))
     }
 
     /// An instance keeps its first fields inside the object the same way.

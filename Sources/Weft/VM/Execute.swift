@@ -398,8 +398,7 @@ extension VM {
                     case .index:
                         let l = sp - 2, r = sp - 1
                         if l.pointee.isList && r.pointee.isSmallInt {
-                            let i = r.pointee.smallIntValue
-                            if let v = l.withUnretained(ListObj.self, { $0.get(normalizing: i) }) {
+                            if let v = ListObj.element(ofListAt: l.pointee.heapAddress, r.pointee.smallIntValue) {
                                 l.pointee = v; sp = r; break
                             }
                         }
@@ -407,7 +406,7 @@ extension VM {
                         sp.pointee = try index(x, i); sp += 1
                     case .indexImm:
                         let l = sp - 1, i = a - (1 << 23)
-                        if l.pointee.isList, let v = l.withUnretained(ListObj.self, { $0.get(normalizing: i) }) {
+                        if l.pointee.isList, let v = ListObj.element(ofListAt: l.pointee.heapAddress, i) {
                             l.pointee = v; break
                         }
                         let x = popPublishing(&sp, self)
