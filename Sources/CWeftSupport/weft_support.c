@@ -8,6 +8,7 @@ __thread void *weft_heap_context;
 
 const void *weft_class_pointers[8];
 const void *weft_tables[4];
+int weft_multithreaded;
 
 
 void weft_retain_unpublished(void *object) {

@@ -29,6 +29,17 @@ static inline void weft_set_class_pointer(int i, const void *p) {
     __atomic_store_n(&weft_class_pointers[i], p, __ATOMIC_RELAXED);
 }
 
+/// The locking switch (Runtime/LockingSwitch.swift): nonzero once object locks
+/// must be taken. Every object operation reads it; a Swift `static let` of an
+/// `Atomic` cost a swift_once call per read. Set once, never cleared.
+extern int weft_multithreaded;
+static inline int weft_is_multithreaded(void) {
+    return __atomic_load_n(&weft_multithreaded, __ATOMIC_RELAXED);
+}
+static inline void weft_set_multithreaded(void) {
+    __atomic_store_n(&weft_multithreaded, 1, __ATOMIC_SEQ_CST);
+}
+
 /// Tables built once that the VM reads on hot paths (the method tables of str,
 /// list and map, the shared one-character strings), for the same reason: kept
 /// here, filled by the first reader from the `static let` that builds them.

@@ -17,12 +17,13 @@
 //   and has no safepoint turns the switch on when it leaves.
 // docs/concurrency-model.md explains the whole design.
 import Synchronization
+import CWeftSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 enum Runtime {
-    private static let multithreaded = Atomic<Bool>(false)
+    // The switch itself is a C global (weft_support.h, `weft_multithreaded`).
     /// Set by a thread waiting in `enter` for the switch to turn on.
     private static let switchRequested = Atomic<Bool>(false)
 
@@ -36,14 +37,14 @@ enum Runtime {
 
     /// True once object locks must be taken.
     @inline(__always) static var isMultithreaded: Bool {
-        multithreaded.load(ordering: .relaxed)
+        weft_is_multithreaded() != 0
     }
 
     /// Turns locking on. Called by a thread about to start another script thread,
     /// or by the unlocked thread itself at a safepoint.
     static func becomeMultithreaded() {
         gate.lock()
-        multithreaded.store(true, ordering: .sequentiallyConsistent)
+        weft_set_multithreaded()
         gate.broadcast()
         gate.unlock()
     }
@@ -86,7 +87,7 @@ enum Runtime {
         occupant = nil; occupantThread = nil
         if switchRequested.load(ordering: .relaxed) {
             // Someone waited for us; nothing of ours is in progress any more.
-            multithreaded.store(true, ordering: .sequentiallyConsistent)
+            weft_set_multithreaded()
             gate.broadcast()
         }
     }
