@@ -133,7 +133,6 @@ extension VM {
         while let v = try it.next(self) { try body(v) }
     }
 
-    /// The elements of an iterable as an array.
     /// A new list of a range's elements, last first when `reversed` (`list(r)`,
     /// `reversed(r)`), made from its bounds: no iterator and no array in between,
     /// which cost more than the list (`for i in reversed(0..<n)` was 12% of
@@ -147,6 +146,7 @@ extension VM {
         }, tag: Word.listTag)
     }
 
+    /// The elements of an iterable as an array.
     func collect(_ x: Word) throws -> [Word] {
         if case .list(let l) = x.unpacked { return l.snapshot }
         var capacity = 0
