@@ -188,8 +188,8 @@ extension VM {
     }
 
     /// Appends `x[lo:hi]` to `fresh`, a list just made that no other code can
-    /// hold, when `x` is a list (`xs[a:b] + ys[c:d]`); false, with nothing done,
-    /// for anything else.
+    /// hold, when `x` is a list (`xs[a:b] + ys[c:d]`, and `xs[a:b] + ys` with nil
+    /// bounds); false, with nothing done, for anything else.
     func appendSlice(of x: Word, _ lo: Word, _ hi: Word, to fresh: ListObj) throws -> Bool {
         guard x.isList else { return false }
         try x.withObject(ListObj.self) { l in

@@ -432,16 +432,9 @@ extension VM {
                             sp.pointee = try slice(x, lo, hi); sp += 1
                         }
                     case .concatFresh:
-                        if let fresh = (sp - 2).pointee.asList, (sp - 1).pointee.isList {
-                            let y = popPublishing(&sp, self)
-                            try y.withObject(ListObj.self) { l in
-                                try l.locked {
-                                    try l.withElements {
-                                        try checkSize(fresh.count &+ $0.count, .list)
-                                        fresh.appendUnlocked(contentsOf: $0)
-                                    }
-                                }
-                            }
+                        // (The whole of y is its slice with both bounds left out.)
+                        if let fresh = (sp - 2).pointee.asList, try appendSlice(of: (sp - 1).pointee, .nil, .nil, to: fresh) {
+                            sp -= 1
                             pc &+= 1        // the `add` is done
                         }
                     case .getAttr:

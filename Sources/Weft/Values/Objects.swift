@@ -139,21 +139,15 @@ final class StrObj: Obj {
     /// Ropes are made only past this many bytes; shorter strings are copied.
     static let ropeThreshold = 256
 
-    init(_ value: String) {
-        flat = value
-        isFlat = Atomic(true)
+    convenience init(_ value: String) {
         // Scalars = UTF-8 bytes that are not continuation bytes (10xxxxxx).
         var v = value
-        (count, utf8Count) = v.withUTF8 { bytes in
+        let n = v.withUTF8 { bytes in
             var n = 0
             for b in bytes where b & 0xC0 != 0x80 { n += 1 }
-            return (n, bytes.count)
+            return n
         }
-        utf8Base = StrObj.storedBase(value)
-        let inline = StrObj.bytesAreInline(value, utf8Count: value.utf8.count)
-        super.init()
-        if inline { utf8Base = inlineBytes }
-        if utf8Count > 64 { Heap.account(utf8Count) }
+        self.init(value, count: n)
     }
 
     init(_ value: String, count: Int, handingOff: Bool = false) {
