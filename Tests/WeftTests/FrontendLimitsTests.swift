@@ -258,6 +258,10 @@ final class FrontendLimitsTests: XCTestCase {
     func testStepBudgetEndsLoopsAndRecursion() {
         XCTAssertTrue(run("while true {}", budget: 1_000).contains("RuntimeError: step budget exhausted"))
         XCTAssertTrue(run("fn f() { return f() }\nf()", budget: 1_000).contains("RuntimeError: step budget exhausted"))
+        // Calls the dispatch loop enters inline (exact arity, a method) count too.
+        XCTAssertTrue(run("fn f(n) { return f(n + 1) }\nf(0)", budget: 1_000).contains("step budget exhausted"))
+        XCTAssertTrue(run("class A { fn f(n) { return self.f(n) } }\nA().f(0)", budget: 1_000)
+            .contains("step budget exhausted"))
         XCTAssertTrue(run("for x in range(10 ** 9) {}", budget: 1_000).contains("step budget exhausted"))
         XCTAssertTrue(run("let xs = [y for y in range(10 ** 9)]", budget: 1_000).contains("step budget exhausted"))
         // Catching it does not help: the next jump or call raises it again.

@@ -31,6 +31,12 @@ final class FuncProto {
     /// arguments a call binds without `VM.bindArguments` (one load for the call's
     /// fast path, instead of an array's count and an optional).
     let plainArity: Int
+    /// The argument count with which a plain call `f(args)` (for a method:
+    /// `obj.m(args)`, the receiver not counted) binds every parameter from its
+    /// arguments alone, or -1: the dispatch loop enters such calls inline
+    /// (docs/vm.md §7, "Calls").
+    let directCallArity: Int
+    let directInvokeArity: Int
     let captures: [CaptureSpec]
     let code: UnsafeMutablePointer<UInt32>
     let codeCount: Int
@@ -63,6 +69,8 @@ final class FuncProto {
         self.isMethod = isMethod; self.slotCount = slotCount; self.maxStack = maxStack
         frameWords = slotCount + maxStack
         plainArity = restIndex == nil ? paramNames.count : -1
+        directCallArity = isMethod ? -1 : plainArity
+        directInvokeArity = isMethod ? plainArity : -1
         self.captures = captures
         self.code = .allocate(capacity: max(code.count, 1))
         self.code.initialize(from: code, count: code.count)

@@ -103,17 +103,22 @@ extension VM {
         }
     }
 
+    /// The script function `sym` names in the class of the instance at `recvPos`, if
+    /// no field of the instance shadows it: what `recv.sym(args)` runs.
+    @inline(__always)
+    func scriptMethod(ofInstanceAt recvPos: UnsafeMutablePointer<Word>, _ sym: Int32) -> Word? {
+        recvPos.withUnretained(Instance.self) { inst in
+            guard let (slot, check) = inst.withClass({ c in c.findMethodSlot(sym).map { ($0, c.mayHaveFieldNamedLikeMethod) } }),
+                  slot.pointee.isFunction, !(check && inst.hasField(sym)) else { return nil }
+            return slot.pointee
+        }
+    }
+
     /// `recv.name(args)`: methods run with the receiver in slot 0 (no bound-method
     /// object is created); callable fields and attributes are called plainly.
     func setupInvoke(_ recvPos: UnsafeMutablePointer<Word>, sym: Int32, argc: Int, kw: KeywordNames?) throws -> Bool {
         if recvPos.pointee.isInstance {
-            // Fast path: a script method found in the class (no field shadows it).
-            let method: Word? = recvPos.withUnretained(Instance.self) { inst in
-                guard let (slot, check) = inst.withClass({ c in c.findMethodSlot(sym).map { ($0, c.mayHaveFieldNamedLikeMethod) } }),
-                      slot.pointee.isFunction, !(check && inst.hasField(sym)) else { return nil }
-                return slot.pointee
-            }
-            if let m = method {
+            if let m = scriptMethod(ofInstanceAt: recvPos, sym) {
                 let pushed = try m.withObject(Closure.self) { c in
                     guard c.proto.isMethod else { return false }
                     try pushFrame(c, calleePos: recvPos, base: recvPos, argc: argc, kw: kw)

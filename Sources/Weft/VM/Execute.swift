@@ -488,8 +488,16 @@ extension VM {
                         for v in items.reversed() { sp.pointee = v; sp += 1 }
 
                     case .call:
-                        frame.pointee.pc = pc; self.sp = sp
-                        if try setupCall(sp - a - 1, argc: a, kw: nil) {
+                        let calleePos = sp - a - 1
+                        frame.pointee.pc = pc
+                        // A script function taking exactly these arguments is entered here.
+                        if calleePos.pointee.isFunction,
+                           enterDirect(calleePos.pointee, argc: a, asMethod: false,
+                                       ret: calleePos, base: calleePos + 1, sp: &sp) {
+                            continue enterFrame
+                        }
+                        self.sp = sp
+                        if try setupCall(calleePos, argc: a, kw: nil) {
                             sp = self.sp
                             continue enterFrame
                         }
@@ -522,7 +530,13 @@ extension VM {
                             recv.pointee = .nil
                             break
                         }
-                        frame.pointee.pc = pc; self.sp = sp
+                        frame.pointee.pc = pc
+                        // So is a script method of an instance's class.
+                        if recv.pointee.isInstance, let m = scriptMethod(ofInstanceAt: recv, Int32(a)),
+                           enterDirect(m, argc: argc, asMethod: true, ret: recv, base: recv, sp: &sp) {
+                            continue enterFrame
+                        }
+                        self.sp = sp
                         if try setupInvoke(recv, sym: Int32(a), argc: argc, kw: nil) {
                             sp = self.sp
                             continue enterFrame
@@ -696,6 +710,34 @@ extension VM {
 
     @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Word>) -> Cell {
         unsafeDowncast(p.pointee.heapObject!, to: Cell.self)
+    }
+
+    /// The inline half of a call, for a script function whose parameters the call's
+    /// `argc` arguments (below `sp`) fill exactly: pushes the frame of `callee` (a
+    /// function word; for `asMethod`, a method with the receiver in slot 0), with
+    /// slot 0 at `newBase`, and fills its other locals with nil. Returns false,
+    /// having changed nothing, when the general path (VM.setupCall, setupInvoke)
+    /// must run the call instead: other arguments, a safepoint or the step budget
+    /// due, or the depth or stack limit reached (VM.pushFrame raises the error).
+    @inline(__always)
+    func enterDirect(_ callee: Word, argc: Int, asMethod: Bool, ret: UnsafeMutablePointer<Word>,
+                     base newBase: UnsafeMutablePointer<Word>, sp: inout UnsafeMutablePointer<Word>) -> Bool {
+        let target = Ref<Closure>(payloadOf: callee)
+        // Fields only: handing the unowned prototype to a function would retain it.
+        unowned(unsafe) let p = target.object.proto
+        guard (asMethod ? p.directInvokeArity : p.directCallArity) == argc else { return false }
+        let steps = stepsLeft.pointee &- 1
+        guard steps >= 0, frameCount < maxDepth, newBase + p.frameWords < stackLimit,
+              !thread.attention.load(ordering: .relaxed) else { return false }
+        stepsLeft.pointee = steps
+        var q = sp
+        let end = newBase + p.slotCount
+        while q < end { q.pointee = .nil; q += 1 }
+        sp = q
+        (frames + frameCount).pointee = Frame(closureRef: target, base: newBase, ret: ret,
+                                              isConstructor: false, rootMark: allocations.rootCount)
+        frameCount += 1
+        return true
     }
 }
 

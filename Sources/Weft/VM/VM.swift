@@ -27,9 +27,17 @@ struct Frame {
 
     init(closure: Closure, pc: Int, base: UnsafeMutablePointer<Word>, ret: UnsafeMutablePointer<Word>,
          isConstructor: Bool) {
-        closureRef = Ref(closure)
-        self.pc = pc; self.base = base; self.ret = ret; self.isConstructor = isConstructor
-        rootMark = 0
+        self.init(closureRef: Ref(closure), base: base, ret: ret, isConstructor: isConstructor, rootMark: 0)
+        self.pc = pc
+    }
+
+    /// A frame about to run its first instruction.
+    @inline(__always)
+    init(closureRef: Ref<Closure>, base: UnsafeMutablePointer<Word>, ret: UnsafeMutablePointer<Word>,
+         isConstructor: Bool, rootMark: Int) {
+        self.closureRef = closureRef
+        pc = 0; self.base = base; self.ret = ret; self.isConstructor = isConstructor
+        self.rootMark = rootMark
     }
 }
 

@@ -285,6 +285,8 @@ extension Unpacked {
 struct Ref<T: AnyObject> {
     let bits: UInt
     @inline(__always) init(_ o: T) { bits = UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()) }
+    /// The object a word refers to (the caller checked its class), without a cast.
+    @inline(__always) init(payloadOf w: Word) { bits = UInt(w.bits & Word.payloadMask) }
     @inline(__always) var object: T { unsafeBitCast(bits, to: T.self) }
     @inline(__always) var address: UnsafeRawPointer { UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped }
     /// Runs `body` with the object borrowed, never retained (see `Word.withObject`).
