@@ -47,4 +47,30 @@ final class OpcodeTests: XCTestCase {
             XCTAssertEqual(decodeOp(UInt32(op.rawValue) | 0xABCD00), op)
         }
     }
+
+    private func w(_ op: Op, _ a: Int = 0) -> UInt32 { UInt32(op.rawValue) | UInt32(a) << 8 }
+
+    /// Peephole.finalCode: pairs fuse, nops go, jumps follow, and a pair a jump
+    /// lands inside, or with a slot beyond 12 bits, stays apart.
+    func testPeepholeFusesPairsAndRetargetsJumps() {
+        let p = SourcePos(line: 1, col: 1)
+        func run(_ code: [UInt32]) -> [UInt32] {
+            Peephole.finalCode(code, [SourcePos](repeating: p, count: code.count)).0
+        }
+        // 0 loadLocal 1; 1 loadLocal 2; 2 nop; 3 loadLocal 3; 4 getAttr 7; 5 jump 0
+        XCTAssertEqual(run([w(.loadLocal, 1), w(.loadLocal, 2), w(.nop), w(.loadLocal, 3), w(.getAttr, 7), w(.jump, 0)]),
+                       [w(.loadLocal2, 1 | 2 << 12), w(.getLocalAttr, 3), 7, w(.jump, 0)])
+        // A jump to index 1 keeps 0 and 1 apart; the jump is retargeted past the nop.
+        XCTAssertEqual(run([w(.loadLocal, 1), w(.loadLocal, 2), w(.pop), w(.nop), w(.jumpIfFalse, 1)]),
+                       [w(.loadLocal, 1), w(.loadLocal, 2), w(.pop), w(.jumpIfFalse, 1)])
+        // A jump landing on a nop lands on what follows it: no fusion across it.
+        XCTAssertEqual(run([w(.loadLocal, 1), w(.nop), w(.loadLocal, 2), w(.jump, 1)]),
+                       [w(.loadLocal, 1), w(.loadLocal, 2), w(.jump, 1)])
+        // Slots of 4096 and up do not fit in half an operand.
+        XCTAssertEqual(run([w(.loadLocal, 4096), w(.loadLocal, 1), w(.loadLocal, 2)]),
+                       [w(.loadLocal, 4096), w(.loadLocal2, 1 | 2 << 12)])
+        // Targets in the extra word (iterNext) are retargeted too.
+        XCTAssertEqual(run([w(.nop), w(.iterNext, 0), 5, w(.loadLocal, 1), w(.loadLocal, 2), w(.ret)]),
+                       [w(.iterNext, 0), 3, w(.loadLocal2, 1 | 2 << 12), w(.ret)])
+    }
 }

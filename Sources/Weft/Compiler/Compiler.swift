@@ -73,7 +73,7 @@ final class Compiler {
             error("function '\(f.name)' is too large: more than \(f.operandLimit) local variables, "
                   + "constants, names or instructions", p)
         }
-        let (code, positions) = removeNops(f.code, f.positions)
+        let (code, positions) = Peephole.finalCode(f.code, f.positions)
         return FuncProto(name: f.name, file: file, paramNames: paramNames, hasDefault: hasDefault,
                          restIndex: restIndex, isMethod: f.isMethod, slotCount: f.slotHighWater,
                          maxStack: f.maxStack + 2, captures: f.captures, code: code,

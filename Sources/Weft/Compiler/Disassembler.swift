@@ -25,6 +25,8 @@ enum Disassembler {
                 case .pushInt, .addImm, .subImm, .indexImm: line += String(a - (1 << 23))
                 case .getAttr, .setAttr, .getSuper: line += Symbols.name(Int32(a))
                 case .invoke, .invokeKw: line += "\(Symbols.name(Int32(a))) argc=\(p.code[pc + 1])"
+                case .loadLocal2: line += "\(a & 0xFFF) \(a >> 12)"
+                case .getLocalAttr: line += "\(a) \(Symbols.name(Int32(bitPattern: p.code[pc + 1])))"
                 default:
                     if op != .pop && op != .ret { line += String(a) }
                     if extraWords(op) > 0 && op != .invoke { line += " " + String(p.code[pc + 1]) }

@@ -17,6 +17,7 @@ enum Op: UInt8, CaseIterable {
     case dup2           //                [a b] -> [a b a b]
 
     case loadLocal      // A=slot         [] -> [L[s]]
+    case loadLocal2     // A=s1+s2<<12    [] -> [L[s1] L[s2]]   (two loadLocals; Peephole.swift)
     case storeLocal     // A=slot         [x] -> []        L[s] = x
     case loadCell       // A=slot         [] -> [L[s].value]
     case storeCell      // A=slot         [x] -> []        L[s].value = x
@@ -64,6 +65,7 @@ enum Op: UInt8, CaseIterable {
     case concatFresh    //                [s y] -> [s + y], skipping the `add` that follows, when s (just
                         //                made) and y are lists; else unchanged, for the `add`
     case getAttr        // A=sym          [o] -> [o.name]
+    case getLocalAttr   // A=slot B=sym   [] -> [L[s].name]   (loadLocal + getAttr; Peephole.swift)
     case setAttr        // A=sym          [o x] -> []      o.name = x
     case getSuper       // A=sym          [self] -> [bound super method]
     case unpack         // A=n            [seq] -> [xn .. x1]   (x1 on top; ValueError if len != n)
@@ -95,7 +97,7 @@ enum Op: UInt8, CaseIterable {
 /// How many extra operand words follow an instruction.
 func extraWords(_ op: Op) -> Int {
     switch op {
-    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext, .iterNext2: return 1
+    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext, .iterNext2, .getLocalAttr: return 1
     case .invokeKw: return 2
     default: return 0
     }
@@ -115,35 +117,4 @@ extension Op {
 
     /// Instructions whose extra word B is a jump target.
     var jumpsWithB: Bool { self == .jumpIfNotMissing || self == .iterNext || self == .iterNext2 }
-}
-
-/// Removes `nop`s (unused placeholders for boxing captured variables) and
-/// retargets jumps, so the placeholders cost nothing at run time.
-func removeNops(_ code: [UInt32], _ positions: [SourcePos]) -> ([UInt32], [SourcePos]) {
-    var newIndex = [Int](repeating: 0, count: code.count + 1)
-    var kept = 0
-    var pc = 0
-    var starts: [Int] = []
-    while pc < code.count {
-        let op = Op(rawValue: UInt8(code[pc] & 0xFF))!
-        let width = 1 + extraWords(op)
-        for k in 0..<width { newIndex[pc + k] = kept + (op == .nop ? 0 : k) }
-        if op != .nop { starts.append(pc); kept += width }
-        pc += width
-    }
-    newIndex[code.count] = kept
-    var out: [UInt32] = [], pos: [SourcePos] = []
-    out.reserveCapacity(kept); pos.reserveCapacity(kept)
-    for start in starts {
-        let op = Op(rawValue: UInt8(code[start] & 0xFF))!
-        var w = code[start]
-        if op.jumpsWithA { w = (w & 0xFF) | (UInt32(newIndex[Int(w >> 8)]) << 8) }
-        out.append(w); pos.append(positions[start])
-        for k in 1...max(1, extraWords(op)) where k <= extraWords(op) {
-            var x = code[start + k]
-            if op.jumpsWithB && k == 1 { x = UInt32(newIndex[Int(x)]) }
-            out.append(x); pos.append(positions[start + k])
-        }
-    }
-    return (out, pos)
 }

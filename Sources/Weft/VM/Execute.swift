@@ -117,6 +117,8 @@ extension VM {
 
                     case .loadLocal:
                         sp.pointee = base[a]; sp += 1
+                    case .loadLocal2:
+                        sp.pointee = base[a & 0xFFF]; (sp + 1).pointee = base[a >> 12]; sp += 2
                     case .storeLocal:
                         sp -= 1
                         drop(base + a)
@@ -450,6 +452,17 @@ extension VM {
                         let x = popPublishing(&sp, self)
                         frame.pointee.pc = pc
                         sp.pointee = try getAttribute(x, Int32(a)); sp += 1
+                    case .getLocalAttr:
+                        let local = base + a
+                        let sym = Int32(bitPattern: code[pc])
+                        pc &+= 1
+                        let hint = proto.fieldHints + (pc &- 1)
+                        if local.pointee.isInstance, let v = local.withUnretained(Instance.self, { $0.field(sym, hint: hint) }) {
+                            sp.pointee = v; sp += 1
+                            break
+                        }
+                        frame.pointee.pc = pc; self.sp = sp
+                        sp.pointee = try getAttribute(local.pointee, sym); sp += 1
                     case .setAttr:
                         let target = sp - 2
                         if target.pointee.isInstance,
