@@ -69,6 +69,13 @@ final class OpcodeTests: XCTestCase {
         // Slots of 4096 and up do not fit in half an operand.
         XCTAssertEqual(run([w(.loadLocal, 4096), w(.loadLocal, 1), w(.loadLocal, 2)]),
                        [w(.loadLocal, 4096), w(.loadLocal2, 1 | 2 << 12)])
+        // Stores: two in a row, a store then a load; an indexed local read.
+        XCTAssertEqual(run([w(.storeLocal, 1), w(.storeLocal, 2), w(.storeLocal, 3), w(.loadLocal, 4),
+                            w(.loadLocal, 5), w(.indexImm, 1 << 23)]),
+                       [w(.storeLocal2, 1 | 2 << 12), w(.storeLoadLocal, 3 | 4 << 12), w(.localIndexImm, 5), 1 << 23])
+        // A jump back to an iterNext becomes jumpIterNext; other jumps stay.
+        XCTAssertEqual(run([w(.iterNext, 0), 4, w(.pop), w(.jump, 0), w(.jump, 3)]),
+                       [w(.iterNext, 0), 4, w(.pop), w(.jumpIterNext, 0), w(.jump, 3)])
         // Targets in the extra word (iterNext) are retargeted too.
         XCTAssertEqual(run([w(.nop), w(.iterNext, 0), 5, w(.loadLocal, 1), w(.loadLocal, 2), w(.ret)]),
                        [w(.iterNext, 0), 3, w(.loadLocal2, 1 | 2 << 12), w(.ret)])

@@ -25,7 +25,8 @@ enum Disassembler {
                 case .pushInt, .addImm, .subImm, .indexImm: line += String(a - (1 << 23))
                 case .getAttr, .setAttr, .getSuper: line += Symbols.name(Int32(a))
                 case .invoke, .invokeKw: line += "\(Symbols.name(Int32(a))) argc=\(p.code[pc + 1])"
-                case .loadLocal2: line += "\(a & 0xFFF) \(a >> 12)"
+                case .loadLocal2, .storeLocal2, .storeLoadLocal: line += "\(a & 0xFFF) \(a >> 12)"
+                case .localIndexImm: line += "\(a) \(Int(p.code[pc + 1]) - (1 << 23))"
                 case .getLocalAttr: line += "\(a) \(Symbols.name(Int32(bitPattern: p.code[pc + 1])))"
                 default:
                     if op != .pop && op != .ret { line += String(a) }

@@ -19,6 +19,8 @@ enum Op: UInt8, CaseIterable {
     case loadLocal      // A=slot         [] -> [L[s]]
     case loadLocal2     // A=s1+s2<<12    [] -> [L[s1] L[s2]]   (two loadLocals; Peephole.swift)
     case storeLocal     // A=slot         [x] -> []        L[s] = x
+    case storeLocal2    // A=s1+s2<<12    [y x] -> []      L[s1] = x; L[s2] = y   (two storeLocals)
+    case storeLoadLocal // A=s1+s2<<12    [x] -> [L[s2]]   L[s1] = x   (storeLocal + loadLocal)
     case loadCell       // A=slot         [] -> [L[s].value]
     case storeCell      // A=slot         [x] -> []        L[s].value = x
     case boxLocal       // A=slot         L[s] = Cell(L[s])  (a captured parameter)
@@ -37,6 +39,7 @@ enum Op: UInt8, CaseIterable {
     case eq, ne, lt, le, gt, ge                    // [a b] -> [bool]
     case isIn, notIn, isSame, isNot                // [a b] -> [bool]
 
+    case jumpIterNext   // A=target       a `jump` to an `iterNext`, which a range's step runs here too
     case jump           // A=target
     case jumpIfFalse    // A=target       [c] -> []
     case jumpIfTrue     // A=target       [c] -> []
@@ -57,6 +60,7 @@ enum Op: UInt8, CaseIterable {
     case makeRange      // A=1 inclusive  [a b] -> [range]
     case index          //                [a i] -> [a[i]]
     case indexImm       // A=imm+2^23     [a] -> [a[imm]]   (`xs[0]`: no pushInt)
+    case localIndexImm  // A=slot B=imm+2^23  [] -> [L[s][imm]]   (loadLocal + indexImm)
     case storeIndex     //                [a i x] -> []    a[i] = x
     case slice          //                [a lo hi] -> [a[lo:hi]]  (nil = omitted)
     case reverseFresh   //                [s] -> [reversed(s)]   s just made by `slice`
@@ -97,7 +101,8 @@ enum Op: UInt8, CaseIterable {
 /// How many extra operand words follow an instruction.
 func extraWords(_ op: Op) -> Int {
     switch op {
-    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext, .iterNext2, .getLocalAttr: return 1
+    case .jumpIfNotMissing, .callKw, .invoke, .iterInit, .iterNext, .iterNext2, .getLocalAttr, .localIndexImm:
+        return 1
     case .invokeKw: return 2
     default: return 0
     }
@@ -107,7 +112,7 @@ extension Op {
     /// Instructions whose operand A is a jump target.
     var jumpsWithA: Bool {
         switch self {
-        case .jump, .jumpIfFalse, .jumpIfTrue, .jumpIfFalseOrPop, .jumpIfTrueOrPop, .setupTry,
+        case .jump, .jumpIterNext, .jumpIfFalse, .jumpIfTrue, .jumpIfFalseOrPop, .jumpIfTrueOrPop, .setupTry,
              .jumpUnlessLt, .jumpUnlessLe, .jumpUnlessGt, .jumpUnlessGe, .jumpUnlessEq, .jumpUnlessNe,
              .jumpUnlessNil, .jumpIfNil:
             return true

@@ -123,6 +123,13 @@ extension VM {
                         sp -= 1
                         drop(base + a)
                         (base + a).pointee = sp.pointee
+                    case .storeLocal2:
+                        base[a & 0xFFF] = (sp - 1).pointee
+                        base[a >> 12] = (sp - 2).pointee
+                        sp -= 2
+                    case .storeLoadLocal:
+                        base[a & 0xFFF] = (sp - 1).pointee
+                        (sp - 1).pointee = base[a >> 12]
                     case .loadCell:
                         sp.pointee = cellAt(base + a).value; sp += 1
                     case .storeCell:
@@ -279,7 +286,7 @@ extension VM {
                         let r = x.isIdentical(to: y)
                         sp.pointee = .bool(word & 0xFF == UInt32(Op.isSame.rawValue) ? r : !r); sp += 1
 
-                    case .jump:
+                    case .jump, .jumpIterNext:
                         if a < pc {
                             // Loops are where Ctrl-C and the step budget stop a script,
                             // and where another thread may ask for locking to be turned on.
@@ -294,6 +301,12 @@ extension VM {
                             }
                         }
                         pc = a
+                        // Landing on a range's `iterNext`: its step, here (anything else
+                        // is left to the `iterNext`).
+                        if word & 0xFF == UInt32(Op.jumpIterNext.rawValue),
+                           let more = stepRange(base + Int(code[pc] >> 8), &sp) {
+                            pc = more ? pc &+ 2 : Int(code[pc &+ 1])
+                        }
                     case .jumpIfFalse:
                         sp -= 1
                         let c = sp.pointee
@@ -412,6 +425,14 @@ extension VM {
                             l.pointee = v; break
                         }
                         let x = popPublishing(&sp, self)
+                        sp.pointee = try index(x, .smallInt(i)); sp += 1
+                    case .localIndexImm:
+                        let x = base[a], i = Int(code[pc]) - (1 << 23)
+                        pc &+= 1
+                        if x.isList, let v = ListObj.element(ofListAt: x.heapAddress, i) {
+                            sp.pointee = v; sp += 1; break
+                        }
+                        self.sp = sp
                         sp.pointee = try index(x, .smallInt(i)); sp += 1
                     case .storeIndex:
                         let v = popPublishing(&sp, self), i = popPublishing(&sp, self), x = popPublishing(&sp, self)
@@ -637,16 +658,8 @@ extension VM {
                     case .iterNext:
                         let target = Int(code[pc])
                         pc &+= 1
-                        unowned(unsafe) let it = (base + a).unretained(IteratorObj.self)
-                        if type(of: it) == RangeIterator.self {
-                            unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
-                            if r.remaining > 0 {
-                                sp.pointee = .int(r.current); sp += 1
-                                r.current &+= r.step        // unused once remaining hits 0
-                                r.remaining &-= 1
-                            } else {
-                                pc = target
-                            }
+                        if let more = stepRange(base + a, &sp) {
+                            if !more { pc = target }
                             break
                         }
                         frame.pointee.pc = pc; self.sp = sp
@@ -719,6 +732,21 @@ extension VM {
             frame.pointee.pc = pc
             throw error
         }
+    }
+
+    /// The step of a `for` loop over the iterator in `slot`, if it is a range's:
+    /// pushes the next int and returns true, or returns false when the range is done;
+    /// nil for any other iterator.
+    @inline(__always)
+    func stepRange(_ slot: UnsafeMutablePointer<Word>, _ sp: inout UnsafeMutablePointer<Word>) -> Bool? {
+        unowned(unsafe) let it = slot.unretained(IteratorObj.self)
+        guard type(of: it) == RangeIterator.self else { return nil }
+        unowned(unsafe) let r = unsafeDowncast(it, to: RangeIterator.self)
+        guard r.remaining > 0 else { return false }
+        sp.pointee = .int(r.current); sp += 1
+        r.current &+= r.step        // unused once remaining hits 0
+        r.remaining &-= 1
+        return true
     }
 
     @inline(__always) func cellAt(_ p: UnsafeMutablePointer<Word>) -> Cell {
