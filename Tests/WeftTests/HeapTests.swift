@@ -97,6 +97,36 @@ final class HeapTests: XCTestCase {
         }
     }
 
+    /// `StrObj(smallASCII:)` builds Swift's small-string bits itself: they must be
+    /// the bits `String(decoding:)` makes, for every length, and the object must
+    /// lend its bytes in place like any short string.
+    func testSmallASCIIStringsAreSwiftsOwn() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0...15 {
+            for _ in 0..<50 {
+                let bytes = (0..<n).map { _ in UInt8.random(in: 0...127, using: &rng) }
+                bytes.withUnsafeBufferPointer { b in
+                    let made = StrObj.smallASCIIString(b)
+                    let decoded = String(decoding: b, as: UTF8.self)
+                    XCTAssertEqual(unsafeBitCast(made, to: (UInt64, UInt64).self).0,
+                                   unsafeBitCast(decoded, to: (UInt64, UInt64).self).0)
+                    XCTAssertEqual(unsafeBitCast(made, to: (UInt64, UInt64).self).1,
+                                   unsafeBitCast(decoded, to: (UInt64, UInt64).self).1)
+                    XCTAssertEqual(made, decoded)
+                    XCTAssertEqual(made.hashValue, decoded.hashValue)
+                    let s = StrObj(smallASCII: b)
+                    XCTAssertEqual(s.value, decoded)
+                    XCTAssertEqual(s.count, n)
+                    let object = UInt(bitPattern: Unmanaged.passUnretained(s).toOpaque())
+                    let (address, lent) = s.withUTF8Bytes { (UInt(bitPattern: $0.baseAddress), Array($0)) }
+                    XCTAssertEqual(lent, bytes)
+                    XCTAssertTrue(address >= object && address < object + 64)
+                    XCTAssertEqual(s.hashValue32, StrObj(decoded).hashValue32)
+                }
+            }
+        }
+    }
+
     /// What nothing reaches is freed by the next collection.
     func testUnreachableObjectsAreFreed() throws {
         let interp = Interpreter()

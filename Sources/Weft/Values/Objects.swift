@@ -163,6 +163,33 @@ final class StrObj: Obj {
         if utf8Count > 64 { Heap.account(utf8Count) }
     }
 
+    /// A string of the ASCII `bytes` (at most 15, the caller checked both), made
+    /// without `String(decoding:)`'s validation (about 170 instructions; k-nucleotide
+    /// makes 750,000 such slices): Swift's own small-string layout, whose bytes are
+    /// then known to sit in this object.
+    init(smallASCII bytes: UnsafeBufferPointer<UInt8>, handingOff: Bool = false) {
+        flat = StrObj.smallASCIIString(bytes)
+        isFlat = Atomic(true)
+        count = bytes.count
+        utf8Count = bytes.count
+        utf8Base = nil
+        super.init(handingOff: handingOff)
+        utf8Base = inlineBytes
+    }
+
+    /// A small string as Swift lays one out on 64-bit platforms: the UTF-8 bytes in
+    /// order in the value's two words, and in the top byte of the second the flags
+    /// of an ASCII small string (0xE0) with the count. `String(decoding:)` makes the
+    /// same bits for ASCII input; StringTests checks that they are equal, for every
+    /// length, against it.
+    @inline(__always) static func smallASCIIString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var words: (UInt64, UInt64) = (0, UInt64(0xE0 | bytes.count) << 56)
+        withUnsafeMutableBytes(of: &words) { w in
+            w.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        }
+        return unsafeBitCast(words, to: String.self)
+    }
+
     private init(rope prefix: StrObj, _ suffix: StrObj) {
         flat = suffix.value
         isFlat = Atomic(false)
