@@ -127,17 +127,19 @@ final class AllocBuffer {
     }
 
     /// After the sweep of `taken` (this buffer's entries handed over by a
-    /// collection): its survivors join this buffer's old objects, and those the
-    /// write barrier does not see are noted for rescanning.
+    /// collection): its survivors join this buffer's old objects. (The sweep noted
+    /// those the write barrier does not see for rescanning, `noteSurvivor`.)
     func keepSurvivors(of taken: AllocBuffer) {
-        noteRescanned(taken.young)
-        noteRescanned(taken.old)
         old.take(&taken.young)
         old.take(&taken.old)
     }
 
-    private func noteRescanned(_ list: PointerList) {
-        for i in 0..<list.count where Obj.isRescannedWhenOld(list.items[i]) { rescan.append(list.items[i]) }
+    /// A survivor of the sweep that will join this buffer's old objects: noted for
+    /// rescanning if the write barrier does not see its stores. (Done as the sweep
+    /// reads the object, not in a second pass over the survivors: that pass was
+    /// 1.4% of binary_trees, mostly cache misses.)
+    @inline(__always) func noteSurvivor(_ p: UnsafeMutableRawPointer) {
+        if Obj.isRescannedWhenOld(p) { rescan.append(p) }
     }
 
     /// Sweeps the young and old objects of this buffer (one a collection handed

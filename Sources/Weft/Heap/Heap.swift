@@ -301,7 +301,7 @@ enum Heap {
     private static func sweepOwn(_ buffer: AllocBuffer) {
         guard let taken = buffer.pendingSweep else { return }
         buffer.pendingSweep = nil
-        sweep(taken, epoch: epoch)
+        sweep(taken, epoch: epoch, keeper: buffer)
         buffer.keepSurvivors(of: taken)
     }
 
@@ -321,7 +321,7 @@ enum Heap {
                 // next collection waits for it (`collectorChosen` stays set).
                 let survivors = AllocBuffer(capacity: 16)
                 for t in taken {
-                    sweep(t, epoch: epoch)
+                    sweep(t, epoch: epoch, keeper: survivors)
                     survivors.keepSurvivors(of: t)
                 }
                 cond.lock()
@@ -548,8 +548,13 @@ enum Heap {
 
     /// Releases the unmarked objects of `b`, keeps the marked ones, and frees the
     /// blocks retired before the collection.
-    private static func sweep(_ b: AllocBuffer, epoch e: UInt8) {
-        b.sweep(live: { ($0 + markOffset).load(as: UInt8.self) == e }, dead: release)
+    /// Sweeps `b`, whose survivors will join `keeper`'s old objects.
+    private static func sweep(_ b: AllocBuffer, epoch e: UInt8, keeper: AllocBuffer) {
+        b.sweep(live: { p in
+            guard (p + markOffset).load(as: UInt8.self) == e else { return false }
+            keeper.noteSurvivor(p)
+            return true
+        }, dead: release)
         for block in b.retired { WordBlock(base: block).free() }
         b.retired.removeAll()
     }
