@@ -218,6 +218,11 @@ final class HeapTests: XCTestCase {
         let object = Int(bitPattern: Unmanaged.passUnretained(l).toOpaque())
         let field = withUnsafeMutablePointer(to: &l.inlineBlock) { Int(bitPattern: $0) }
         XCTAssertEqual(field - object, ListObj.inlineOffset)
+        // `frozen` sits in the padding after the lock and mark bytes, so a list
+        // object (ending with its inline block) is one 64-byte cache line.
+        let frozen = withUnsafeMutablePointer(to: &l.frozen) { Int(bitPattern: $0) }
+        XCTAssertLessThan(frozen - object, ListObj.blockOffset)
+        XCTAssertEqual(ListObj.inlineOffset + 8 * (1 + ListObj.Inline.capacity), 64)
         XCTAssertEqual(l.get(1)?.bits, Word.int(2).bits)
         for i in 3...40 { l.appendUnlocked(.int(i)) }
         XCTAssertEqual(l.count, 40)
@@ -238,6 +243,11 @@ final class HeapTests: XCTestCase {
         let object = Int(bitPattern: Unmanaged.passUnretained(inst).toOpaque())
         let field = withUnsafeMutablePointer(to: &inst.inlineBlock) { Int(bitPattern: $0) }
         XCTAssertEqual(field - object, Instance.inlineOffset)
+        let frozen = withUnsafeMutablePointer(to: &inst.frozen) { Int(bitPattern: $0) }
+        XCTAssertLessThan(frozen - object, 24)
+        XCTAssertEqual(Instance.inlineOffset + 8 * (1 + Instance.Inline.capacity), 80)
+        inst.setFieldUnlocked(Symbols.intern("a"), .int(7))
+        XCTAssertEqual(inst.field(Symbols.intern("a"))?.bits, Word.int(7).bits)
     }
 
     /// The stats a collection reports.

@@ -88,32 +88,56 @@ struct WordBlock {
     }
 }
 
-/// The storage of a block of `capacity` words kept inside its container object
-/// (a stored property, so a small container is one allocation): the capacity word,
-/// then the words. The container owns it: it is never freed or retired on its own.
-struct InlineBlock {
-    static let capacity = 3
-    private var header: UInt64
-    private var words: (UInt64, UInt64, UInt64)
+/// The words of an inline block: a fixed number of them, stored in place.
+protocol InlineWords {
+    static var capacity: Int { get }
+    init(repeating bits: UInt64)
+}
 
-    /// Capacity 3, every word `fill`.
+/// Two words: a list's (a pair is the commonest small list, and with two the whole
+/// list object is 64 bytes, one cache line, instead of 80).
+struct TwoWords: InlineWords {
+    var a, b: UInt64
+    static var capacity: Int { 2 }
+    init(repeating bits: UInt64) { a = bits; b = bits }
+}
+
+/// Three words: an instance's (a point or vector with three fields is one object).
+struct ThreeWords: InlineWords {
+    var a, b, c: UInt64
+    static var capacity: Int { 3 }
+    init(repeating bits: UInt64) { a = bits; b = bits; c = bits }
+}
+
+/// The storage of a block of `Words.capacity` words kept inside its container
+/// object (a stored property, so a small container is one allocation): the
+/// capacity word, then the words. The container owns it: it is never freed or
+/// retired on its own.
+struct InlineBlock<Words: InlineWords> {
+    static var capacity: Int { Words.capacity }
+    private var header: UInt64
+    private var words: Words
+
+    /// Every word `fill`.
     static func filled(with fill: Word) -> InlineBlock {
-        let n = fill.bits
-        return InlineBlock(header: UInt64(capacity), words: (n, n, n))
+        InlineBlock(header: UInt64(capacity), words: Words(repeating: fill.bits))
     }
 
-    /// Capacity 3, the first `count` words initialized by `fill` and the others
-    /// `rest`. Containers build their inline block this way before their
-    /// `super.init`: filled through the object's address afterwards, the optimizer
-    /// kept the object alive around the fill with a retain and a release (two
-    /// atomic operations per small list: 5% of binary_trees).
+    /// The first `count` words initialized by `fill` and the others `rest`.
+    /// Containers build their inline block this way before their `super.init`:
+    /// filled through the object's address afterwards, the optimizer kept the
+    /// object alive around the fill with a retain and a release (two atomic
+    /// operations per small list: 5% of binary_trees).
     @inline(__always)
     static func filled(count: Int, rest: Word, by fill: (UnsafeMutablePointer<Word>) -> Void) -> InlineBlock {
         var b = filled(with: rest)
         withUnsafeMutablePointer(to: &b.words) { fill(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Word.self)) }
         return b
     }
+}
 
+/// Finding, freeing and retiring blocks that may be a container's inline block.
+enum InlineBlocks {
     /// The inline block stored `offset` bytes into `owner` (found from the object's
     /// address, so no Swift access to the property races with lock-free readers).
     @inline(__always) static func block(of owner: AnyObject, at offset: Int) -> WordBlock {
