@@ -35,32 +35,34 @@ enum ListMethods {
         }),
         NativeEntry("insert", { vm, r, args in
             try args.check(min: 2, max: 2)
-            let l = try MethodSupport.list(r, "insert")
-            let i = try MethodSupport.int(args[0], "insert", "index")
-            let v = args[1]
-            try l.locked {
-                if l.frozen { throw ScriptThrow.frozen("list") }
-                let n = l.count
-                try vm.checkSize(n &+ 1, .list)
-                var j = i < 0 ? i &+ n : i
-                if j < 0 { j = 0 } else if j > n { j = n }
-                l.insertUnlocked(v, at: j)
+            return try MethodSupport.withList(r, "insert") { l in
+                let i = try MethodSupport.int(args[0], "insert", "index")
+                let v = args[1]
+                try l.locked {
+                    if l.frozen { throw ScriptThrow.frozen("list") }
+                    let n = l.count
+                    try vm.checkSize(n &+ 1, .list)
+                    var j = i < 0 ? i &+ n : i
+                    if j < 0 { j = 0 } else if j > n { j = n }
+                    l.insertUnlocked(v, at: j)
+                }
+                return .nil
             }
-            return .nil
         }),
         NativeEntry("pop", { _, r, args in
             try args.check(min: 0, max: 1, keywords: ["index"])
-            let l = try MethodSupport.list(r, "pop")
-            var i = -1
-            if let iv = try args.arg(0, "index") { i = try MethodSupport.int(iv, "pop", "index") }
-            return try l.locked {
-                if l.frozen { throw ScriptThrow.frozen("list") }
-                let n = l.count
-                if n == 0 { throw ScriptThrow.indexError("pop from empty list") }
-                guard let j = MethodSupport.index(i, count: n) else {
-                    throw ScriptThrow.indexError("pop index out of range")
+            return try MethodSupport.withList(r, "pop") { l in
+                var i = -1
+                if let iv = try args.arg(0, "index") { i = try MethodSupport.int(iv, "pop", "index") }
+                return try l.locked {
+                    if l.frozen { throw ScriptThrow.frozen("list") }
+                    let n = l.count
+                    if n == 0 { throw ScriptThrow.indexError("pop from empty list") }
+                    guard let j = MethodSupport.index(i, count: n) else {
+                        throw ScriptThrow.indexError("pop index out of range")
+                    }
+                    return l.removeUnlocked(at: j)
                 }
-                return l.removeUnlocked(at: j)
             }
         }),
         NativeEntry("remove", { vm, r, args in

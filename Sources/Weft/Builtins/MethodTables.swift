@@ -146,6 +146,14 @@ enum MethodSupport {
         throw ScriptThrow.typeError("\(fn)() needs a list receiver, not \(r.typeName)")
     }
 
+    /// Runs `body` with the receiver borrowed as a list (no retain and release, as a
+    /// reference from `list(_:_:)` costs: the hot methods, `pop` and `insert`).
+    @inline(__always)
+    static func withList<R>(_ r: Word, _ fn: String, _ body: (ListObj) throws -> R) throws -> R {
+        guard r.isList else { throw ScriptThrow.typeError("\(fn)() needs a list receiver, not \(r.typeName)") }
+        return try r.withObject(ListObj.self, body)
+    }
+
     static func map(_ r: Word, _ fn: String) throws -> MapObj {
         if case .map(let m) = r.unpacked { return m }
         throw ScriptThrow.typeError("\(fn)() needs a map receiver, not \(r.typeName)")

@@ -41,8 +41,9 @@ extension VM {
             try pushFrame(method.closureUnchecked, calleePos: calleePos, base: calleePos, argc: argc, kw: kw)
             return true
         }
-        if method.isObjectTag && method.objectUnchecked is NativeFn {
-            try callNative(method.unchecked(NativeFn.self), receiver: receiver, calleePos, argc: argc, kw: kw)
+        if method.isObjectTag && method.classPointer == ClassPointers.nativeFn {
+            // Borrowed: a reference made from the word was retained and released.
+            try method.withObject(NativeFn.self) { try callNative($0, receiver: receiver, calleePos, argc: argc, kw: kw) }
             return false
         }
         calleePos.pointee = method

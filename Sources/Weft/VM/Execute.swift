@@ -441,22 +441,28 @@ extension VM {
                         let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
                         sp.pointee = try slice(x, lo, hi); sp += 1
                     case .reverseFresh:
-                        if let l = (sp - 1).pointee.asList {
-                            l.reverseUnlocked()     // made by the slice just now: no other holder
+                        if (sp - 1).pointee.isList {
+                            // Made by the slice just now: no other holder. (Borrowed:
+                            // `asList` made a reference, retained and released.)
+                            (sp - 1).pointee.withObject(ListObj.self) { $0.reverseUnlocked() }
                         } else {                    // a str or bytes slice: its items, reversed
                             let x = popPublishing(&sp, self)
                             sp.pointee = .list(ListObj(try Sequences.items(self, x).reversed())); sp += 1
                         }
                     case .concatSlice:
                         let hi = popPublishing(&sp, self), lo = popPublishing(&sp, self), x = popPublishing(&sp, self)
-                        if let fresh = (sp - 1).pointee.asList, try appendSlice(of: x, lo, hi, to: fresh) {
+                        let fresh = sp - 1
+                        if fresh.pointee.isList,
+                           try fresh.pointee.withObject(ListObj.self, { try appendSlice(of: x, lo, hi, to: $0) }) {
                             pc &+= 1        // the `add` is done
                         } else {
                             sp.pointee = try slice(x, lo, hi); sp += 1
                         }
                     case .concatFresh:
                         // (The whole of y is its slice with both bounds left out.)
-                        if let fresh = (sp - 2).pointee.asList, try appendSlice(of: (sp - 1).pointee, .nil, .nil, to: fresh) {
+                        let fresh = sp - 2, y = (sp - 1).pointee
+                        if fresh.pointee.isList,
+                           try fresh.pointee.withObject(ListObj.self, { try appendSlice(of: y, .nil, .nil, to: $0) }) {
                             sp -= 1
                             pc &+= 1        // the `add` is done
                         }
