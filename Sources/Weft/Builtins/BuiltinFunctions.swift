@@ -68,6 +68,10 @@ enum Builtins {
             throw ScriptThrow.typeError("len() takes exactly one argument (\(args.count + args.keywordCount) given)")
         }
         let x = args[0]
+        // The common kinds borrowed: `unpacked` makes a reference, retained and released.
+        if x.isList { return .int(x.withObject(ListObj.self) { $0.count }) }
+        if x.isStr { return .int(x.withObject(StrObj.self) { $0.count }) }
+        if x.isMap { return .int(x.withObject(MapObj.self) { $0.count }) }
         switch x.unpacked {
         case .str(let s): return .int(s.count)
         case .list(let l): return .int(l.count)
@@ -93,7 +97,14 @@ enum Builtins {
     /// types match by kind (bool is not int); classes match with inheritance.
     static func isinstance(_ vm: VM, _ receiver: Word, _ args: Args) throws -> Word {
         try args.check(min: 2, max: 2)
-        let t = TypeObjects.of(args[0])
+        let x = args[0], spec = args[1]
+        if x.isInstance && spec.isObjectTag && spec.classPointer == ClassPointers.classObj {
+            // An instance and a class, borrowed (no reference made, so none retained).
+            return .bool(x.withObject(Instance.self) { inst in
+                inst.withClass { c in spec.withObject(ClassObj.self) { c.isSubclass(of: $0) } }
+            })
+        }
+        let t = TypeObjects.of(x)
         func matches(_ spec: Word) throws -> Bool {
             switch spec.unpacked {
             case .object(let c as ClassObj): return t.isSubclass(of: c)

@@ -105,6 +105,8 @@ final class ArrayIterator: IteratorObj {
 extension VM {
     /// An iterator for `x`; with `pairs`, maps yield `[key, value]` lists.
     func makeIterator(_ x: Word, pairs: Bool = false) throws -> IteratorObj {
+        // A list borrowed: `unpacked` makes a reference, retained and released.
+        if x.isList { return x.withObject(ListObj.self) { ListIterator($0) } }
         switch x.unpacked {
         case .list(let l): return ListIterator(l)
         case .str(let s): return ArrayIterator(s.value.unicodeScalars.map(StrObj.char))

@@ -516,6 +516,9 @@ final class BoundMethod: Obj {
 final class ClassObj: Obj {
     let name: String
     unowned(unsafe) let superclass: ClassObj?
+    /// `superclass`'s address, or nil: what `isSubclass` walks (reading the
+    /// `unowned(unsafe)` optional made a strong reference, retained per step).
+    private let superclassAddress: UnsafeRawPointer?
     /// Methods by symbol, inherited ones copied in at creation; fixed afterwards.
     let methods: [Int32: Word]
     /// Class attributes (`let`/`var` in the class body), readable through instances.
@@ -547,6 +550,7 @@ final class ClassObj: Obj {
     init(name: String, superclass: ClassObj?, methods: [Int32: Word],
          attrs: [Int32: Word] = [:], isBuiltin: Bool = false) {
         self.name = name; self.superclass = superclass
+        superclassAddress = superclass.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
         var all = superclass?.methods ?? [:]
         for (k, v) in methods { all[k] = v }
         self.methods = all
@@ -609,11 +613,11 @@ final class ClassObj: Obj {
     /// Walks the superclass chain by address (no reference counting: `instantiate`
     /// asks this for every new instance).
     func isSubclass(of other: ClassObj) -> Bool {
-        let target = Unmanaged.passUnretained(other).toOpaque()
-        var c: Unmanaged<ClassObj>? = Unmanaged.passUnretained(self)
+        let target = UnsafeRawPointer(Unmanaged.passUnretained(other).toOpaque())
+        var c: UnsafeRawPointer? = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         while let k = c {
-            if k.toOpaque() == target { return true }
-            c = k._withUnsafeGuaranteedRef { $0.superclass.map(Unmanaged.passUnretained) }
+            if k == target { return true }
+            c = Unmanaged<ClassObj>.fromOpaque(k)._withUnsafeGuaranteedRef { $0.superclassAddress }
         }
         return false
     }
