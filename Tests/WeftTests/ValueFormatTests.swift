@@ -76,6 +76,8 @@ final class OpcodeTests: XCTestCase {
         // A jump back to an iterNext becomes jumpIterNext; other jumps stay.
         XCTAssertEqual(run([w(.iterNext, 0), 4, w(.pop), w(.jump, 0), w(.jump, 3)]),
                        [w(.iterNext, 0), 4, w(.pop), w(.jumpIterNext, 0), w(.jump, 3)])
+        // A jump to the end of the code stays a jump.
+        XCTAssertEqual(run([w(.pop), w(.jump, 2)]), [w(.pop), w(.jump, 2)])
         // Targets in the extra word (iterNext) are retargeted too.
         XCTAssertEqual(run([w(.nop), w(.iterNext, 0), 5, w(.loadLocal, 1), w(.loadLocal, 2), w(.ret)]),
                        [w(.iterNext, 0), 3, w(.loadLocal2, 1 | 2 << 12), w(.ret)])

@@ -73,9 +73,6 @@ enum Builtins {
         if x.isStr { return .int(x.withObject(StrObj.self) { $0.count }) }
         if x.isMap { return .int(x.withObject(MapObj.self) { $0.count }) }
         switch x.unpacked {
-        case .str(let s): return .int(s.count)
-        case .list(let l): return .int(l.count)
-        case .map(let m): return .int(m.count)
         case .object(let o as BytesObj): return .int(o.bytes.count)
         case .object(let o as RangeObj): return .int(o.count)
         default:

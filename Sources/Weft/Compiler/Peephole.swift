@@ -62,7 +62,10 @@ enum Peephole {
             let op = opcode(out[pc])
             if op.jumpsWithA { out[pc] = (out[pc] & 0xFF) | (UInt32(newIndex[Int(out[pc] >> 8)]) << 8) }
             // A loop's jump back to its `iterNext` steps a range itself.
-            if op == .jump && opcode(out[Int(out[pc] >> 8)]) == .iterNext { out[pc] = word(.jumpIterNext, out[pc] >> 8) }
+            let target = Int(out[pc] >> 8)
+            if op == .jump && target < out.count && opcode(out[target]) == .iterNext {
+                out[pc] = word(.jumpIterNext, out[pc] >> 8)
+            }
             if op.jumpsWithB { out[pc + 1] = UInt32(newIndex[Int(out[pc + 1])]) }
             pc += 1 + extraWords(op)
         }

@@ -546,9 +546,9 @@ enum Heap {
         }
     }
 
-    /// Releases the unmarked objects of `b`, keeps the marked ones, and frees the
-    /// blocks retired before the collection.
-    /// Sweeps `b`, whose survivors will join `keeper`'s old objects.
+    /// Releases the unmarked objects of `b`, keeps the marked ones (noting them for
+    /// `keeper`, whose old objects they will join), and frees the blocks retired
+    /// before the collection.
     private static func sweep(_ b: AllocBuffer, epoch e: UInt8, keeper: AllocBuffer) {
         b.sweep(live: { p in
             guard (p + markOffset).load(as: UInt8.self) == e else { return false }

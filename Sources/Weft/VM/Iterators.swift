@@ -108,7 +108,6 @@ extension VM {
         // A list borrowed: `unpacked` makes a reference, retained and released.
         if x.isList { return x.withObject(ListObj.self) { ListIterator($0) } }
         switch x.unpacked {
-        case .list(let l): return ListIterator(l)
         case .str(let s): return ArrayIterator(s.value.unicodeScalars.map(StrObj.char))
         case .map(let m):
             if pairs {

@@ -25,12 +25,6 @@ struct Frame {
     /// at its backward jumps every later one is done with.
     var rootMark: Int
 
-    init(closure: Closure, pc: Int, base: UnsafeMutablePointer<Word>, ret: UnsafeMutablePointer<Word>,
-         isConstructor: Bool) {
-        self.init(closureRef: Ref(closure), base: base, ret: ret, isConstructor: isConstructor, rootMark: 0)
-        self.pc = pc
-    }
-
     /// A frame about to run its first instruction.
     @inline(__always)
     init(closureRef: Ref<Closure>, base: UnsafeMutablePointer<Word>, ret: UnsafeMutablePointer<Word>,
@@ -277,8 +271,8 @@ final class VM {
         } else {
             try bindArguments(proto, base: base, hasSelf: hasSelf, argc: argc, kw: kw)
         }
-        frames[frameCount] = Frame(closure: closure, pc: 0, base: base, ret: calleePos, isConstructor: isConstructor)
-        frames[frameCount].rootMark = allocations.rootCount
+        frames[frameCount] = Frame(closureRef: Ref(closure), base: base, ret: calleePos,
+                                   isConstructor: isConstructor, rootMark: allocations.rootCount)
         frameCount += 1
     }
 

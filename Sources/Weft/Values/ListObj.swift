@@ -169,8 +169,8 @@ final class ListObj: Obj {
         get(i < 0 ? i + count : i)
     }
 
-    /// Where `blockAddress` and `countStore` live in every list (after the header
-    /// and the lock and mark bytes). HeapTests checks them.
+    /// Where `blockAddress` and `countStore` live in every list (after the header,
+    /// the lock and mark bytes and `frozen`). HeapTests checks them.
     static let blockOffset = 24, countOffset = 32
 
     /// `get(normalizing:)` of the list at `p`, read through its address with the

@@ -180,12 +180,12 @@ final class StrObj: Obj {
     /// A small string as Swift lays one out on 64-bit platforms: the UTF-8 bytes in
     /// order in the value's two words, and in the top byte of the second the flags
     /// of an ASCII small string (0xE0) with the count. `String(decoding:)` makes the
-    /// same bits for ASCII input; StringTests checks that they are equal, for every
+    /// same bits for ASCII input; HeapTests checks that they are equal, for every
     /// length, against it.
     @inline(__always) static func smallASCIIString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         var words: (UInt64, UInt64) = (0, UInt64(0xE0 | bytes.count) << 56)
-        withUnsafeMutableBytes(of: &words) { w in
-            w.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        if let source = bytes.baseAddress {     // (an empty buffer may have none)
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: source, byteCount: bytes.count) }
         }
         return unsafeBitCast(words, to: String.self)
     }
