@@ -169,6 +169,26 @@ final class HeapTests: XCTestCase {
                        "[9223372036854775807, -9223372036854775808, 140737488355328, 1.5, nil, true]three2")
     }
 
+    /// Large arrays are marked a chunk at a time (`Marker.chunk`), the rest kept
+    /// aside until the objects of the chunk are traced: every element of long lists,
+    /// nested in each other and in a long VM stack, must still be reached, and
+    /// whatever those elements refer to.
+    func testLongListsAreMarkedChunkByChunk() throws {
+        let n = Marker.chunk * 5 + 3
+        let interp = Interpreter()
+        _ = try interp.eval("""
+            var outer = [[[str(i) * 2, [i]] for i in 0..<\(n)] for j in 0..<3]
+            """)
+        weak var last: Obj?
+        last = try interp.eval("outer[2][\(n - 1)][0]").object
+        try collect(interp)
+        try collect(interp)
+        XCTAssertNotNil(last, "the last element of a long list was freed")
+        let check = "sum([int(x[0][0:len(x[0]) // 2]) + x[1][0] for x in outer[2]])"
+        XCTAssertEqual(try interp.eval(check).description, String(n * (n - 1)))
+        XCTAssertEqual(try interp.eval("outer[0][\(n - 1)][0]").description, String(repeating: String(n - 1), count: 2))
+    }
+
     /// The collector reads marks by address (`Heap.markOffset`).
     func testMarkByteIsWhereTheCollectorLooks() {
         for o in [ListObj(), StrObj("x"), MapObj(), Instance(cls: ErrorKinds.base)] as [Obj] {

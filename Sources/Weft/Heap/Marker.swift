@@ -10,6 +10,9 @@ struct Marker {
     let epoch: UInt8
     /// The grey objects: marked, not yet traced.
     private var stack = PointerList(capacity: 4096)
+    /// The rest of large arrays being marked (Marker.chunk words at a time): their
+    /// first words, and how many are left. The world is stopped, so no array moves.
+    private var pendingArrays: [(words: UnsafePointer<Word>, count: Int)] = []
     /// Objects reached so far.
     private(set) var marked = 0
     /// Bytes of storage the reached objects own beyond their object (`countBytes`).
@@ -49,7 +52,19 @@ struct Marker {
     /// How many elements ahead the array loops prefetch object headers.
     static let prefetchDistance = 8
 
-    mutating func mark(_ p: UnsafePointer<Word>, count n: Int) {
+    /// How many words of an array are marked before the objects they reached are
+    /// traced. Marking writes each object's header and tracing reads it again: a
+    /// list of a million objects marked whole was read from memory twice (its
+    /// objects were out of the caches by the time the stack came back to them);
+    /// in chunks of 128 (8 KiB of headers) the second read hits the cache.
+    static let chunk = 128
+
+    mutating func mark(_ p: UnsafePointer<Word>, count: Int) {
+        var n = count
+        if n > Marker.chunk && !verifying {
+            pendingArrays.append((p + Marker.chunk, n - Marker.chunk))
+            n = Marker.chunk
+        }
         let d = Marker.prefetchDistance
         for i in 0..<n {
             // A large list's elements are usually scattered objects: start loading
@@ -77,15 +92,20 @@ struct Marker {
         Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.trace(&self) }
     }
 
-    /// Traces grey objects until none is left.
+    /// Traces grey objects until none is left, then marks the next chunk of a
+    /// large array, until no array is left either.
     mutating func drain() {
         let d = Marker.prefetchDistance
-        while stack.count > 0 {
-            let p = stack.removeLast()
-            // The objects below on the stack are traced next (unless this one
-            // pushes more): start loading one of them now.
-            if stack.count >= d { weft_prefetch(stack.items[stack.count &- d]) }
-            Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.trace(&self) }
-        }
+        repeat {
+            while stack.count > 0 {
+                let p = stack.removeLast()
+                // The objects below on the stack are traced next (unless this one
+                // pushes more): start loading one of them now.
+                if stack.count >= d { weft_prefetch(stack.items[stack.count &- d]) }
+                Unmanaged<Obj>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.trace(&self) }
+            }
+            guard let rest = pendingArrays.popLast() else { return }
+            mark(rest.words, count: rest.count)
+        } while true
     }
 }
