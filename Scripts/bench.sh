@@ -95,19 +95,8 @@ fi
 if [[ -n ${WEFT_BIN:-} ]]; then
   weft=$WEFT_BIN
 else
-  # The way to ship the command-line tool: the Swift runtime linked in statically
-  # (docs/vm.md §8: half the start-up time, direct calls into the runtime), as a
-  # position-dependent executable (no start-up relocations: 0.9 MiB less RSS).
-  build=(swift build -c release --product weft --static-swift-stdlib -Xlinker -no-pie
-         --scratch-path "$root/.build-static")
-  echo "building: ${build[*]} (in $root)" >&2
-  if ! (cd "$root" && "${build[@]}" >&2); then
-    echo "bench.sh: release build failed" >&2; exit 2
-  fi
-  bin_dir=$(cd "$root" && "${build[@]}" --show-bin-path 2>/dev/null) \
-    || bin_dir="$root/.build-static/release"
-  weft="$bin_dir/weft"
-  [[ -x $weft ]] || weft="$root/.build-static/release/weft"
+  # The way the command-line tool ships (Scripts/build-release.sh, docs/vm.md §8).
+  weft=$("$root/Scripts/build-release.sh") || { echo "bench.sh: release build failed" >&2; exit 2; }
 fi
 if [[ ! -x $weft ]]; then
   echo "bench.sh: weft binary not found or not executable: $weft" >&2; exit 2

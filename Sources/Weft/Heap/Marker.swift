@@ -11,7 +11,9 @@ struct Marker {
     /// The grey objects: marked, not yet traced.
     private var stack = PointerList(capacity: 4096)
     /// The rest of large arrays being marked (Marker.chunk words at a time): their
-    /// first words, and how many are left. The world is stopped, so no array moves.
+    /// first words, and how many are left. Every caller passes storage that stays put
+    /// until the collection ends (a VM's stack, a list's, instance's or closure's
+    /// block): the world is stopped, and retired blocks are freed only after it.
     private var pendingArrays: [(words: UnsafePointer<Word>, count: Int)] = []
     /// Objects reached so far.
     private(set) var marked = 0
