@@ -270,6 +270,20 @@ final class HeapTests: XCTestCase {
         XCTAssertEqual(inst.field(Symbols.intern("a"))?.bits, Word.int(7).bits)
     }
 
+    /// Object sizes as the Swift runtime allocates them: the instance size in each
+    /// class's metadata (a 32-bit field 24 bytes in, on platforms without
+    /// Objective-C). The flags in the header's padding keep a list at one cache
+    /// line and an instance at 80 bytes. (A string is 88 bytes, mimalloc's 96-byte
+    /// class: its `isFlat` flag, declared first, did not move into the padding.)
+    func testObjectSizes() {
+        func size(_ type: AnyClass) -> UInt32 {
+            unsafeBitCast(type, to: UnsafeRawPointer.self).load(fromByteOffset: 24, as: UInt32.self)
+        }
+        XCTAssertEqual(size(ListObj.self), 64)
+        XCTAssertEqual(size(Instance.self), 80)
+        XCTAssertEqual(size(StrObj.self), 88)
+    }
+
     /// The stats a collection reports.
     func testStatsCountCollections() throws {
         let interp = Interpreter()
