@@ -273,15 +273,31 @@ final class HeapTests: XCTestCase {
     /// Object sizes as the Swift runtime allocates them: the instance size in each
     /// class's metadata (a 32-bit field 24 bytes in, on platforms without
     /// Objective-C). The flags in the header's padding keep a list at one cache
-    /// line and an instance at 80 bytes. (A string is 88 bytes, mimalloc's 96-byte
-    /// class: its `isFlat` flag, declared first, did not move into the padding.)
+    /// line and an instance and a string at 80 bytes.
     func testObjectSizes() {
         func size(_ type: AnyClass) -> UInt32 {
             unsafeBitCast(type, to: UnsafeRawPointer.self).load(fromByteOffset: 24, as: UInt32.self)
         }
         XCTAssertEqual(size(ListObj.self), 64)
         XCTAssertEqual(size(Instance.self), 80)
-        XCTAssertEqual(size(StrObj.self), 88)
+        XCTAssertEqual(size(StrObj.self), 80)
+    }
+
+    /// A string's flat flag is read by address (`StrObj.isFlatOffset`), in the
+    /// padding after the lock, mark and remembered bytes; a rope reads 0 there until
+    /// something flattens it.
+    func testStringFlatFlagIsWhereStringsLook() {
+        let s = StrObj("flat")
+        let object = Int(bitPattern: Unmanaged.passUnretained(s).toOpaque())
+        let field = withUnsafeMutablePointer(to: &s.isFlatByte) { Int(bitPattern: $0) }
+        XCTAssertEqual(field - object, StrObj.isFlatOffset)
+        XCTAssertGreaterThan(StrObj.isFlatOffset, Heap.rememberedOffset)
+        let long = StrObj(String(repeating: "x", count: StrObj.ropeThreshold))
+        let rope = StrObj.concat(long, s)
+        let p = UnsafeRawPointer(Unmanaged.passUnretained(rope).toOpaque())
+        XCTAssertEqual(p.load(fromByteOffset: StrObj.isFlatOffset, as: UInt8.self), 0)
+        XCTAssertEqual(rope.value, String(repeating: "x", count: StrObj.ropeThreshold) + "flat")
+        XCTAssertEqual(p.load(fromByteOffset: StrObj.isFlatOffset, as: UInt8.self), 1)
     }
 
     /// The stats a collection reports.

@@ -147,4 +147,14 @@ static inline void weft_store_byte(void *p, unsigned char v) {
     __atomic_store_n((unsigned char *)p, v, __ATOMIC_RELAXED);
 }
 
+/// A string's flat flag (Values/Objects.swift, `StrObj.isFlatByte`): a thread that
+/// flattens a rope stores the whole contents, then sets the flag with release; a
+/// reader that loads it set (acquire) sees those contents.
+static inline unsigned char weft_load_byte_acquire(const void *p) {
+    return __atomic_load_n((const unsigned char *)p, __ATOMIC_ACQUIRE);
+}
+static inline void weft_store_byte_release(void *p, unsigned char v) {
+    __atomic_store_n((unsigned char *)p, v, __ATOMIC_RELEASE);
+}
+
 #endif

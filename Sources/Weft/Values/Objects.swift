@@ -89,13 +89,30 @@ class Obj {
 /// linear, as CPython's in-place append is (which needs a reference count of 1;
 /// the collector has no counts to ask).
 final class StrObj: Obj {
+    /// Whether `flat` holds the whole string (0 for a rope until it is flattened). A
+    /// plain byte declared first, so that it fills a byte of the padding after Obj's
+    /// lock and mark bytes: a string is 80 bytes, mimalloc's 80-byte class, instead
+    /// of 88 in the 96-byte class (an `Atomic<Bool>` there was laid out after the
+    /// padding). Set in init, before the string is shared; after that read and
+    /// written only atomically through its address (`isFlat`, `publishFlat`).
+    /// HeapTests checks the offset.
+    @exclusivity(unchecked) var isFlatByte: UInt8
+    static let isFlatOffset = 19
     /// The contents once flat; for a rope, only `suffix` (see `prefix`).
     @exclusivity(unchecked) private var flat: String
     /// A rope's first part; nil once flat. Written under the lock; `isFlat` is
     /// published after `flat` holds the whole string.
-    @exclusivity(unchecked) private var prefixRef: Ref<StrObj>?
-    private var prefix: StrObj? { prefixRef?.object }
-    private let isFlat: Atomic<Bool>
+    /// (An address, not a `Ref?`: that optional takes 9 bytes, 16 with padding.)
+    @exclusivity(unchecked) private var prefixAddress: UnsafeRawPointer?
+    private var prefix: StrObj? { prefixAddress.map { Unmanaged<StrObj>.fromOpaque($0).takeUnretainedValue() } }
+    /// `isFlatByte`, loaded with acquire: true once `flat` holds the whole string.
+    @inline(__always) private var isFlat: Bool {
+        weft_load_byte_acquire(Unmanaged.passUnretained(self).toOpaque() + StrObj.isFlatOffset) != 0
+    }
+    /// Marks a flattened rope flat, with release: after `flat` holds the whole string.
+    private func publishFlat() {
+        weft_store_byte_release(Unmanaged.passUnretained(self).toOpaque() + StrObj.isFlatOffset, 1)
+    }
     let count: Int
     /// UTF-8 length (kept so a rope knows its size without flattening).
     let utf8Count: Int
@@ -152,7 +169,7 @@ final class StrObj: Obj {
 
     init(_ value: String, count: Int, handingOff: Bool = false) {
         flat = value
-        isFlat = Atomic(true)
+        isFlatByte = 1
         self.count = count
         let n = value.utf8.count
         utf8Count = n
@@ -169,7 +186,7 @@ final class StrObj: Obj {
     /// then known to sit in this object.
     init(smallASCII bytes: UnsafeBufferPointer<UInt8>, handingOff: Bool = false) {
         flat = StrObj.smallASCIIString(bytes)
-        isFlat = Atomic(true)
+        isFlatByte = 1
         count = bytes.count
         utf8Count = bytes.count
         utf8Base = nil
@@ -192,8 +209,8 @@ final class StrObj: Obj {
 
     private init(rope prefix: StrObj, _ suffix: StrObj) {
         flat = suffix.value
-        isFlat = Atomic(false)
-        prefixRef = Ref(prefix)
+        isFlatByte = 0
+        prefixAddress = UnsafeRawPointer(Unmanaged.passUnretained(prefix).toOpaque())
         utf8Base = nil
         count = prefix.count + suffix.count
         utf8Count = prefix.utf8Count + suffix.utf8Count
@@ -211,7 +228,7 @@ final class StrObj: Obj {
     /// The contents (flattening a rope once).
     var value: String {
         @inline(__always) get {
-            if isFlat.load(ordering: .acquiring) { return flat }
+            if isFlat { return flat }
             return flatten()
         }
     }
@@ -238,15 +255,15 @@ final class StrObj: Obj {
 
     @inline(never) private func flatten() -> String {
         lockWord.lock(); defer { lockWord.unlock() }
-        if isFlat.load(ordering: .acquiring) { return flat }
+        if isFlat { return flat }
         // Walk the prefixes iteratively (a loop of `+=` makes a long chain),
         // stopping at the first one that is flat.
         var parts = [flat]
         var p = prefix
         while let r = p {
-            if r.isFlat.load(ordering: .acquiring) { parts.append(r.flat); break }
+            if r.isFlat { parts.append(r.flat); break }
             r.lockWord.lock()
-            if r.isFlat.load(ordering: .acquiring) {
+            if r.isFlat {
                 r.lockWord.unlock()
                 parts.append(r.flat)
                 break
@@ -259,15 +276,15 @@ final class StrObj: Obj {
         out.reserveCapacity(utf8Count)
         for piece in parts.reversed() { out += piece }
         flat = out
-        isFlat.store(true, ordering: .releasing)
-        prefixRef = nil
+        publishFlat()
+        prefixAddress = nil
         return out
     }
 
     override func trace(_ m: inout Marker) {
         // A rope owns its suffix (`flat`); its prefix counts for itself.
-        if let p = prefixRef {
-            m.mark(address: p.address)
+        if let p = prefixAddress {
+            m.mark(address: p)
             m.countBytes(flat.utf8.count)
         } else {
             m.countBytes(utf8Count)
