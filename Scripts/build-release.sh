@@ -11,7 +11,7 @@
 #                               the functions runs execute, packed together at the
 #                               start of the code, so the 64 KiB the kernel maps
 #                               around each page fault are mostly code that runs
-#                               (1.1-1.5 MiB less RSS on every program). Regenerate
+#                               (1.0-1.5 MiB less RSS on every program). Regenerate
 #                               the order with Scripts/make-order.sh.
 #   The library target is unaffected: applications that embed Weft build it their way.
 # Exit status: 0 on success, 2 on usage or build errors.
