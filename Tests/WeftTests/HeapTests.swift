@@ -27,6 +27,38 @@ final class HeapTests: XCTestCase {
         withExtendedLifetime(list) {}
     }
 
+    /// On a heap of more than `Heap.parallelScanMinimum` objects the scan for
+    /// Swift-held objects is split between two threads: objects held in either half,
+    /// and what they refer to, survive; the garbage around them does not.
+    func testSwiftHeldObjectsAreFoundInBothHalvesOfALargeScan() throws {
+        let interp = Interpreter()
+        let n = Heap.parallelScanMinimum
+        weak var garbage: ListObj?
+        func makeGarbage() { for _ in 0..<n { garbage = ListObj([.int(1)]) } }
+        func held(_ text: String) -> (ListObj, () -> StrObj?) {
+            let list = ListObj()
+            weak var item: StrObj?
+            do {
+                let s = StrObj(String(repeating: text, count: 20))
+                item = s
+                list.appendUnlocked(.str(s))
+            }
+            return (list, { item })
+        }
+        makeGarbage()
+        let (first, firstItem) = held("first ")
+        makeGarbage()
+        let (second, secondItem) = held("second ")
+        try collect(interp)
+        try collect(interp)
+        XCTAssertNil(garbage, "garbage survived the scan")
+        XCTAssertNotNil(firstItem(), "a string held through the first half's list was freed")
+        XCTAssertNotNil(secondItem(), "a string held through the second half's list was freed")
+        XCTAssertEqual(first.get(0)?.asStr?.value.count, 120)
+        XCTAssertEqual(second.get(0)?.asStr?.value.count, 140)
+        withExtendedLifetime([first, second]) {}
+    }
+
     /// The sweep frees a dead object's memory directly only while its counts show the
     /// collector's reference alone; any other reference (a Swift strong, unowned or
     /// weak one) sends it through Swift's release. An instance whose `native` is set

@@ -388,13 +388,15 @@ enum Heap {
         for source in rootSources { source(&m) }
         // Objects Swift code holds strongly (a count above the heap's own one); a
         // minor collection needs only the young ones (the old are not swept).
+        // (Heap/SwiftHeldScan.swift.)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        var scanned = 0
+        var lists: [PointerList] = []
         for b in buffers {
-            markSwiftHeld(b.young, &m)
-            scanned += b.young.count
-            if major { markSwiftHeld(b.old, &m); scanned += b.old.count }
+            lists.append(b.young)
+            if major { lists.append(b.old) }
         }
+        markSwiftHeld(lists, &m)
+        let scanned = lists.reduce(0) { $0 + $1.count }
         let t1 = DispatchTime.now().uptimeNanoseconds
         m.drain()
         if verifyGenerations && !major { verifyOldGeneration(buffers) }
@@ -452,15 +454,6 @@ enum Heap {
         if stressInterval > 0 { return collections % 4 == 0 }
         for (_, vm) in vms where vm._withUnsafeGuaranteedRef({ $0.core.memory != nil }) { return true }
         return promotedSinceMajor >= max(minimumThreshold, liveAfterMajor * pause / 200)
-    }
-
-    /// Marks the objects of `list` that Swift code holds a strong reference to.
-    private static func markSwiftHeld(_ list: PointerList, _ m: inout Marker) {
-        let n = list.count, d = Marker.prefetchDistance, items = list.items
-        for i in 0..<n {
-            if i &+ d < n { weft_prefetch(items[i &+ d]) }
-            if weft_has_extra_strong_refs(items[i]) != 0 { m.mark(address: items[i]) }
-        }
     }
 
     /// A minor collection: traces the old objects of `b` that may refer to young
