@@ -395,8 +395,7 @@ enum Heap {
             lists.append(b.young)
             if major { lists.append(b.old) }
         }
-        markSwiftHeld(lists, &m)
-        let scanned = lists.reduce(0) { $0 + $1.count }
+        let scanned = markSwiftHeld(lists, &m)
         let t1 = DispatchTime.now().uptimeNanoseconds
         m.drain()
         if verifyGenerations && !major { verifyOldGeneration(buffers) }

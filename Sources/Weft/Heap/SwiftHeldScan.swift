@@ -14,45 +14,43 @@ extension Heap {
     /// tens of microseconds, a minor collection's whole scan.
     static let parallelScanMinimum = 1 << 16
 
-    /// Marks the objects of `lists` that Swift code holds a strong reference to.
-    static func markSwiftHeld(_ lists: [PointerList], _ m: inout Marker) {
+    /// Marks the objects of `lists` that Swift code holds a strong reference to;
+    /// returns how many objects it looked at.
+    @discardableResult
+    static func markSwiftHeld(_ lists: [PointerList], _ m: inout Marker) -> Int {
         let total = lists.reduce(0) { $0 + $1.count }
         if total < parallelScanMinimum {
-            for l in lists {
-                var found = scanSwiftHeld(l, from: 0, to: l.count)
-                mark(&found, &m)
-            }
-            return
+            var found = swiftHeld(in: lists, from: 0, to: total)
+            mark(&found, &m)
+            return total
         }
-        // Each half of the lists (as if they were one) is scanned by one thread into
-        // its own list of finds.
+        // Each half of the lists (taken as one sequence) is scanned by one thread
+        // into its own list of finds.
         let halves = UnsafeMutableBufferPointer<PointerList>.allocate(capacity: 2)
         defer { halves.deallocate() }
         DispatchQueue.concurrentPerform(iterations: 2) { half in
-            let lo = half == 0 ? 0 : total / 2, hi = half == 0 ? total / 2 : total
-            var found = PointerList(capacity: 64)
-            var base = 0
-            for l in lists {
-                let a = max(lo - base, 0), b = min(hi - base, l.count)
-                if a < b {
-                    var part = scanSwiftHeld(l, from: a, to: b)
-                    found.take(&part)
-                    part.free()
-                }
-                base += l.count
-            }
-            (halves.baseAddress! + half).initialize(to: found)
+            let (lo, hi) = half == 0 ? (0, total / 2) : (total / 2, total)
+            (halves.baseAddress! + half).initialize(to: swiftHeld(in: lists, from: lo, to: hi))
         }
         for i in 0..<2 { mark(&halves[i], &m) }
+        return total
     }
 
-    /// The objects among `list.items[from..<to]` that Swift code holds.
-    private static func scanSwiftHeld(_ list: PointerList, from: Int, to n: Int) -> PointerList {
+    /// The objects at positions `lo..<hi` of `lists`, taken as one sequence, that
+    /// Swift code holds.
+    private static func swiftHeld(in lists: [PointerList], from lo: Int, to hi: Int) -> PointerList {
         var found = PointerList(capacity: 16)
-        let d = Marker.prefetchDistance, items = list.items
-        for i in from..<n {
-            if i &+ d < n { weft_prefetch(items[i &+ d]) }
-            if weft_has_extra_strong_refs(items[i]) != 0 { found.append(items[i]) }
+        let d = Marker.prefetchDistance
+        var base = 0
+        for l in lists {
+            let a = max(lo - base, 0), b = min(hi - base, l.count), items = l.items
+            if a < b {
+                for i in a..<b {
+                    if i &+ d < b { weft_prefetch(items[i &+ d]) }
+                    if weft_has_extra_strong_refs(items[i]) != 0 { found.append(items[i]) }
+                }
+            }
+            base += l.count
         }
         return found
     }
