@@ -149,7 +149,7 @@ enum Sequences {
         switch (a.unpacked, b.unpacked) {
         case (.int(let x), .int(let y)): return x < y
         case (.float(let x), .float(let y)): return x < y
-        case (.str(let x), .str(let y)): return strLess(x.value, y.value)
+        case (.str(let x), .str(let y)): return strLess(x, y)
         default: return try vm.less(a, b)
         }
     }

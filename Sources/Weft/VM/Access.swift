@@ -175,11 +175,7 @@ extension VM {
             return try x.withObject(StrObj.self) { s in
                 let (a, b) = try sliceBounds(lo, hi, count: s.count)
                 if b - a == 1 { return StrObj.char(s.scalar(at: a)) }
-                if s.isASCII && b - a <= 15 {
-                    let o = s.withUTF8Bytes { StrObj(smallASCII: UnsafeBufferPointer(rebasing: $0[a..<b]), handingOff: true) }
-                    return .handedOff(o, tag: Word.strTag)
-                }
-                return .handedOff(StrObj(s.substring(a, b), count: b - a, handingOff: true), tag: Word.strTag)
+                return .handedOff(s.substring(a, b, handingOff: true), tag: Word.strTag)
             }
         }
         switch x.unpacked {

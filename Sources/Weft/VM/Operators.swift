@@ -291,7 +291,7 @@ extension VM {
         case (.float(let x), .int(let y)): return orderDoubleInt(op, x, y)
         case (.float(let x), .float(let y)): return ordered(x, y)
         case (.str(let x), .str(let y)):
-            let lt = strLess(x.value, y.value), eq = strEqual(x, y)
+            let lt = strLess(x, y), eq = strEqual(x, y)
             switch op {
             case .lt: return lt
             case .le: return lt || eq
