@@ -8,13 +8,13 @@ enum StrMethods {
         NativeEntry("upper", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "upper")
-            return s.isASCII && !s.value.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7a })
+            return s.isASCII && !s.withUTF8Bytes({ $0.contains(where: { $0 >= 0x61 && $0 <= 0x7a }) })
                 ? r : .string(s.value.uppercased())
         }),
         NativeEntry("lower", { _, r, args in
             try args.check(min: 0, max: 0)
             let s = try MethodSupport.strReceiver(r, "lower")
-            return s.isASCII && !s.value.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5a })
+            return s.isASCII && !s.withUTF8Bytes({ $0.contains(where: { $0 >= 0x41 && $0 <= 0x5a }) })
                 ? r : .string(s.value.lowercased())
         }),
         NativeEntry("strip", { _, r, args in try strip(r, args, "strip", left: true, right: true) }),
@@ -27,14 +27,18 @@ enum StrMethods {
             if case .nil = sepV.unpacked { return .list(ListObj(splitWhitespace(s.value).map { .string($0) })) }
             let sep = try MethodSupport.str(sepV, "split", "sep")
             if sep.count == 0 { throw ScriptThrow.valueError("split() separator is empty") }
-            let hay = Array(s.value.utf8), needle = Array(sep.value.utf8)
-            var out: [Word] = []
-            var start = 0
-            while let i = byteFind(hay, needle, from: start) {
-                out.append(.string(utf8String(hay[start..<i])))
-                start = i + needle.count
+            let out = s.withUTF8Bytes { hay in
+                sep.withUTF8Bytes { needle in
+                    var out: [Word] = []
+                    var start = 0
+                    while let i = byteFind(hay, needle, from: start) {
+                        out.append(piece(hay, start, i, ascii: s.isASCII))
+                        start = i + needle.count
+                    }
+                    out.append(piece(hay, start, hay.count, ascii: s.isASCII))
+                    return out
+                }
             }
-            out.append(.string(utf8String(hay[start...])))
             return .list(ListObj(out))
         }),
         NativeEntry("join", { vm, r, args in
@@ -54,66 +58,73 @@ enum StrMethods {
             let s = try MethodSupport.strReceiver(r, "replace")
             let old = try MethodSupport.str(args[0], "replace", "old")
             let new = try MethodSupport.str(args[1], "replace", "new")
-            let hay = Array(s.value.utf8), needle = Array(old.value.utf8), rep = Array(new.value.utf8)
+            let rep = new.withUTF8Bytes { Array($0) }
             var out: [UInt8] = []
-            out.reserveCapacity(hay.count)
-            if needle.isEmpty {
+            out.reserveCapacity(s.utf8Count)
+            if old.utf8Count == 0 {
                 // Python: the replacement goes before every scalar and at the end.
                 out += rep
                 for u in s.value.unicodeScalars { out += Array(String(u).utf8); out += rep }
                 return .string(utf8String(out[...]))
             }
-            var start = 0
-            var found = false
-            while let i = byteFind(hay, needle, from: start) {
-                found = true
-                out += hay[start..<i]; out += rep
-                start = i + needle.count
-                try vm.checkSize(out.count, .string)
+            let found = try s.withUTF8Bytes { hay in
+                try old.withUTF8Bytes { needle in
+                    var start = 0
+                    var found = false
+                    while let i = byteFind(hay, needle, from: start) {
+                        found = true
+                        out += hay[start..<i]; out += rep
+                        start = i + needle.count
+                        try vm.checkSize(out.count, .string)
+                    }
+                    out += hay[start...]
+                    return found
+                }
             }
-            if !found { return r }
-            out += hay[start...]
-            return .string(utf8String(out[...]))
+            return found ? .string(utf8String(out[...])) : r
         }),
         NativeEntry("find", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "find")
             let sub = try MethodSupport.str(args[0], "find", "sub")
-            let hay = Array(s.value.utf8)
-            guard let i = byteFind(hay, Array(sub.value.utf8), from: 0) else { return .int(-1) }
-            return .int(scalarIndex(hay, i, ascii: s.isASCII))
+            return .int(s.withUTF8Bytes { hay in
+                sub.withUTF8Bytes { byteFind(hay, $0, from: 0) }.map { scalarIndex(hay, $0, ascii: s.isASCII) } ?? -1
+            })
         }),
         NativeEntry("index", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "index")
             let sub = try MethodSupport.str(args[0], "index", "sub")
-            let hay = Array(s.value.utf8)
-            guard let i = byteFind(hay, Array(sub.value.utf8), from: 0) else {
-                throw ScriptThrow.valueError("substring not found")
+            let at = s.withUTF8Bytes { hay in
+                sub.withUTF8Bytes { byteFind(hay, $0, from: 0) }.map { scalarIndex(hay, $0, ascii: s.isASCII) }
             }
-            return .int(scalarIndex(hay, i, ascii: s.isASCII))
+            guard let i = at else { throw ScriptThrow.valueError("substring not found") }
+            return .int(i)
         }),
         NativeEntry("count", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "count")
             let sub = try MethodSupport.str(args[0], "count", "sub")
             if sub.count == 0 { return .int(s.count + 1) }
-            let hay = Array(s.value.utf8), needle = Array(sub.value.utf8)
-            var n = 0, start = 0
-            while let i = byteFind(hay, needle, from: start) { n += 1; start = i + needle.count }
-            return .int(n)
+            return .int(s.withUTF8Bytes { hay in
+                sub.withUTF8Bytes { needle in
+                    var n = 0, start = 0
+                    while let i = byteFind(hay, needle, from: start) { n += 1; start = i + needle.count }
+                    return n
+                }
+            })
         }),
         NativeEntry("starts_with", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "starts_with")
             let p = try MethodSupport.str(args[0], "starts_with", "prefix")
-            return .bool(s.value.utf8.starts(with: p.value.utf8))
+            return .bool(s.withUTF8Bytes { a in p.withUTF8Bytes { a.starts(with: $0) } })
         }),
         NativeEntry("ends_with", { _, r, args in
             try args.check(min: 1, max: 1)
             let s = try MethodSupport.strReceiver(r, "ends_with")
             let p = try MethodSupport.str(args[0], "ends_with", "suffix")
-            return .bool(s.value.utf8.reversed().starts(with: p.value.utf8.reversed()))
+            return .bool(s.withUTF8Bytes { a in p.withUTF8Bytes { b in b.count <= a.count && a[(a.count - b.count)...].elementsEqual(b) } })
         }),
         NativeEntry("encode", { vm, r, args in
             try args.check(min: 0, max: 1, keywords: ["encoding"])
@@ -125,7 +136,7 @@ enum StrMethods {
                 }
             }
             try vm.checkSize(s.utf8Count, .bytes)
-            return .object(BytesObj(Array(s.value.utf8)))
+            return .object(BytesObj(s.withUTF8Bytes { Array($0) }))
         }),
         NativeEntry("chars", { _, r, args in
             try args.check(min: 0, max: 0)
@@ -192,34 +203,38 @@ enum StrMethods {
     }
 
     /// First byte offset >= `from` where `needle` occurs in `hay` (an empty needle matches at `from`).
-    static func byteFind(_ hay: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
+    static func byteFind(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
         let n = hay.count, m = needle.count
         if m == 0 { return from <= n ? from : nil }
         if from + m > n { return nil }
         let first = needle[0]
-        return hay.withUnsafeBufferPointer { h -> Int? in
-            needle.withUnsafeBufferPointer { nd -> Int? in
-                var i = from
-                let last = n - m
-                while i <= last {
-                    if h[i] == first {
-                        var k = 1
-                        while k < m && h[i + k] == nd[k] { k += 1 }
-                        if k == m { return i }
-                    }
-                    i += 1
-                }
-                return nil
+        var i = from
+        let last = n - m
+        while i <= last {
+            if hay[i] == first {
+                var k = 1
+                while k < m && hay[i + k] == needle[k] { k += 1 }
+                if k == m { return i }
             }
+            i += 1
         }
+        return nil
     }
 
     /// The scalar index of byte offset `i` (a scalar boundary) in UTF-8 `bytes`.
-    static func scalarIndex(_ bytes: [UInt8], _ i: Int, ascii: Bool) -> Int {
+    static func scalarIndex(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int, ascii: Bool) -> Int {
         if ascii { return i }
         var n = 0
         for k in 0..<i where bytes[k] & 0xC0 != 0x80 { n += 1 }
         return n
+    }
+
+    /// A new string of `bytes[lo..<hi]` (scalar boundaries of valid UTF-8), made
+    /// from the bytes in place (`StrObj.of(utf8:)`).
+    static func piece(_ bytes: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int, ascii: Bool) -> Word {
+        let part = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
+        let count = ascii ? part.count : part.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+        return .str(StrObj.of(utf8: part, count: count))
     }
 
     /// A string from UTF-8 bytes known to be valid.
