@@ -53,9 +53,10 @@ enum Heap {
     nonisolated(unsafe) private static var promotedSinceMajor = 0
     /// `gc.collect()` asked for a major collection. Guarded by `cond`.
     nonisolated(unsafe) private static var majorWanted = false
-    /// The least allocation between collections, in bytes; `WEFT_GC_MINIMUM` sets it.
+    /// The least promotion between major collections, in bytes (4 MiB; docs/vm.md
+    /// §3 says why); `WEFT_GC_MINIMUM` sets it.
     static let minimumThreshold: Int =
-        Int(ProcessInfo.processInfo.environment["WEFT_GC_MINIMUM"] ?? "") ?? 8 << 20
+        Int(ProcessInfo.processInfo.environment["WEFT_GC_MINIMUM"] ?? "") ?? 4 << 20
     /// Lua's pause: the heap may grow to (1 + pause/100) × live before the next
     /// collection. `WEFT_GC_PAUSE` sets it.
     static let pause: Int = Int(ProcessInfo.processInfo.environment["WEFT_GC_PAUSE"] ?? "") ?? 100
