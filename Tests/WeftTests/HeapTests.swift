@@ -263,6 +263,19 @@ final class HeapTests: XCTestCase {
         XCTAssertEqual(try interp.eval("keep[1][0]").description, "keptkept")
     }
 
+    /// What a minor collection counts toward the next major one: the objects it
+    /// promoted and the new blocks old containers took (`Heap.noteGrowth`), not the
+    /// storage of the old containers it had to trace again (which made every minor
+    /// collection that traced a big old map count the map's whole block).
+    func testMinorCollectionsCountPromotionAndGrowthOnly() throws {
+        let interp = Interpreter()
+        _ = try interp.eval("import gc\nvar big = {}\nfor i in 0..<100000 { big[i] = i }\nvar grow = [0]\ngc.collect()")
+        _ = try interp.eval("big[0] = [1]\ngc.collect(0)")   // a young list in the old map: traced again
+        XCTAssertLessThan(Heap.promotedSinceMajor, 1 << 20, "the old map's block counted as promoted")
+        _ = try interp.eval("for i in 0..<100000 { grow.append(i) }\ngc.collect(0)")
+        XCTAssertGreaterThanOrEqual(Heap.promotedSinceMajor, 100000 * 8, "an old list's new blocks were not counted")
+    }
+
     /// A small list's block is inside the object, where ListObj finds it by offset;
     /// it outgrows it into a block of its own and stays correct.
     func testInlineBlockIsWhereListsLook() {

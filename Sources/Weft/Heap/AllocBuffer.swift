@@ -23,6 +23,9 @@ final class AllocBuffer {
     @exclusivity(unchecked) var rememberedSlots = PointerList(capacity: 16)
     /// Bytes allocated since they were last added to the heap's total.
     @exclusivity(unchecked) var unreportedBytes = 0
+    /// Bytes of new storage blocks this thread gave old containers since the last
+    /// collection (`Heap.noteGrowth`), which count toward the next major one.
+    @exclusivity(unchecked) var oldGrowthBytes = 0
     /// Copies of values that native code of this thread is working through (a
     /// list's snapshot while an `eq` or a key function runs): roots until the
     /// native call or the frame that made them is done (the VM truncates this).

@@ -35,6 +35,17 @@ extension Heap {
         if isOldAndUnremembered(p) { remember(p) }
     }
 
+    /// An old container published a new storage block of `bytes`: the old
+    /// generation grew without promoting anything, so the next major collection
+    /// comes as much sooner (a big map or list built in place grows only this way;
+    /// its young contents are counted when minor collections promote them).
+    /// Lists and maps report it; instances, whose blocks are small, do not, nor do
+    /// threads that run no script.
+    @inline(__always) static func noteGrowth(of container: AnyObject, bytes: Int) {
+        guard isOld(container), let ctx = weft_get_heap_context() else { return }
+        Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.oldGrowthBytes &+= bytes }
+    }
+
     /// Whether `o` has survived a collection (its mark is the epoch's, not 0).
     @inline(__always) static func isOld(_ o: AnyObject) -> Bool {
         Unmanaged.passUnretained(o).toOpaque().load(fromByteOffset: markOffset, as: UInt8.self) != 0

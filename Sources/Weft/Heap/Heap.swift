@@ -50,7 +50,7 @@ enum Heap {
     static let verifyGenerations = ProcessInfo.processInfo.environment["WEFT_GC_VERIFY"] != nil
     /// Bytes reached by the last major collection, and promoted by minor ones since.
     nonisolated(unsafe) private static var liveAfterMajor = 0
-    nonisolated(unsafe) private static var promotedSinceMajor = 0
+    nonisolated(unsafe) private(set) static var promotedSinceMajor = 0
     /// `gc.collect()` asked for a major collection. Guarded by `cond`.
     nonisolated(unsafe) private static var majorWanted = false
     /// The least promotion between major collections, in bytes (4 MiB; docs/vm.md
@@ -409,7 +409,10 @@ enum Heap {
         // Each thread stopped at a safepoint sweeps its own entries when it resumes
         // (`sweepOwn`); the collector sweeps the rest.
         var taken: [AllocBuffer] = []
+        var oldGrowth = 0
         for b in buffers {
+            oldGrowth += b.oldGrowthBytes
+            b.oldGrowthBytes = 0
             // The thread goes on with `t`'s young list: room for as many objects as
             // it made since the last collection, so it does not grow it again from
             // nothing after each minor collection.
@@ -421,7 +424,7 @@ enum Heap {
             liveAfterMajor = m.bytes
             promotedSinceMajor = 0
         } else {
-            promotedSinceMajor += m.bytes
+            promotedSinceMajor += m.bytes + oldGrowth
         }
         // The young generation is a nursery per attached thread: two threads that
         // allocate stop for one collection per 2 MiB, not one per 1 MiB, so each

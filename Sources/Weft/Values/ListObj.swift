@@ -215,6 +215,7 @@ final class ListObj: Obj {
         let new = old.grown(to: capacity, keeping: n)
         blockAddress.store(new.address, ordering: .releasing)
         retire(old)
+        Heap.noteGrowth(of: self, bytes: new.capacity * 8)
     }
 
     func appendUnlocked(_ v: Word) {

@@ -271,6 +271,7 @@ final class MapObj: Obj {
         used = n
         blockAddress.store(new.address, ordering: .releasing)
         if !old.isEmpty { Heap.retire(old.block) }
+        Heap.noteGrowth(of: self, bytes: new.block.capacity * 8)
     }
 
     /// Calls `body` with each live entry's index, in insertion order (locked).
