@@ -42,7 +42,7 @@ extension Heap {
     /// Lists and maps report it; instances, whose blocks are small, do not, nor do
     /// threads that run no script.
     @inline(__always) static func noteGrowth(of container: AnyObject, bytes: Int) {
-        guard isOld(container), let ctx = weft_get_heap_context() else { return }
+        guard let ctx = weft_get_heap_context(), isOld(container) else { return }
         Unmanaged<AllocBuffer>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.oldGrowthBytes &+= bytes }
     }
 

@@ -39,7 +39,10 @@ enum Heap {
 
     /// Bytes allocated since the last collection (flushed per thread in batches).
     private static let allocatedBytes = Atomic<Int>(0)
-    nonisolated(unsafe) private static var threshold = Heap.nurseryBytes > 0 ? Heap.nurseryBytes : Heap.minimumThreshold
+    /// Bytes allocated that request the next collection. Atomic: the collector sets
+    /// it while threads that are not stopped for the collection (a host thread, a
+    /// REPL's reader) may be allocating and reading it.
+    private static let threshold = Atomic<Int>(Heap.nurseryBytes > 0 ? Heap.nurseryBytes : Heap.minimumThreshold)
     /// The young generation's size (Heap/Generations.swift): a minor collection is
     /// requested after this many bytes were allocated. `WEFT_GC_NURSERY` sets it;
     /// 0 makes every collection a major one.
@@ -189,7 +192,7 @@ enum Heap {
 
     private static func noteAllocated(_ n: Int) {
         let total = allocatedBytes.add(n, ordering: .relaxed).newValue
-        if total >= threshold && !pending.load(ordering: .relaxed) { request() }
+        if total >= threshold.load(ordering: .relaxed) && !pending.load(ordering: .relaxed) { request() }
     }
 
     /// Asks every running thread to stop at its next safepoint.
@@ -429,8 +432,9 @@ enum Heap {
         // The young generation is a nursery per attached thread: two threads that
         // allocate stop for one collection per 2 MiB, not one per 1 MiB, so each
         // thread's young objects still fit its caches between collections.
-        threshold = nurseryBytes > 0 ? nurseryBytes * max(1, vms.count)
-                                     : max(minimumThreshold, m.marked * objectBytes * pause / 100)
+        threshold.store(nurseryBytes > 0 ? nurseryBytes * max(1, vms.count)
+                                         : max(minimumThreshold, m.marked * objectBytes * pause / 100),
+                        ordering: .relaxed)
         allocatedBytes.store(0, ordering: .relaxed)
         let pause = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         statsLock.lock()
