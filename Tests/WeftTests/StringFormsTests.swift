@@ -104,6 +104,28 @@ final class StringFormsTests: XCTestCase {
         XCTAssertEqual(text.count, 64)
     }
 
+    /// `str(i)`, interpolation and printing write an int's digits themselves
+    /// (`StrObj.withDecimal`): the same text as Swift's `String(i)` at every length,
+    /// both signs and both ends of the range, in the form the length picks.
+    func testIntsAreWrittenAsSwiftWritesThem() throws {
+        var values = [0, 1, -1, 9, 10, -10, 99, 100, Int.max, Int.min, Int.min + 1]
+        var p = 1
+        for _ in 0..<18 { p *= 10; values += [p - 1, p, -p, -(p - 1)] }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 { values.append(Int.random(in: Int.min...Int.max, using: &rng) >> Int.random(in: 0...62, using: &rng)) }
+        for i in values {
+            let s = StrObj.decimal(i)
+            XCTAssertEqual(s.value, String(i))
+            XCTAssertEqual(s.count, String(i).count)
+            XCTAssertEqual(StrObj.decimalString(i), String(i))
+            XCTAssertTrue(strEqual(s, StrObj(String(i))))
+            XCTAssertEqual(s.hashValue32, StrObj(String(i)).hashValue32)
+        }
+        let interp = Interpreter()
+        XCTAssertEqual(try interp.eval("[str(-9223372036854775807 - 1), \"\\(10 ** 15)\", str(-42)]").description,
+                       "[\"-9223372036854775808\", \"1000000000000000\", \"-42\"]")
+    }
+
     /// k-nucleotide's case: slices of 16 to 24 ASCII bytes used as map keys find
     /// the keys made by other paths, survive collections and compare by content.
     func testMediumKeysSurviveCollections() throws {

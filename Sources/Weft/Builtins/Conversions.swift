@@ -210,9 +210,7 @@ enum Conversions {
         guard args.count > 0 else { return .string("") }
         switch args[0].unpacked {
         case .str: return args[0]
-        case .int(let i):
-            let text = String(i)
-            return .str(StrObj(text, count: text.utf8.count))   // digits are ASCII
+        case .int(let i): return .str(StrObj.decimal(i))
         default: return .string(try vm.str(args[0]))
         }
     }

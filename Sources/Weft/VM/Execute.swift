@@ -711,7 +711,9 @@ extension VM {
                         sp.pointee = try importModule(key.value, from: proto.file); sp += 1
                     case .toStr:
                         let x = popPublishing(&sp, self)
-                        if x.isStr { sp.pointee = x; sp += 1 } else {
+                        if x.isStr { sp.pointee = x; sp += 1 } else if x.isInt {
+                            sp.pointee = .str(StrObj.decimal(x.intValue)); sp += 1
+                        } else {
                             frame.pointee.pc = pc; self.sp = sp
                             sp.pointee = .string(try str(x)); sp += 1
                         }

@@ -89,7 +89,7 @@ extension Word: CustomStringConvertible {
         switch self.unpacked {
         case .nil: out += "nil"
         case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .int(let i): out += StrObj.decimalString(i)
         case .float(let d): out += d.weftDescription
         case .str(let s): out += repr ? quoteString(s.value) : s.value
         case .list(let l):

@@ -379,6 +379,39 @@ extension StrObj {
 }
 
 extension StrObj {
+    /// Calls `body` with the decimal digits of `i` (and its sign), written into a
+    /// buffer on the stack: 20 bytes at most, so the string always fits in the
+    /// object. `str(i)`, interpolation and printing of ints made a Swift String
+    /// through the generic `description` first (about 150 instructions an int).
+    @inline(__always) static func withDecimal<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &buffer) { raw in
+            let p = raw.bindMemory(to: UInt8.self)
+            var at = p.count
+            var m = i.magnitude
+            repeat {
+                at -= 1
+                p[at] = UInt8(truncatingIfNeeded: m % 10) &+ 0x30
+                m /= 10
+            } while m != 0
+            if i < 0 { at -= 1; p[at] = 0x2D }
+            return body(UnsafeBufferPointer(rebasing: p[at...]))
+        }
+    }
+
+    /// `str(i)` for an int: its decimal digits as a new string.
+    static func decimal(_ i: Int) -> StrObj {
+        withDecimal(i) { StrObj.of(utf8: $0, count: $0.count) }
+    }
+
+    /// The decimal digits of `i` as a Swift String (small, so no allocation, up to
+    /// 15 characters).
+    static func decimalString(_ i: Int) -> String {
+        withDecimal(i) { $0.count <= 15 ? smallASCIIString($0) : String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+extension StrObj {
     /// `n` strings one after another, with `separator` between them, as one new
     /// string. The bytes are counted first (`check` sees the total before anything
     /// is built) and copied into a string of that size: appending each piece to a
