@@ -147,7 +147,7 @@ static inline void weft_store_byte(void *p, unsigned char v) {
     __atomic_store_n((unsigned char *)p, v, __ATOMIC_RELAXED);
 }
 
-/// A string's flat flag (Values/Objects.swift, `StrObj.isFlatByte`): a thread that
+/// A string's flat flag (Values/StrObj.swift, `StrObj.isFlatByte`): a thread that
 /// flattens a rope stores the whole contents, then sets the flag with release; a
 /// reader that loads it set (acquire) sees those contents.
 static inline unsigned char weft_load_byte_acquire(const void *p) {
